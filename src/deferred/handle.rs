@@ -1,0 +1,403 @@
+//! The `Deferred` handle: create, realize, listen, await, wait.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc as StdArc;
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::{Duration, Instant};
+
+use crate::sync::Arc;
+use crate::Error;
+
+use super::cell::{Cell, Read, View, NO_WAKER};
+use super::{AlreadyRealized, Realizer, WaitTimeout};
+
+/// A one-shot asynchronous value, realized once with a value or an error: Manifold's deferred.
+///
+/// A deferred is a handle: [`success`](Deferred::success) or [`error`](Deferred::error) realize
+/// it (the first call wins), and awaiting it, [`wait`](Deferred::wait) or
+/// [`on_realized`](Deferred::on_realized) read the outcome.
+///
+/// # Sharing and ownership
+///
+/// Whether a deferred can be shared is visible in its type:
+///
+/// - `Deferred<T, E>` is [`Clone`] only when `T: Clone` and `E: Clone`. Every clone is a listener:
+///   awaiting it (it is a [`Future`] of `Result<T, E>`) or registering a callback gives that
+///   listener its own copy of the outcome.
+/// - A deferred of a value that cannot be cloned (a connection, say) has exactly one listener,
+///   its single owner, which receives the value by move: awaiting `Deferred<TcpStream>` needs no
+///   `Clone`. Code that realizes it without owning it holds a [`Realizer`], which can realize and
+///   watch but never reads.
+///
+/// The last listener always receives the value by move, so a shared deferred clones once per
+/// extra listener, never more.
+///
+/// # Cancellation
+///
+/// Realizing a deferred with an error is how a user cancels the work behind it: work started by
+/// [`Deferred::spawn`], [`then`](Deferred::then), [`loop_fn`](super::loop_fn) and (later) the
+/// network adapters stops when its deferred is realized by someone else. Dropping a deferred does
+/// not cancel anything.
+///
+/// # Errors nobody saw
+///
+/// A deferred dropped holding an error that no listener observed logs a warning; see
+/// [`set_dropped_error_logging`](super::set_dropped_error_logging).
+///
+/// # Examples
+///
+/// ```
+/// use weir::Deferred;
+///
+/// # weir::runtime::block_on(async {
+/// let d: Deferred<u32> = Deferred::new();
+/// let listener = d.clone();
+/// assert!(d.success(42));
+/// assert!(!d.success(7), "only the first realization counts");
+/// assert_eq!(listener.await.unwrap(), 42);
+/// assert_eq!(d.await.unwrap(), 42);
+/// # });
+/// ```
+pub struct Deferred<T, E = Error> {
+    /// `None` only while a consuming method hands the reader over (see `into_cell`).
+    cell: Option<Arc<Cell<T, E>>>,
+    waker_key: usize,
+}
+
+impl<T, E> Deferred<T, E> {
+    /// A new, unrealized deferred.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let d: weir::Deferred<&str> = weir::Deferred::new();
+    /// assert!(!d.is_realized());
+    /// ```
+    pub fn new() -> Self {
+        Deferred::from_cell(Cell::pending())
+    }
+
+    /// A deferred already realized with `value`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let d: weir::Deferred<u8> = weir::Deferred::succeeded(1);
+    /// assert!(d.is_success());
+    /// assert_eq!(d.wait().unwrap(), 1);
+    /// ```
+    pub fn succeeded(value: T) -> Self {
+        Deferred::from_cell(Cell::realized(Ok(value)))
+    }
+
+    /// A deferred already realized with `error`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let d: weir::Deferred<u8> = weir::Deferred::failed(weir::Error::cancelled());
+    /// assert!(d.is_error());
+    /// assert!(d.wait().unwrap_err().is_cancelled());
+    /// ```
+    pub fn failed(error: E) -> Self {
+        Deferred::from_cell(Cell::realized(Err(error)))
+    }
+
+    fn from_cell(cell: Cell<T, E>) -> Self {
+        Deferred {
+            cell: Some(Arc::new(cell)),
+            waker_key: NO_WAKER,
+        }
+    }
+
+    pub(crate) fn cell(&self) -> &Arc<Cell<T, E>> {
+        match &self.cell {
+            Some(cell) => cell,
+            None => unreachable!("a deferred handle is used after it was consumed"),
+        }
+    }
+
+    /// Consumes the handle, passing its reader on to the caller (no reader count changes).
+    fn into_cell(mut self) -> Arc<Cell<T, E>> {
+        let cell = match self.cell.take() {
+            Some(cell) => cell,
+            None => unreachable!("a deferred handle is consumed twice"),
+        };
+        cell.forget_waker(self.waker_key);
+        cell
+    }
+
+    /// Realizes with a value. Returns true if this call realized it, false (changing nothing) if
+    /// it was already realized.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let d: weir::Deferred<u32> = weir::Deferred::new();
+    /// assert!(d.success(1));
+    /// assert!(!d.error(weir::Error::cancelled()));
+    /// assert_eq!(d.wait().unwrap(), 1);
+    /// ```
+    pub fn success(&self, value: T) -> bool {
+        self.cell().realize(Ok(value)).is_ok()
+    }
+
+    /// Realizes with an error. Returns true if this call realized it. Realizing with an error is
+    /// how a user cancels the work behind a deferred.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let d: weir::Deferred<u32> = weir::Deferred::new();
+    /// assert!(d.error(weir::Error::cancelled()));
+    /// assert!(d.wait().unwrap_err().is_cancelled());
+    /// ```
+    pub fn error(&self, error: E) -> bool {
+        self.cell().realize(Err(error)).is_ok()
+    }
+
+    /// Realizes with a result; returns it back if the deferred was already realized.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let d: weir::Deferred<Vec<u8>> = weir::Deferred::new();
+    /// d.try_realize(Ok(vec![1])).unwrap();
+    /// let back = d.try_realize(Ok(vec![2])).unwrap_err().into_inner();
+    /// assert_eq!(back.unwrap(), vec![2]);
+    /// ```
+    pub fn try_realize(&self, result: Result<T, E>) -> Result<(), AlreadyRealized<T, E>> {
+        self.cell().realize(result).map_err(AlreadyRealized)
+    }
+
+    /// A handle that can realize this deferred (and watch it) but never reads it: what a producer
+    /// keeps when the value is not `Clone`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// struct Connection; // not Clone
+    ///
+    /// let d: weir::Deferred<Connection> = weir::Deferred::new();
+    /// let realizer = d.realizer();
+    /// std::thread::spawn(move || realizer.success(Connection));
+    /// let _connection: Connection = d.wait().unwrap();
+    /// ```
+    pub fn realizer(&self) -> Realizer<T, E> {
+        Realizer::from_cell(self.cell().clone())
+    }
+
+    /// True once realized, with a value or an error. Never blocks.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let d: weir::Deferred<()> = weir::Deferred::new();
+    /// assert!(!d.is_realized());
+    /// d.success(());
+    /// assert!(d.is_realized());
+    /// ```
+    pub fn is_realized(&self) -> bool {
+        self.cell().outcome().is_some()
+    }
+
+    /// True once realized with a value.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(weir::Deferred::<u8>::succeeded(1).is_success());
+    /// ```
+    pub fn is_success(&self) -> bool {
+        self.cell().outcome() == Some(false)
+    }
+
+    /// True once realized with an error. (This does not count as observing the error.)
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let d = weir::Deferred::<u8>::failed(weir::Error::cancelled());
+    /// assert!(d.is_error());
+    /// # weir::deferred::set_dropped_error_logging(false);
+    /// ```
+    pub fn is_error(&self) -> bool {
+        self.cell().outcome() == Some(true)
+    }
+
+    /// Registers a callback that receives the outcome, consuming this handle (clone it first to
+    /// keep listening). The callback runs on the thread that realizes the deferred, or at once on
+    /// this thread if it is already realized. A panic in the callback is caught and logged: it
+    /// never reaches whoever realized the deferred, and the deferred stays usable.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::mpsc;
+    ///
+    /// let d: weir::Deferred<u32> = weir::Deferred::new();
+    /// let (tx, rx) = mpsc::channel();
+    /// d.clone().on_realized(move |outcome| tx.send(outcome.unwrap()).unwrap());
+    /// d.success(5);
+    /// assert_eq!(rx.recv().unwrap(), 5);
+    /// ```
+    pub fn on_realized<F>(self, callback: F)
+    where
+        F: FnOnce(Result<T, E>) + Send + 'static,
+    {
+        self.into_cell().add_callback(Box::new(callback));
+    }
+
+    /// Blocks this thread until the deferred is realized, for synchronous code. Never call it
+    /// from inside an async task: use `.await` there.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let d: weir::Deferred<u32> = weir::Deferred::new();
+    /// let realizer = d.realizer();
+    /// std::thread::spawn(move || realizer.success(3));
+    /// assert_eq!(d.wait().unwrap(), 3);
+    /// ```
+    pub fn wait(self) -> Result<T, E> {
+        match self.block(None) {
+            Ok(result) => result,
+            Err(_) => unreachable!("a wait without a deadline cannot time out"),
+        }
+    }
+
+    /// Like [`wait`](Deferred::wait), but gives up after `timeout` and hands the deferred back.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let d: weir::Deferred<u32> = weir::Deferred::new();
+    /// let d = d.wait_timeout(Duration::from_millis(5)).unwrap_err().into_inner();
+    /// d.success(1);
+    /// assert_eq!(d.wait_timeout(Duration::from_secs(1)).unwrap().unwrap(), 1);
+    /// ```
+    pub fn wait_timeout(self, timeout: Duration) -> Result<Result<T, E>, WaitTimeout<T, E>> {
+        self.block(Some(Instant::now() + timeout))
+    }
+
+    fn block(mut self, deadline: Option<Instant>) -> Result<Result<T, E>, WaitTimeout<T, E>> {
+        let (parker, unparker) = parking::pair();
+        let waker = Waker::from(StdArc::new(Unpark(unparker)));
+        let mut cx = Context::from_waker(&waker);
+        loop {
+            if let Poll::Ready(result) = Pin::new(&mut self).poll(&mut cx) {
+                return Ok(result);
+            }
+            match deadline {
+                None => parker.park(),
+                Some(deadline) => {
+                    if !parker.park_deadline(deadline) && Instant::now() >= deadline {
+                        return Err(WaitTimeout(self));
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl<T: Clone, E: Clone> Deferred<T, E> {
+    /// The outcome if realized, without waiting. Counts as observing an error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let d: weir::Deferred<u32> = weir::Deferred::new();
+    /// assert!(d.peek().is_none());
+    /// d.success(9);
+    /// assert_eq!(d.peek().unwrap().unwrap(), 9);
+    /// ```
+    pub fn peek(&self) -> Option<Result<T, E>> {
+        let cell = self.cell();
+        cell.inspect(|view| match view {
+            View::Realized(outcome) => {
+                cell.mark_observed();
+                Some(outcome.clone())
+            }
+            View::Pending | View::Taken => None,
+        })
+    }
+}
+
+impl<T, E> Default for Deferred<T, E> {
+    fn default() -> Self {
+        Deferred::new()
+    }
+}
+
+impl<T, E> From<Result<T, E>> for Deferred<T, E> {
+    fn from(result: Result<T, E>) -> Self {
+        Deferred::from_cell(Cell::realized(result))
+    }
+}
+
+impl<T: Clone, E: Clone> Clone for Deferred<T, E> {
+    fn clone(&self) -> Self {
+        let cell = self.cell();
+        cell.add_reader(Clone::clone);
+        Deferred {
+            cell: Some(cell.clone()),
+            waker_key: NO_WAKER,
+        }
+    }
+}
+
+impl<T, E> Drop for Deferred<T, E> {
+    fn drop(&mut self) {
+        if let Some(cell) = self.cell.take() {
+            cell.forget_waker(self.waker_key);
+            cell.drop_reader();
+        }
+    }
+}
+
+/// Awaiting a deferred yields its outcome: by move for the last listener, as a clone otherwise.
+/// Polling again after it returned `Ready` returns `Pending` when the value was moved out.
+impl<T, E> Future for Deferred<T, E> {
+    type Output = Result<T, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        let cell = match &this.cell {
+            Some(cell) => cell,
+            None => return Poll::Pending,
+        };
+        match cell.poll_read(cx, &mut this.waker_key) {
+            Poll::Ready(Read::Value(result)) => Poll::Ready(result),
+            _ => Poll::Pending,
+        }
+    }
+}
+
+impl<T: fmt::Debug, E: fmt::Debug> fmt::Debug for Deferred<T, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("Deferred");
+        self.cell().inspect(|view| match view {
+            View::Pending => s.field("state", &"pending"),
+            View::Realized(Ok(value)) => s.field("value", value),
+            View::Realized(Err(error)) => s.field("error", error),
+            View::Taken => s.field("state", &"taken"),
+        });
+        s.finish()
+    }
+}
+
+struct Unpark(parking::Unparker);
+
+impl Wake for Unpark {
+    fn wake(self: StdArc<Self>) {
+        self.0.unpark();
+    }
+
+    fn wake_by_ref(self: &StdArc<Self>) {
+        self.0.unpark();
+    }
+}

@@ -1,0 +1,62 @@
+//! `loop_fn`: an asynchronous loop, Manifold's `loop`/`recur`.
+
+use std::future::IntoFuture;
+
+use crate::Error;
+
+use super::stage::guarded;
+use super::Deferred;
+
+/// What one turn of a [`loop_fn`] body decides.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Loop<S, T> {
+    /// Run the body again with this state (Manifold's `recur`).
+    Recur(S),
+    /// Finish the loop with this value.
+    Done(T),
+}
+
+/// Runs `body` on a state until it returns [`Loop::Done`]: Manifold's `loop` with `recur`. Each
+/// turn may wait (the body returns any future or deferred of `Result<Loop<S, T>, E>`); an error
+/// or a panic ends the loop with that error. It runs as a task on weir's executor, without
+/// growing the stack however many turns it takes. Realizing the returned deferred (for example
+/// with an error, to cancel) stops the loop.
+///
+/// # Examples
+///
+/// ```
+/// use weir::deferred::{loop_fn, Loop};
+/// use weir::Error;
+///
+/// // Sum 1..=100, one asynchronous step at a time.
+/// let total = loop_fn((1u64, 0u64), |(i, sum)| async move {
+///     if i > 100 {
+///         Ok::<_, Error>(Loop::Done(sum))
+///     } else {
+///         Ok(Loop::Recur((i + 1, sum + i)))
+///     }
+/// });
+/// assert_eq!(total.wait().unwrap(), 5050);
+/// ```
+pub fn loop_fn<S, T, E, F, Fut>(initial: S, mut body: F) -> Deferred<T, E>
+where
+    S: Send + 'static,
+    T: Send + 'static,
+    E: From<Error> + Send + 'static,
+    F: FnMut(S) -> Fut + Send + 'static,
+    Fut: IntoFuture<Output = Result<Loop<S, T>, E>>,
+    Fut::IntoFuture: Send,
+{
+    let out = Deferred::new();
+    out.realizer().drive(async move {
+        let mut state = initial;
+        loop {
+            let turn = guarded(|| body(state).into_future())?;
+            match turn.await? {
+                Loop::Recur(next) => state = next,
+                Loop::Done(value) => return Ok(value),
+            }
+        }
+    });
+    out
+}

@@ -1,0 +1,305 @@
+//! The error shared by weir's adapters, timers and network layers.
+
+use std::any::Any;
+use std::borrow::Cow;
+use std::error::Error as StdError;
+use std::fmt;
+use std::io;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The error weir reports for network, timer and adapter failures.
+///
+/// It is cheap to clone (one reference count), so one failure can be handed to every listener of a
+/// [`Deferred`](crate::Deferred). What went wrong is asked through predicates such as
+/// [`is_timeout`](Error::is_timeout) and [`is_closed`](Error::is_closed); the underlying cause, if
+/// any, is [`source`](std::error::Error::source).
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+///
+/// let err = weir::Error::timed_out(Duration::from_millis(250));
+/// assert!(err.is_timeout());
+/// assert!(!err.is_closed());
+/// assert_eq!(err.to_string(), "timed out after 250ms");
+///
+/// let io = weir::Error::from(std::io::Error::from(std::io::ErrorKind::ConnectionReset));
+/// assert!(io.is_io());
+/// assert!(std::error::Error::source(&io).is_some());
+/// ```
+#[derive(Clone)]
+pub struct Error {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    kind: Kind,
+    message: Option<Cow<'static, str>>,
+    source: Option<Arc<dyn StdError + Send + Sync + 'static>>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Timeout,
+    Closed,
+    Cancelled,
+    Io,
+    Protocol,
+    Panic,
+    Other,
+}
+
+impl Error {
+    fn new(kind: Kind, message: Option<Cow<'static, str>>) -> Self {
+        Error {
+            inner: Arc::new(Inner {
+                kind,
+                message,
+                source: None,
+            }),
+        }
+    }
+
+    fn with_source(mut self, source: impl StdError + Send + Sync + 'static) -> Self {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.source = Some(Arc::new(source));
+        }
+        self
+    }
+
+    /// An operation that did not finish within `after`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let err = weir::Error::timed_out(std::time::Duration::from_secs(2));
+    /// assert!(err.is_timeout());
+    /// ```
+    pub fn timed_out(after: Duration) -> Self {
+        Error::new(Kind::Timeout, Some(format!("after {after:?}").into()))
+    }
+
+    /// Something that was closed: a stream, a connection or a server.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let err = weir::Error::closed("connection");
+    /// assert!(err.is_closed());
+    /// assert_eq!(err.to_string(), "connection closed");
+    /// ```
+    pub fn closed(what: impl Into<Cow<'static, str>>) -> Self {
+        Error::new(Kind::Closed, Some(what.into()))
+    }
+
+    /// Work that was cancelled before it finished.
+    ///
+    /// Realizing a [`Deferred`](crate::Deferred) with this error is the usual way to cancel the
+    /// work behind it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let err = weir::Error::cancelled();
+    /// assert!(err.is_cancelled());
+    /// assert_eq!(err.to_string(), "cancelled");
+    /// ```
+    pub fn cancelled() -> Self {
+        Error::new(Kind::Cancelled, None)
+    }
+
+    /// A peer that broke the rules of its protocol.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let err = weir::Error::protocol("frame longer than 1 MiB");
+    /// assert!(err.is_protocol());
+    /// assert_eq!(err.to_string(), "protocol error: frame longer than 1 MiB");
+    /// ```
+    pub fn protocol(message: impl Into<Cow<'static, str>>) -> Self {
+        Error::new(Kind::Protocol, Some(message.into()))
+    }
+
+    /// A panic caught in user code (a callback, a combinator stage or spawned work), with the
+    /// panic's message when it carried one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let payload = std::panic::catch_unwind(|| panic!("boom")).unwrap_err();
+    /// let err = weir::Error::panicked(payload);
+    /// assert!(err.is_panic());
+    /// assert_eq!(err.to_string(), "panicked: boom");
+    /// ```
+    pub fn panicked(payload: Box<dyn Any + Send>) -> Self {
+        let message = if let Some(s) = payload.downcast_ref::<&'static str>() {
+            Cow::Borrowed(*s)
+        } else if let Some(s) = payload.downcast_ref::<String>() {
+            Cow::Owned(s.clone())
+        } else {
+            Cow::Borrowed("a non-string payload")
+        };
+        Error::new(Kind::Panic, Some(message))
+    }
+
+    /// Any other failure, described by a message.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let err = weir::Error::msg("no route to the moon");
+    /// assert_eq!(err.to_string(), "no route to the moon");
+    /// ```
+    pub fn msg(message: impl Into<Cow<'static, str>>) -> Self {
+        Error::new(Kind::Other, Some(message.into()))
+    }
+
+    /// Wraps any other error; it stays reachable through [`source`](StdError::source) and
+    /// [`downcast_ref`](Error::downcast_ref).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let parse = "x".parse::<u32>().unwrap_err();
+    /// let err = weir::Error::other(parse);
+    /// assert!(err.downcast_ref::<std::num::ParseIntError>().is_some());
+    /// ```
+    pub fn other(source: impl StdError + Send + Sync + 'static) -> Self {
+        Error::new(Kind::Other, None).with_source(source)
+    }
+
+    /// True for an operation that ran out of time.
+    pub fn is_timeout(&self) -> bool {
+        self.inner.kind == Kind::Timeout
+            || self
+                .downcast_ref::<io::Error>()
+                .is_some_and(|e| e.kind() == io::ErrorKind::TimedOut)
+    }
+
+    /// True for something that was closed (a stream, a connection, a server).
+    pub fn is_closed(&self) -> bool {
+        self.inner.kind == Kind::Closed
+    }
+
+    /// True for cancelled work.
+    pub fn is_cancelled(&self) -> bool {
+        self.inner.kind == Kind::Cancelled
+    }
+
+    /// True for an I/O failure; the [`io::Error`] is the [`source`](StdError::source).
+    pub fn is_io(&self) -> bool {
+        self.inner.kind == Kind::Io
+    }
+
+    /// True for a peer that broke its protocol.
+    pub fn is_protocol(&self) -> bool {
+        self.inner.kind == Kind::Protocol
+    }
+
+    /// True for a panic caught in user code.
+    pub fn is_panic(&self) -> bool {
+        self.inner.kind == Kind::Panic
+    }
+
+    /// The underlying cause, if it is of type `X`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io;
+    ///
+    /// let err = weir::Error::from(io::Error::from(io::ErrorKind::ConnectionRefused));
+    /// let io = err.downcast_ref::<io::Error>().unwrap();
+    /// assert_eq!(io.kind(), io::ErrorKind::ConnectionRefused);
+    /// assert!(err.downcast_ref::<std::fmt::Error>().is_none());
+    /// ```
+    pub fn downcast_ref<X: StdError + 'static>(&self) -> Option<&X> {
+        let source: &(dyn StdError + 'static) = self.inner.source.as_deref()?;
+        source.downcast_ref::<X>()
+    }
+
+    fn description(&self) -> &'static str {
+        match self.inner.kind {
+            Kind::Timeout => "timed out",
+            Kind::Closed => "closed",
+            Kind::Cancelled => "cancelled",
+            Kind::Io => "i/o error",
+            Kind::Protocol => "protocol error",
+            Kind::Panic => "panicked",
+            Kind::Other => "error",
+        }
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("weir::Error");
+        s.field("kind", &self.inner.kind);
+        if let Some(message) = &self.inner.message {
+            s.field("message", message);
+        }
+        if let Some(source) = &self.inner.source {
+            s.field("source", source);
+        }
+        s.finish()
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let message = self.inner.message.as_deref();
+        match (self.inner.kind, message) {
+            (Kind::Closed, Some(what)) => write!(f, "{what} closed")?,
+            (Kind::Timeout, Some(after)) => write!(f, "timed out {after}")?,
+            (Kind::Other, Some(message)) => f.write_str(message)?,
+            (_, Some(message)) => write!(f, "{}: {message}", self.description())?,
+            (_, None) => f.write_str(self.description())?,
+        }
+        // The cause is also reachable through `source()`; printing it here keeps a plain
+        // `{}` useful, as `io::Error` and hyper do for their wrapped causes.
+        if let Some(source) = &self.inner.source {
+            if self.inner.kind == Kind::Other && message.is_none() {
+                write!(f, "{source}")?;
+            } else {
+                write!(f, ": {source}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl StdError for Error {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        self.inner
+            .source
+            .as_deref()
+            .map(|s| s as &(dyn StdError + 'static))
+    }
+}
+
+impl From<io::Error> for Error {
+    fn from(error: io::Error) -> Self {
+        if error.kind() == io::ErrorKind::TimedOut {
+            return Error::new(Kind::Timeout, None).with_source(error);
+        }
+        Error::new(Kind::Io, None).with_source(error)
+    }
+}
+
+impl From<Error> for io::Error {
+    fn from(error: Error) -> Self {
+        let kind = match error.inner.kind {
+            Kind::Timeout => io::ErrorKind::TimedOut,
+            Kind::Closed => io::ErrorKind::BrokenPipe,
+            Kind::Io => error
+                .downcast_ref::<io::Error>()
+                .map_or(io::ErrorKind::Other, io::Error::kind),
+            Kind::Protocol => io::ErrorKind::InvalidData,
+            _ => io::ErrorKind::Other,
+        };
+        io::Error::new(kind, error)
+    }
+}

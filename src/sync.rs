@@ -1,0 +1,14 @@
+//! The synchronisation primitives behind the deferred cell, swapped for loom's under
+//! `--cfg weir_loom` so that `tests/loom_deferred.rs` can model-check the realize/listen race.
+
+#[cfg(not(weir_loom))]
+pub(crate) use std::sync::{
+    atomic::{AtomicBool, AtomicUsize, Ordering},
+    Arc, Mutex, MutexGuard,
+};
+
+#[cfg(weir_loom)]
+pub(crate) use loom::sync::{
+    atomic::{AtomicBool, AtomicUsize, Ordering},
+    Arc, Mutex, MutexGuard,
+};
