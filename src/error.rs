@@ -166,6 +166,7 @@ impl Error {
     /// let parse = "x".parse::<u32>().unwrap_err();
     /// let err = weir::Error::other(parse);
     /// assert!(err.downcast_ref::<std::num::ParseIntError>().is_some());
+    /// assert_eq!(err.to_string(), "invalid digit found in string");
     /// ```
     pub fn other(source: impl StdError + Send + Sync + 'static) -> Self {
         Error::new(Kind::Other, None).with_source(source)
@@ -256,6 +257,8 @@ impl fmt::Display for Error {
             (Kind::Timeout, Some(after)) => write!(f, "timed out {after}")?,
             (Kind::Other, Some(message)) => f.write_str(message)?,
             (_, Some(message)) => write!(f, "{}: {message}", self.description())?,
+            // `Error::other`: the cause says it all.
+            (Kind::Other, None) if self.inner.source.is_some() => {}
             (_, None) => f.write_str(self.description())?,
         }
         // The cause is also reachable through `source()`; printing it here keeps a plain

@@ -37,7 +37,9 @@ where
         });
     }
     if !any {
-        out.error(E::from(Error::msg("alt of no deferreds can never be realized")));
+        out.error(E::from(Error::msg(
+            "alt of no deferreds can never be realized",
+        )));
     }
     out
 }

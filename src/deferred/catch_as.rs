@@ -4,8 +4,8 @@ use std::error::Error as StdError;
 
 use crate::Error;
 
-use super::stage::guarded;
 use super::Deferred;
+use super::stage::guarded;
 
 impl<T> Deferred<T, Error>
 where

@@ -2,8 +2,8 @@
 
 use crate::Error;
 
-use super::stage::guarded;
 use super::Deferred;
+use super::stage::guarded;
 
 impl<T, E> Deferred<T, E>
 where

@@ -12,7 +12,7 @@
 //!   `Debug` of the value; a poisoned lock is recovered, so a panic there cannot wedge the cell.
 
 use std::mem;
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{OnceLock, PoisonError};
 use std::task::{Context, Poll, Waker};
 
@@ -222,6 +222,11 @@ impl<T, E> Cell<T, E> {
         }
     }
 
+    /// True once the only reader moved the value out.
+    pub(crate) fn is_taken(&self) -> bool {
+        matches!(&*self.lock(), State::Taken { .. })
+    }
+
     pub(crate) fn mark_observed(&self) {
         self.observed.store(true, Ordering::Relaxed);
     }
@@ -246,7 +251,7 @@ impl<T, E> Drop for Cell<T, E> {
             log::warn!(
                 "weir: a deferred was dropped holding an error of type `{}` that nobody observed; \
                  observe errors with `catch`, `.await`, `on_realized` or `wait`",
-                std::any::type_name::<E>()
+                std::any::type_name::<E>().replace("weir::error::Error", "weir::Error")
             );
         }
     }
@@ -260,8 +265,18 @@ fn register<T, E>(waiters: &mut Waiters<T, E>, key: &mut usize, waker: &Waker) {
         }
         return;
     }
-    *key = waiters.wakers.len();
-    waiters.wakers.push(Some(waker.clone()));
+    // Reuse a slot a dropped handle emptied, so handles that come and go (a select loop, say)
+    // do not grow the slab.
+    match waiters.wakers.iter().position(Option::is_none) {
+        Some(free) => {
+            *key = free;
+            waiters.wakers[free] = Some(waker.clone());
+        }
+        None => {
+            *key = waiters.wakers.len();
+            waiters.wakers.push(Some(waker.clone()));
+        }
+    }
 }
 
 /// Runs a user callback; a panic is logged and goes no further.
@@ -269,5 +284,41 @@ fn run_callback<T, E>(callback: Callback<T, E>, result: Result<T, E>) {
     if let Err(panic) = catch_unwind(AssertUnwindSafe(move || callback(result))) {
         let error = crate::Error::panicked(panic);
         log::error!("weir: a deferred callback panicked: {error}");
+    }
+}
+
+#[cfg(all(test, not(weir_loom)))]
+mod tests {
+    use std::task::{Context, Waker};
+
+    use super::*;
+
+    impl<T, E> Cell<T, E> {
+        fn waker_slots(&self) -> usize {
+            match &*self.lock() {
+                State::Pending(waiters) => waiters.wakers.len(),
+                _ => 0,
+            }
+        }
+    }
+
+    #[test]
+    fn handles_that_come_and_go_reuse_one_waker_slot() {
+        let cell: Cell<u32, ()> = Cell::pending();
+        let mut cx = Context::from_waker(Waker::noop());
+        for _ in 0..1000 {
+            let mut key = NO_WAKER;
+            assert!(cell.poll_read(&mut cx, &mut key).is_pending());
+            cell.forget_waker(key);
+        }
+        assert_eq!(cell.waker_slots(), 1);
+        let mut keep = NO_WAKER;
+        let _ = cell.poll_read(&mut cx, &mut keep);
+        let mut other = NO_WAKER;
+        let _ = cell.poll_read(&mut cx, &mut other);
+        assert_eq!(cell.waker_slots(), 2);
+        // Polling again with the same key keeps one slot per handle.
+        let _ = cell.poll_read(&mut cx, &mut keep);
+        assert_eq!(cell.waker_slots(), 2);
     }
 }

@@ -2,8 +2,8 @@
 
 use crate::Error;
 
-use super::stage::guarded;
 use super::Deferred;
+use super::stage::guarded;
 
 impl<T, E> Deferred<T, E>
 where
@@ -31,13 +31,13 @@ where
         U: Send + 'static,
         F: FnOnce(T) -> Deferred<U, E> + Send + 'static,
     {
-        self.derive(move |outcome, out| {
-            match outcome.and_then(|value| guarded(|| f(value))) {
+        self.derive(
+            move |outcome, out| match outcome.and_then(|value| guarded(|| f(value))) {
                 Ok(next) => out.follow(next),
                 Err(error) => {
                     out.error(error);
                 }
-            }
-        })
+            },
+        )
     }
 }

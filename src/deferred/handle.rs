@@ -7,10 +7,10 @@ use std::sync::Arc as StdArc;
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
 
-use crate::sync::Arc;
 use crate::Error;
+use crate::sync::Arc;
 
-use super::cell::{Cell, Read, View, NO_WAKER};
+use super::cell::{Cell, NO_WAKER, Read, View};
 use super::{AlreadyRealized, Realizer, WaitTimeout};
 
 /// A one-shot asynchronous value, realized once with a value or an error: Manifold's deferred.
@@ -339,9 +339,18 @@ impl<T, E> From<Result<T, E>> for Deferred<T, E> {
     }
 }
 
+/// Each clone is another listener.
+///
+/// # Panics
+///
+/// Cloning a deferred that already handed its value over by move, as the only listener (by
+/// being polled through `&mut` to completion), panics: there is no value left to share.
 impl<T: Clone, E: Clone> Clone for Deferred<T, E> {
     fn clone(&self) -> Self {
         let cell = self.cell();
+        if cell.is_taken() {
+            panic!("{SPENT}");
+        }
         cell.add_reader(Clone::clone);
         Deferred {
             cell: Some(cell.clone()),
@@ -359,8 +368,15 @@ impl<T, E> Drop for Deferred<T, E> {
     }
 }
 
+const SPENT: &str = "a Deferred was used after its value was moved out to it as the only \
+                     listener; clone the deferred before awaiting it to keep listening";
+
 /// Awaiting a deferred yields its outcome: by move for the last listener, as a clone otherwise.
-/// Polling again after it returned `Ready` returns `Pending` when the value was moved out.
+///
+/// # Panics
+///
+/// Like an `async fn`, a deferred that handed its value over by move (it was the only listener)
+/// panics if polled again; clone it before awaiting to keep a listener.
 impl<T, E> Future for Deferred<T, E> {
     type Output = Result<T, E>;
 
@@ -372,7 +388,8 @@ impl<T, E> Future for Deferred<T, E> {
         };
         match cell.poll_read(cx, &mut this.waker_key) {
             Poll::Ready(Read::Value(result)) => Poll::Ready(result),
-            _ => Poll::Pending,
+            Poll::Ready(Read::Spent) => panic!("{SPENT}"),
+            Poll::Ready(Read::Pending) | Poll::Pending => Poll::Pending,
         }
     }
 }

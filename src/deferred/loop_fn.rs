@@ -4,8 +4,8 @@ use std::future::IntoFuture;
 
 use crate::Error;
 
-use super::stage::guarded;
 use super::Deferred;
+use super::stage::guarded;
 
 /// What one turn of a [`loop_fn`] body decides.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -6,7 +6,7 @@
 //! deferreds from old ones without blocking: [`map`](Deferred::map), [`then`](Deferred::then),
 //! [`catch`](Deferred::catch), [`zip`], [`alt`], [`timeout`](Deferred::timeout), [`loop_fn`].
 //!
-//! A deferred is a [`Future`](std::future::Future), so it also composes with everything in the
+//! A deferred is a [`Future`], so it also composes with everything in the
 //! futures ecosystem, and any future becomes a deferred with [`Deferred::from_future`]. Nothing
 //! here needs a particular executor: deferreds can be awaited from tokio, async-std or smol tasks,
 //! or waited on from plain threads. Work that weir itself drives (the future of a
@@ -41,7 +41,7 @@
 //! | `loop`, `recur` | [`loop_fn`] with [`Loop::Recur`] / [`Loop::Done`] |
 //! | `connect` (deferreds) | [`Deferred::chain`] with an identity stage |
 //! | dropped-error detection | on by default, [`set_dropped_error_logging`] |
-//! | `let-flow` | `let_flow!` (weir-macros) |
+//! | `let-flow` | not yet in weir: `let_flow!` is planned for weir-macros |
 
 mod alt;
 mod catch;
@@ -69,6 +69,6 @@ pub use alt::alt;
 pub use dropped_error::{dropped_error_logging, set_dropped_error_logging};
 pub use errors::{AlreadyRealized, WaitTimeout};
 pub use handle::Deferred;
-pub use loop_fn::{loop_fn, Loop};
+pub use loop_fn::{Loop, loop_fn};
 pub use realizer::{Realized, Realizer};
-pub use zip::{zip, zip_all, Zip};
+pub use zip::{Zip, zip, zip_all};

@@ -4,8 +4,8 @@ use std::future::IntoFuture;
 
 use crate::Error;
 
-use super::stage::guarded;
 use super::Deferred;
+use super::stage::guarded;
 
 impl<T, E> Deferred<T, E>
 where

@@ -9,7 +9,7 @@ use std::task::{Context, Poll};
 use futures_lite::FutureExt;
 
 use crate::sync::Arc;
-use crate::{runtime, Error};
+use crate::{Error, runtime};
 
 use super::cell::{Cell, NO_WAKER};
 use super::{AlreadyRealized, Deferred};

@@ -2,10 +2,10 @@
 
 use std::future::Future;
 
-use crate::{runtime, Error};
+use crate::{Error, runtime};
 
-use super::stage::guarded;
 use super::Deferred;
+use super::stage::guarded;
 
 impl<T, E> Deferred<T, E>
 where

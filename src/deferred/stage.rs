@@ -1,6 +1,6 @@
 //! What every combinator shares: a derived deferred fed by a callback, and panic capture.
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use crate::Error;
 

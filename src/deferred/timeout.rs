@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use futures_lite::FutureExt;
 
-use crate::{runtime, Error};
+use crate::{Error, runtime};
 
 use super::{Deferred, Realizer};
 
@@ -14,10 +14,14 @@ where
     E: From<Error> + Send + 'static,
 {
     /// Realizes this deferred with a [timeout error](Error::is_timeout) if it is not realized
-    /// within `after`, and returns it. Like Manifold's `timeout!`, this acts on the deferred itself,
-    /// so the work behind it sees the timeout as a cancellation, and the stages of a chain that
-    /// have not run are skipped. The timer is cancelled as soon as the deferred is realized. An
-    /// already-realized deferred is returned unchanged; a zero duration times out at once.
+    /// within `after`, and returns it. Like Manifold's `timeout!`, this acts on the deferred itself:
+    /// work started for this very deferred ([`Deferred::spawn`], a [`then`](Deferred::then)
+    /// stage's future, a [`loop_fn`](super::loop_fn)) sees the timeout as a cancellation and stops,
+    /// and stages that would have realized it are skipped. Cancellation does not travel further
+    /// upstream: on `spawn(work).map(f).timeout(t)` the `map` result times out but `work` runs on,
+    /// so put the timeout on the deferred whose work should stop. The timer is cancelled as soon as
+    /// the deferred is realized. An already-realized deferred is returned unchanged; a zero
+    /// duration times out at once.
     ///
     /// # Examples
     ///
@@ -31,7 +35,11 @@ where
     /// assert_eq!(quick.wait().unwrap(), 1);
     /// ```
     pub fn timeout(self, after: Duration) -> Self {
-        arm(self.realizer(), after, Err(E::from(Error::timed_out(after))));
+        arm(
+            self.realizer(),
+            after,
+            Err(E::from(Error::timed_out(after))),
+        );
         self
     }
 

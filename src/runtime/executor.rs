@@ -1,7 +1,7 @@
 //! The global executor, `spawn`, `spawn_blocking` and `block_on`.
 
 use std::future::Future;
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::OnceLock;
 use std::thread;
 

@@ -16,7 +16,7 @@ mod interval;
 mod sleep;
 mod timeout;
 
-pub use executor::{block_on, spawn, spawn_blocking, Task};
-pub use interval::{interval, interval_at, Interval};
-pub use sleep::{sleep, sleep_until, Sleep};
-pub use timeout::{timeout, Timeout};
+pub use executor::{Task, block_on, spawn, spawn_blocking};
+pub use interval::{Interval, interval, interval_at};
+pub use sleep::{Sleep, sleep, sleep_until};
+pub use timeout::{Timeout, timeout};

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Runs every test weir has: the book build, the tour, the loom model, then unit, integration and
+# doc tests (including the book's chapters and the README). Installs what it needs (a pinned
+# mdbook).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+MDBOOK_VERSION=0.5.4
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "tools"
+if ! command -v mdbook >/dev/null 2>&1 || ! mdbook --version | grep -q "v$MDBOOK_VERSION"; then
+    cargo install --locked mdbook --version "$MDBOOK_VERSION" --no-default-features
+fi
+mdbook --version
+
+step "book"
+mdbook build book
+
+step "tour"
+cargo run --release --example tour
+
+step "loom model of the deferred cell"
+RUSTFLAGS="--cfg weir_loom" CARGO_TARGET_DIR=target/loom \
+    cargo test --no-default-features --test loom_deferred
+
+step "unit, integration and doc tests (book chapters and README included)"
+cargo test --workspace --all-features

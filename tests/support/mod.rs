@@ -1,0 +1,27 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code, reason = "each test binary uses a different subset")]
+
+use std::sync::mpsc;
+use std::time::Duration;
+
+/// The bound on every wait in the tests: generous, so that a slow CI machine passes, while a
+/// hang still fails instead of blocking forever.
+pub const BOUND: Duration = Duration::from_secs(10);
+
+/// A value that reports its drop on a channel.
+pub struct DropSignal(pub mpsc::Sender<()>);
+
+impl Drop for DropSignal {
+    fn drop(&mut self) {
+        let _ = self.0.send(());
+    }
+}
+
+/// A value that cannot be cloned, as a connection cannot.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Connection(pub u32);
+
+/// Runs a future to completion on the current thread, failing the test after [`BOUND`].
+pub fn run<F: std::future::Future>(future: F) -> F::Output {
+    weir::runtime::block_on(weir::runtime::timeout(BOUND, future)).expect("test timed out")
+}
