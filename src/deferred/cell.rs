@@ -33,6 +33,8 @@ pub(crate) struct Cell<T, E> {
     readers: AtomicUsize,
     cloner: OnceLock<Cloner<T, E>>,
     observed: AtomicBool,
+    /// Mirrors `State::Taken`, so that `Deferred::clone` can check it without the lock.
+    taken: AtomicBool,
 }
 
 enum State<T, E> {
@@ -89,6 +91,7 @@ impl<T, E> Cell<T, E> {
             readers: AtomicUsize::new(1),
             cloner: OnceLock::new(),
             observed: AtomicBool::new(false),
+            taken: AtomicBool::new(false),
         }
     }
 
@@ -155,6 +158,7 @@ impl<T, E> Cell<T, E> {
                 self.observed.store(true, Ordering::Relaxed);
                 if self.readers.load(Ordering::Acquire) == 1 {
                     let error = result.is_err();
+                    self.taken.store(true, Ordering::Relaxed);
                     match mem::replace(state, State::Taken { error }) {
                         State::Realized(result) => Read::Value(result),
                         _ => Read::Pending,
@@ -222,9 +226,10 @@ impl<T, E> Cell<T, E> {
         }
     }
 
-    /// True once the only reader moved the value out.
+    /// True once the only reader moved the value out. Only that reader can ask meaningfully (no
+    /// other reader exists), and it set the flag itself, so a relaxed load is enough.
     pub(crate) fn is_taken(&self) -> bool {
-        matches!(&*self.lock(), State::Taken { .. })
+        self.taken.load(Ordering::Relaxed)
     }
 
     pub(crate) fn mark_observed(&self) {
