@@ -53,6 +53,7 @@
 pub mod deferred;
 mod error;
 pub mod runtime;
+pub mod stream;
 mod sync;
 
 pub use deferred::Deferred;

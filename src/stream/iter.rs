@@ -1,0 +1,84 @@
+//! `iter`: a source of an iterator's items.
+
+use std::fmt;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use crate::{Deferred, Error};
+
+use super::graph::Node;
+use super::source::Source;
+use super::stage::Stage;
+
+/// A source that yields the items of an iterator, ending when it does; see [`iter`].
+pub struct Iter<I> {
+    iter: Option<I>,
+    stage: Stage,
+}
+
+/// A source of `items`' items: Manifold's `->source` of a sequence. Closing it drops the
+/// iterator.
+///
+/// # Examples
+///
+/// ```
+/// use futures_lite::StreamExt;
+/// use weir::stream::{self, Source};
+///
+/// # weir::runtime::block_on(async {
+/// let source = stream::iter(1..=3);
+/// let drained = source.drained();
+/// assert_eq!(source.collect::<Vec<_>>().await, vec![1, 2, 3]);
+/// assert!(drained.await.is_ok());
+/// # });
+/// ```
+pub fn iter<I: IntoIterator>(items: I) -> Iter<I::IntoIter> {
+    Iter {
+        iter: Some(items.into_iter()),
+        stage: Stage::root("iter"),
+    }
+}
+
+impl<I: Iterator + Unpin> futures_core::Stream for Iter<I> {
+    type Item = I::Item;
+
+    fn poll_next(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Option<I::Item>> {
+        let this = &mut *self;
+        if this.stage.is_finished() {
+            this.iter = None;
+        }
+        match this.iter.as_mut().and_then(Iterator::next) {
+            Some(item) => Poll::Ready(Some(item)),
+            None => {
+                this.iter = None;
+                this.stage.finish(Ok(()));
+                Poll::Ready(None)
+            }
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.iter.as_ref().map_or((0, Some(0)), Iterator::size_hint)
+    }
+}
+
+impl<I: Iterator + Unpin + Send> Source for Iter<I> {
+    fn node(&self) -> Node {
+        self.stage.node()
+    }
+
+    fn close(&self) {
+        self.stage.mark_closed();
+        self.stage.finish(Ok(()));
+    }
+
+    fn drained(&self) -> Deferred<(), Error> {
+        self.stage.drained()
+    }
+}
+
+impl<I> fmt::Debug for Iter<I> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Iter").finish_non_exhaustive()
+    }
+}

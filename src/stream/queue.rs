@@ -1,0 +1,427 @@
+//! The state machine behind a [`Channel`](super::Channel): a buffer, a FIFO of pending puts
+//! (each keeps its message, so puts pending at close stay takeable), waiting takers, and the
+//! close/drain events.
+//!
+//! Invariants:
+//! - Pending puts exist only while the buffer is full (`buffer.len() >= capacity`); a take that
+//!   frees a slot moves the oldest pending put into it.
+//! - `puts` is ordered by `seq`; a put with sequence number `s` has been accepted once no entry
+//!   with `seq <= s` remains (takes only remove from the front; a retracted put is never polled
+//!   again).
+//! - No waker or callback is called while the lock is held.
+
+use std::borrow::Cow;
+use std::collections::VecDeque;
+use std::mem;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::task::{Context, Poll, Waker};
+
+use crate::{Deferred, Error};
+
+use super::graph::{Description, Edge, Edges, Node, Vertex};
+
+/// How many puts may wait for room at once; one more fails with
+/// [`PutError::is_too_many_pending`](super::PutError::is_too_many_pending).
+pub const MAX_PENDING_PUTS: usize = 16_384;
+
+/// How many takes may wait for a message at once; past that the stream is closed with an error,
+/// visible through [`Source::drained`](super::Source::drained).
+pub const MAX_PENDING_TAKES: usize = 16_384;
+
+/// A handle's key into a waker slab; `NO_SLOT` until it first waits.
+pub(crate) const NO_SLOT: usize = usize::MAX;
+
+pub(crate) struct Queue<T> {
+    state: Mutex<State<T>>,
+    capacity: usize,
+    permanent: bool,
+    kind: Cow<'static, str>,
+    label: Option<String>,
+    edges: Edges,
+    closed: Deferred<(), Error>,
+    drained: Deferred<(), Error>,
+}
+
+struct State<T> {
+    buffer: VecDeque<T>,
+    puts: VecDeque<PendingPut<T>>,
+    next_seq: u64,
+    takers: Vec<TakerSlot>,
+    /// Takers in the `Waiting` state.
+    waiting_takers: usize,
+    closed: bool,
+    cause: Option<Error>,
+    drain_announced: bool,
+}
+
+struct PendingPut<T> {
+    seq: u64,
+    message: T,
+    waker: Option<Waker>,
+}
+
+#[derive(Default)]
+enum TakerSlot {
+    #[default]
+    Free,
+    Waiting(Waker),
+    /// Woken for a message it has not come to take yet.
+    Notified,
+}
+
+/// How a put went.
+pub(crate) enum Offer<T> {
+    /// In the buffer or handed to a waiting taker.
+    Accepted,
+    /// Waiting for room, as pending put number `seq`.
+    Pending(u64),
+    Refused(super::PutError<T>),
+}
+
+/// What needs doing once the lock is released.
+#[must_use]
+#[derive(Default)]
+struct Wake {
+    wakers: Vec<Waker>,
+    closed: bool,
+    drained: Option<Result<(), Error>>,
+}
+
+impl<T> Queue<T> {
+    pub(crate) fn new(
+        capacity: usize,
+        permanent: bool,
+        kind: Cow<'static, str>,
+        label: Option<String>,
+    ) -> Self {
+        Queue {
+            state: Mutex::new(State {
+                buffer: VecDeque::with_capacity(capacity.min(1024)),
+                puts: VecDeque::new(),
+                next_seq: 0,
+                takers: Vec::new(),
+                waiting_takers: 0,
+                closed: false,
+                cause: None,
+                drain_announced: false,
+            }),
+            capacity,
+            permanent,
+            kind,
+            label,
+            edges: Edges::default(),
+            closed: Deferred::new(),
+            drained: Deferred::new(),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State<T>> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn run(&self, wake: Wake) {
+        if wake.closed {
+            self.closed.success(());
+        }
+        if let Some(outcome) = wake.drained {
+            let _ = self.drained.try_realize(outcome);
+        }
+        for waker in wake.wakers {
+            waker.wake();
+        }
+    }
+
+    /// Offers a message: accepted at once if a taker waits or the buffer has room, pending
+    /// otherwise, refused if closed or past the pending limit.
+    pub(crate) fn offer(&self, message: T) -> Offer<T> {
+        let mut wake = Wake::default();
+        let offer = {
+            let mut state = self.lock();
+            if state.closed {
+                Offer::Refused(super::PutError::closed(message))
+            } else if state.buffer.len() < self.capacity + state.waiting_takers {
+                state.buffer.push_back(message);
+                state.notify_taker(&mut wake);
+                Offer::Accepted
+            } else if state.puts.len() >= MAX_PENDING_PUTS {
+                Offer::Refused(super::PutError::too_many_pending(
+                    message,
+                    MAX_PENDING_PUTS,
+                ))
+            } else {
+                let seq = state.next_seq;
+                state.next_seq += 1;
+                state.puts.push_back(PendingPut {
+                    seq,
+                    message,
+                    waker: None,
+                });
+                // A taker that was notified but has not come yet will find this one too.
+                Offer::Pending(seq)
+            }
+        };
+        self.run(wake);
+        offer
+    }
+
+    /// Ready once pending put `seq` has been accepted (taken, or moved into the buffer).
+    pub(crate) fn poll_accepted(&self, seq: u64, cx: &mut Context<'_>) -> Poll<()> {
+        let mut state = self.lock();
+        match state.find_put(seq) {
+            None => Poll::Ready(()),
+            Some(index) => {
+                let put = &mut state.puts[index];
+                match &put.waker {
+                    Some(old) if old.will_wake(cx.waker()) => {}
+                    _ => put.waker = Some(cx.waker().clone()),
+                }
+                Poll::Pending
+            }
+        }
+    }
+
+    /// Withdraws pending put `seq`, handing its message back, or `None` if it was accepted.
+    pub(crate) fn retract(&self, seq: u64) -> Option<T> {
+        let mut wake = Wake::default();
+        let message = {
+            let mut state = self.lock();
+            let index = state.find_put(seq)?;
+            let put = state.puts.remove(index)?;
+            state.check_drained(&mut wake);
+            put.message
+        };
+        self.run(wake);
+        Some(message)
+    }
+
+    /// Takes a message for the taker whose slab key is `key`; `None` once drained.
+    pub(crate) fn poll_take(&self, cx: &mut Context<'_>, key: &mut usize) -> Poll<Option<T>> {
+        let mut wake = Wake::default();
+        let poll = {
+            let mut state = self.lock();
+            match state.take_now(self.capacity, &mut wake) {
+                Some(message) => {
+                    state.release_taker(key, &mut wake);
+                    Poll::Ready(Some(message))
+                }
+                None if state.closed => {
+                    state.release_taker(key, &mut wake);
+                    state.check_drained(&mut wake);
+                    Poll::Ready(None)
+                }
+                None => {
+                    if state.waiting_takers >= MAX_PENDING_TAKES
+                        && !matches!(state.takers.get(*key), Some(TakerSlot::Waiting(_)))
+                    {
+                        let cause = Error::msg(format!(
+                            "stream closed: more than {MAX_PENDING_TAKES} pending takes"
+                        ));
+                        log::error!("weir: {cause}");
+                        state.close(Some(cause), &mut wake);
+                        state.check_drained(&mut wake);
+                        Poll::Ready(None)
+                    } else {
+                        state.wait_taker(key, cx.waker());
+                        Poll::Pending
+                    }
+                }
+            }
+        };
+        self.run(wake);
+        poll
+    }
+
+    /// A message if one can be had without waiting: `Ok(Some)`, `Ok(None)` when drained, `Err`
+    /// when the stream is open and empty.
+    pub(crate) fn take_now(&self) -> Result<Option<T>, ()> {
+        let mut wake = Wake::default();
+        let taken = {
+            let mut state = self.lock();
+            match state.take_now(self.capacity, &mut wake) {
+                Some(message) => Ok(Some(message)),
+                None if state.closed => {
+                    state.check_drained(&mut wake);
+                    Ok(None)
+                }
+                None => Err(()),
+            }
+        };
+        self.run(wake);
+        taken
+    }
+
+    /// A taker handle going away: frees its slot, passing on a notification it did not use.
+    pub(crate) fn drop_taker(&self, key: usize) {
+        if key == NO_SLOT {
+            return;
+        }
+        let mut wake = Wake::default();
+        self.lock().release_taker(&mut { key }, &mut wake);
+        self.run(wake);
+    }
+
+    /// Closes the stream (unless permanent), optionally with the error that ended it.
+    pub(crate) fn close(&self, cause: Option<Error>) {
+        if self.permanent {
+            return;
+        }
+        let mut wake = Wake::default();
+        {
+            let mut state = self.lock();
+            state.close(cause, &mut wake);
+            state.check_drained(&mut wake);
+        }
+        self.run(wake);
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.lock().closed
+    }
+
+    pub(crate) fn closed(&self) -> &Deferred<(), Error> {
+        &self.closed
+    }
+
+    pub(crate) fn drained(&self) -> &Deferred<(), Error> {
+        &self.drained
+    }
+
+    pub(crate) fn capacity(&self) -> usize {
+        self.capacity
+    }
+}
+
+impl<T> State<T> {
+    fn take_now(&mut self, capacity: usize, wake: &mut Wake) -> Option<T> {
+        if let Some(message) = self.buffer.pop_front() {
+            if self.buffer.len() < capacity {
+                if let Some(put) = self.puts.pop_front() {
+                    self.buffer.push_back(put.message);
+                    wake.wakers.extend(put.waker);
+                }
+            }
+            self.check_drained(wake);
+            return Some(message);
+        }
+        let put = self.puts.pop_front()?;
+        wake.wakers.extend(put.waker);
+        self.check_drained(wake);
+        Some(put.message)
+    }
+
+    fn find_put(&self, seq: u64) -> Option<usize> {
+        if self.puts.front().is_none_or(|first| first.seq > seq) {
+            return None;
+        }
+        let index = self.puts.partition_point(|put| put.seq < seq);
+        (self.puts.get(index).map(|put| put.seq) == Some(seq)).then_some(index)
+    }
+
+    fn notify_taker(&mut self, wake: &mut Wake) {
+        if self.waiting_takers == 0 {
+            return;
+        }
+        for slot in &mut self.takers {
+            if matches!(slot, TakerSlot::Waiting(_)) {
+                if let TakerSlot::Waiting(waker) = mem::replace(slot, TakerSlot::Notified) {
+                    wake.wakers.push(waker);
+                }
+                self.waiting_takers -= 1;
+                return;
+            }
+        }
+    }
+
+    fn wait_taker(&mut self, key: &mut usize, waker: &Waker) {
+        if let Some(slot) = self.takers.get_mut(*key) {
+            match slot {
+                TakerSlot::Waiting(old) => {
+                    if !old.will_wake(waker) {
+                        *old = waker.clone();
+                    }
+                }
+                _ => {
+                    *slot = TakerSlot::Waiting(waker.clone());
+                    self.waiting_takers += 1;
+                }
+            }
+            return;
+        }
+        *key = match self.takers.iter().position(|s| matches!(s, TakerSlot::Free)) {
+            Some(free) => free,
+            None => {
+                self.takers.push(TakerSlot::Free);
+                self.takers.len() - 1
+            }
+        };
+        self.takers[*key] = TakerSlot::Waiting(waker.clone());
+        self.waiting_takers += 1;
+    }
+
+    fn release_taker(&mut self, key: &mut usize, wake: &mut Wake) {
+        let Some(slot) = self.takers.get_mut(*key) else {
+            return;
+        };
+        match mem::take(slot) {
+            TakerSlot::Waiting(_) => self.waiting_takers -= 1,
+            TakerSlot::Notified if !self.buffer.is_empty() || !self.puts.is_empty() => {
+                self.notify_taker(wake);
+            }
+            _ => {}
+        }
+        *key = NO_SLOT;
+    }
+
+    fn close(&mut self, cause: Option<Error>, wake: &mut Wake) {
+        if self.closed {
+            return;
+        }
+        self.closed = true;
+        self.cause = cause;
+        wake.closed = true;
+        for slot in &mut self.takers {
+            if let TakerSlot::Waiting(waker) = mem::replace(slot, TakerSlot::Notified) {
+                wake.wakers.push(waker);
+            }
+        }
+        self.waiting_takers = 0;
+    }
+
+    fn check_drained(&mut self, wake: &mut Wake) {
+        if self.closed && !self.drain_announced && self.buffer.is_empty() && self.puts.is_empty() {
+            self.drain_announced = true;
+            wake.drained = Some(match &self.cause {
+                Some(cause) => Err(cause.clone()),
+                None => Ok(()),
+            });
+        }
+    }
+}
+
+impl<T: Send> Vertex for Queue<T> {
+    fn description(&self) -> Description {
+        let state = self.lock();
+        let mut description = Description::new(self.kind.clone());
+        description.label = self.label.clone();
+        description.buffer_size = Some(state.buffer.len());
+        description.buffer_capacity = Some(self.capacity);
+        description.pending_puts = state.puts.len();
+        description.pending_takes = state.waiting_takers;
+        description.closed = state.closed;
+        description.drained = state.drain_announced;
+        description.permanent = self.permanent;
+        description
+    }
+
+    fn edges(&self) -> Vec<Edge> {
+        self.edges.snapshot()
+    }
+
+    fn link(&self, description: Option<String>, target: &Node) {
+        self.edges.add(description, target);
+    }
+
+    fn unlink(&self, target: &Node) {
+        self.edges.remove(target);
+    }
+}

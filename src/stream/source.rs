@@ -1,0 +1,35 @@
+//! The `Source` trait: what weir can take messages from.
+
+use crate::{Deferred, Error};
+
+use super::graph::{Description, Node};
+
+/// A weir source: a [`futures_core::Stream`] of messages that also reports its place in the
+/// stream graph, can be closed by its consumer, and says how it ended.
+///
+/// Channels, splices, conversions and every combinator are sources, so they compose with each
+/// other through [`SourceExt`](super::SourceExt) and with the whole futures ecosystem through
+/// `futures::StreamExt`.
+pub trait Source: futures_core::Stream + Send {
+    /// This source's node in the stream graph.
+    fn node(&self) -> Node;
+
+    /// Tells the source that no more messages are wanted. For a channel this closes it; a
+    /// combinator passes it upstream.
+    fn close(&self);
+
+    /// A deferred realized once the source is drained: `Ok(())` for a clean end, or the error
+    /// that ended it (a failing or panicking user function, a stream closed with an error, an
+    /// I/O failure in an adapter).
+    fn drained(&self) -> Deferred<(), Error>;
+
+    /// The source's current state; shorthand for `self.node().description()`.
+    fn description(&self) -> Description {
+        self.node().description()
+    }
+
+    /// True once the source is drained.
+    fn is_drained(&self) -> bool {
+        self.drained().is_realized()
+    }
+}
