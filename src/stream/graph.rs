@@ -145,7 +145,7 @@ impl Node {
         self.vertex.unlink(target);
     }
 
-    fn id(&self) -> usize {
+    pub(crate) fn id(&self) -> usize {
         Arc::as_ptr(&self.vertex) as *const () as usize
     }
 

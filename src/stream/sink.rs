@@ -21,6 +21,11 @@ pub trait Sink<T>: futures_sink::Sink<T, Error = Error> + Send {
     /// True once the sink is closed.
     fn is_closed(&self) -> bool;
 
+    /// Closes the sink at once, without waiting for messages in flight to be accepted (puts
+    /// already pending in a channel stay takeable). [`connect`](super::connect) uses it on a sink
+    /// that timed out.
+    fn close_now(&self);
+
     /// The sink's current state; shorthand for `self.node().description()`.
     fn description(&self) -> Description {
         self.node().description()

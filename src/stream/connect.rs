@@ -1,0 +1,431 @@
+//! `connect`: feed a source into sinks, with backpressure and close propagation.
+
+use std::any::Any;
+use std::collections::HashMap;
+use std::fmt;
+use std::future::poll_fn;
+use std::mem;
+use std::pin::Pin;
+use std::sync::{Arc, LazyLock, Mutex, PoisonError, Weak};
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+use async_io::Timer;
+
+use crate::deferred::Realizer;
+use crate::{Deferred, Error, runtime};
+
+use super::graph::Node;
+use super::sink::Sink;
+use super::source::Source;
+
+/// How [`connect`] joins a source to a sink.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use weir::stream::ConnectOptions;
+///
+/// let options = ConnectOptions::new()
+///     .upstream(true)
+///     .timeout(Duration::from_secs(1))
+///     .description("orders to audit log");
+/// assert!(options.is_downstream() && options.is_upstream());
+/// ```
+#[derive(Clone, Debug)]
+pub struct ConnectOptions {
+    downstream: bool,
+    upstream: bool,
+    timeout: Option<Duration>,
+    description: Option<String>,
+}
+
+impl Default for ConnectOptions {
+    fn default() -> Self {
+        ConnectOptions {
+            downstream: true,
+            upstream: false,
+            timeout: None,
+            description: None,
+        }
+    }
+}
+
+impl ConnectOptions {
+    /// The defaults: `downstream` on, `upstream` off, no timeout, no description.
+    pub fn new() -> Self {
+        ConnectOptions::default()
+    }
+
+    /// Close the sink when the source is drained (default true).
+    pub fn downstream(mut self, downstream: bool) -> Self {
+        self.downstream = downstream;
+        self
+    }
+
+    /// Close the source as soon as the sink closes, even if other sinks remain (default false:
+    /// the source is closed only when no sink remains). weir notices the sink closing when it
+    /// happens, not at the next message.
+    pub fn upstream(mut self, upstream: bool) -> Self {
+        self.upstream = upstream;
+        self
+    }
+
+    /// A sink that does not accept a message within `timeout` is closed and detached, so one
+    /// slow sink cannot stall the others (default: wait as long as it takes).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// A description of the connection, shown on its edge in the stream graph.
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.description = Some(description.into());
+        self
+    }
+
+    /// Whether the sink closes when the source is drained.
+    pub fn is_downstream(&self) -> bool {
+        self.downstream
+    }
+
+    /// Whether the source closes when the sink closes.
+    pub fn is_upstream(&self) -> bool {
+        self.upstream
+    }
+}
+
+/// Feeds every message of `source` into `sink` until the source is drained, with backpressure:
+/// Manifold's `connect`.
+///
+/// A source connected to several sinks (connect the same channel, or clones of one channel,
+/// again) sends every message to each of them and takes the next message only when all have
+/// accepted it, so the slowest sink sets the pace (use [`ConnectOptions::timeout`] to cut off a
+/// sink that stalls). The work runs as one task per source on weir's executor.
+///
+/// When the source is drained, the sink is closed (unless `downstream(false)`). When the sink
+/// closes, it is detached; the source is closed when no sink remains, or at once with
+/// `upstream(true)`.
+///
+/// The returned deferred is realized when this sink's connection ends: `Ok(())` when the source
+/// drained cleanly or the sink closed, the source's drain cause if it ended with an error, a
+/// timeout error if the sink was cut off.
+///
+/// # Examples
+///
+/// ```
+/// use weir::stream::{self, Channel, ConnectOptions};
+///
+/// # weir::runtime::block_on(async {
+/// let source = Channel::new(4);
+/// let (a, b) = (Channel::new(4), Channel::new(4));
+/// stream::connect(source.clone(), a.clone(), ConnectOptions::new());
+/// let done = stream::connect(source.clone(), b.clone(), ConnectOptions::new());
+/// source.put(1).await.unwrap();
+/// source.close();
+/// assert_eq!((a.take().await, b.take().await), (Some(1), Some(1)));
+/// done.await.unwrap();
+/// assert_eq!(b.take().await, None, "b was closed when the source drained");
+/// # });
+/// ```
+pub fn connect<S, K>(source: S, sink: K, options: ConnectOptions) -> Deferred<(), Error>
+where
+    S: Source + 'static,
+    S::Item: Clone + Send + 'static,
+    K: Sink<S::Item> + 'static,
+{
+    let node = source.node();
+    let done = Deferred::new();
+    let sink_node = sink.node();
+    node.link(options.description.clone(), &sink_node);
+    let downstream = Downstream {
+        sink: Box::pin(sink),
+        node: sink_node,
+        options,
+        done: done.realizer(),
+        timer: None,
+    };
+    let key = node.id();
+    let mut registry = REGISTRY.lock().unwrap_or_else(PoisonError::into_inner);
+    registry.retain(|_, connector| connector.strong_count() > 0);
+    let existing = registry
+        .get(&key)
+        .and_then(Weak::upgrade)
+        .and_then(|any| any.downcast::<Connector<S::Item>>().ok());
+    let downstream = match existing {
+        Some(connector) => match connector.add(downstream) {
+            Ok(()) => return done,
+            // That connection just finished; start a new one (it will find the source drained).
+            Err(downstream) => downstream,
+        },
+        None => downstream,
+    };
+    let connector = Arc::new(Connector {
+        incoming: Mutex::new(Incoming {
+            sinks: Vec::new(),
+            finished: false,
+            waker: None,
+        }),
+    });
+    let shared: Arc<dyn Any + Send + Sync> = connector.clone();
+    registry.insert(key, Arc::downgrade(&shared));
+    drop(registry);
+    runtime::spawn(propagate(connector, shared, source, node, downstream)).detach();
+    done
+}
+
+/// The live connections, by the graph node of their source: a second `connect` of the same
+/// source joins the first one's task (Manifold keeps the same map).
+static REGISTRY: LazyLock<Mutex<HashMap<usize, Weak<dyn Any + Send + Sync>>>> =
+    LazyLock::new(Mutex::default);
+
+struct Connector<T> {
+    incoming: Mutex<Incoming<T>>,
+}
+
+struct Incoming<T> {
+    sinks: Vec<Downstream<T>>,
+    finished: bool,
+    waker: Option<Waker>,
+}
+
+impl<T> Connector<T> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Incoming<T>> {
+        self.incoming.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Hands a sink to the running task, or back if the task has finished.
+    fn add(&self, downstream: Downstream<T>) -> Result<(), Downstream<T>> {
+        let mut incoming = self.lock();
+        if incoming.finished {
+            return Err(downstream);
+        }
+        incoming.sinks.push(downstream);
+        if let Some(waker) = incoming.waker.take() {
+            waker.wake();
+        }
+        Ok(())
+    }
+}
+
+struct Downstream<T> {
+    sink: Pin<Box<dyn Sink<T>>>,
+    node: Node,
+    options: ConnectOptions,
+    done: Realizer<(), Error>,
+    timer: Option<Timer>,
+}
+
+/// How one sink fared with one message.
+enum Step<T> {
+    Send(T),
+    Flush,
+    Accepted,
+    Closed,
+    TimedOut,
+}
+
+enum Event<T> {
+    Message(Option<T>),
+    SinkClosed(usize),
+    NewSinks,
+}
+
+async fn propagate<S, T>(
+    connector: Arc<Connector<T>>,
+    // Keeps the registry entry alive as long as the task runs.
+    _shared: Arc<dyn Any + Send + Sync>,
+    source: S,
+    source_node: Node,
+    first: Downstream<T>,
+) where
+    S: Source<Item = T>,
+    T: Clone + Send + 'static,
+{
+    let mut source = Box::pin(source);
+    let mut sinks = vec![first];
+    let mut steps: Vec<Step<T>> = Vec::new();
+    loop {
+        sinks.append(&mut connector.lock().sinks);
+        if sinks.is_empty() {
+            source.close();
+            break;
+        }
+        let event = poll_fn(|cx| {
+            if let Poll::Ready(message) = source.as_mut().poll_next(cx) {
+                return Poll::Ready(Event::Message(message));
+            }
+            // About to sleep: watch for new sinks and for sinks closing.
+            {
+                let mut incoming = connector.lock();
+                if !incoming.sinks.is_empty() {
+                    return Poll::Ready(Event::NewSinks);
+                }
+                incoming.waker = Some(cx.waker().clone());
+            }
+            for (index, downstream) in sinks.iter_mut().enumerate() {
+                if downstream.sink.as_mut().poll_closed(cx).is_ready() {
+                    return Poll::Ready(Event::SinkClosed(index));
+                }
+            }
+            Poll::Pending
+        })
+        .await;
+        match event {
+            Event::NewSinks => {}
+            Event::SinkClosed(index) => {
+                let downstream = sinks.swap_remove(index);
+                detach(&source_node, &downstream, Ok(()));
+                if downstream.options.upstream {
+                    source.close();
+                }
+            }
+            Event::Message(Some(message)) => {
+                deliver(&mut sinks, &mut steps, message).await;
+                let mut index = 0;
+                while index < sinks.len() {
+                    let outcome = match steps[index] {
+                        Step::Closed => Ok(()),
+                        Step::TimedOut => Err(Error::timed_out(
+                            sinks[index].options.timeout.unwrap_or_default(),
+                        )),
+                        _ => {
+                            index += 1;
+                            continue;
+                        }
+                    };
+                    steps.swap_remove(index);
+                    let downstream = sinks.swap_remove(index);
+                    if outcome.is_err() && downstream.options.downstream {
+                        downstream.sink.close_now();
+                    }
+                    detach(&source_node, &downstream, outcome);
+                    if downstream.options.upstream {
+                        source.close();
+                    }
+                }
+            }
+            Event::Message(None) => {
+                let outcome = source.drained().peek().unwrap_or(Ok(()));
+                finish(&connector, &mut sinks, &source_node, outcome).await;
+                return;
+            }
+        }
+    }
+    let outcome = Ok(());
+    finish(&connector, &mut sinks, &source_node, outcome).await;
+}
+
+/// Offers `message` to every sink at once and waits until each has accepted it, closed, or
+/// timed out; `steps[i]` says how sink `i` fared.
+async fn deliver<T: Clone>(sinks: &mut [Downstream<T>], steps: &mut Vec<Step<T>>, message: T) {
+    steps.clear();
+    if let Some((_, rest)) = sinks.split_last() {
+        steps.extend(rest.iter().map(|_| Step::Send(message.clone())));
+        steps.push(Step::Send(message));
+    }
+    for downstream in sinks.iter_mut() {
+        downstream.timer = None;
+    }
+    poll_fn(|cx| {
+        let mut waiting = false;
+        for (downstream, step) in sinks.iter_mut().zip(steps.iter_mut()) {
+            if advance(downstream, step, cx).is_pending() {
+                waiting = true;
+            }
+        }
+        if waiting {
+            Poll::Pending
+        } else {
+            Poll::Ready(())
+        }
+    })
+    .await;
+}
+
+/// Moves one sink as far as it goes with its message.
+fn advance<T>(downstream: &mut Downstream<T>, step: &mut Step<T>, cx: &mut Context<'_>) -> Poll<()> {
+    loop {
+        match mem::replace(step, Step::Accepted) {
+            Step::Send(message) => match downstream.sink.as_mut().poll_ready(cx) {
+                Poll::Ready(Ok(())) => {
+                    *step = match downstream.sink.as_mut().start_send(message) {
+                        Ok(()) => Step::Flush,
+                        Err(_) => Step::Closed,
+                    };
+                }
+                Poll::Ready(Err(_)) => *step = Step::Closed,
+                Poll::Pending => {
+                    *step = Step::Send(message);
+                    return wait_or_time_out(downstream, step, cx);
+                }
+            },
+            Step::Flush => match downstream.sink.as_mut().poll_flush(cx) {
+                Poll::Ready(Ok(())) => return Poll::Ready(()),
+                Poll::Ready(Err(_)) => *step = Step::Closed,
+                Poll::Pending => {
+                    *step = Step::Flush;
+                    return wait_or_time_out(downstream, step, cx);
+                }
+            },
+            done @ (Step::Accepted | Step::Closed | Step::TimedOut) => {
+                *step = done;
+                return Poll::Ready(());
+            }
+        }
+    }
+}
+
+fn wait_or_time_out<T>(
+    downstream: &mut Downstream<T>,
+    step: &mut Step<T>,
+    cx: &mut Context<'_>,
+) -> Poll<()> {
+    let Some(timeout) = downstream.options.timeout else {
+        return Poll::Pending;
+    };
+    let timer = downstream.timer.get_or_insert_with(|| Timer::after(timeout));
+    match Pin::new(timer).poll(cx) {
+        Poll::Ready(_) => {
+            *step = Step::TimedOut;
+            Poll::Ready(())
+        }
+        Poll::Pending => Poll::Pending,
+    }
+}
+
+fn detach<T>(source_node: &Node, downstream: &Downstream<T>, outcome: Result<(), Error>) {
+    source_node.unlink(&downstream.node);
+    let _ = downstream.done.try_realize(outcome);
+}
+
+/// The source is drained (or has no sink left): close the sinks that want it and end every
+/// connection, including any that joined at the last moment.
+async fn finish<T>(
+    connector: &Connector<T>,
+    sinks: &mut Vec<Downstream<T>>,
+    source_node: &Node,
+    outcome: Result<(), Error>,
+) {
+    {
+        let mut incoming = connector.lock();
+        incoming.finished = true;
+        sinks.append(&mut incoming.sinks);
+    }
+    for mut downstream in sinks.drain(..) {
+        if downstream.options.downstream {
+            let closed = poll_fn(|cx| downstream.sink.as_mut().poll_close(cx)).await;
+            if closed.is_err() {
+                downstream.sink.close_now();
+            }
+        }
+        detach(source_node, &downstream, outcome.clone());
+    }
+}
+
+impl<T> fmt::Debug for Connector<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Connector").finish_non_exhaustive()
+    }
+}

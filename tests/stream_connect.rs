@@ -1,0 +1,220 @@
+//! connect: propagation, backpressure, fan-out, close propagation, timeouts, the graph.
+
+mod support;
+
+use std::time::Duration;
+
+use support::run;
+use weir::Error;
+use weir::stream::{self, Channel, ConnectOptions, TakeError, connect};
+
+async fn drain<T>(s: &Channel<T>) -> Vec<T> {
+    let mut out = Vec::new();
+    while let Some(m) = s.take().await {
+        out.push(m);
+    }
+    out
+}
+
+#[test]
+fn smoke() {
+    run(async {
+        let (a, b) = (Channel::new(4), Channel::new(4));
+        let done = connect(a.clone(), b.clone(), ConnectOptions::new());
+        a.put(1).await.unwrap();
+        a.close();
+        assert_eq!(drain(&b).await, vec![1]);
+        done.await.unwrap();
+    });
+}
+
+#[test]
+fn downstream_false_leaves_the_sink_open() {
+    run(async {
+        let (a, b) = (Channel::new(1), Channel::new(4));
+        let done = connect(
+            a.clone(),
+            b.clone(),
+            ConnectOptions::new().downstream(false),
+        );
+        a.put(1).await.unwrap();
+        a.close();
+        done.await.unwrap();
+        assert!(!b.is_closed());
+        assert_eq!(b.take().await, Some(1));
+    });
+}
+
+#[test]
+fn a_closed_sink_closes_its_only_source_at_once() {
+    run(async {
+        let (a, b) = (Channel::<u8>::new(1), Channel::<u8>::new(1));
+        let done = connect(a.clone(), b.clone(), ConnectOptions::new());
+        b.close();
+        // No message needed: the source closes as soon as its last sink does.
+        a.closed().await.unwrap();
+        done.await.unwrap();
+    });
+}
+
+#[test]
+fn upstream_closes_the_source_at_once_even_with_other_sinks() {
+    run(async {
+        let source = Channel::<u8>::new(1);
+        let (a, b) = (Channel::new(4), Channel::new(4));
+        connect(source.clone(), a.clone(), ConnectOptions::new());
+        connect(
+            source.clone(),
+            b.clone(),
+            ConnectOptions::new().upstream(true),
+        );
+        b.close();
+        source.closed().await.unwrap();
+        assert!(a.is_closed() || drain(&a).await.is_empty());
+    });
+}
+
+#[test]
+fn without_upstream_a_closed_sink_is_detached_and_the_others_go_on() {
+    run(async {
+        let source = Channel::new(1);
+        let (a, b) = (Channel::new(4), Channel::new(4));
+        connect(source.clone(), a.clone(), ConnectOptions::new());
+        let b_done = connect(source.clone(), b.clone(), ConnectOptions::new());
+        b.close();
+        b_done.await.unwrap();
+        assert!(!source.is_closed());
+        source.put(7).await.unwrap();
+        source.close();
+        assert_eq!(drain(&a).await, vec![7]);
+    });
+}
+
+#[test]
+fn fan_out_sends_every_message_to_every_sink_at_the_pace_of_the_slowest() {
+    run(async {
+        let source = Channel::new(8);
+        let (a, b, slow) = (Channel::new(8), Channel::new(8), Channel::unbuffered());
+        for sink in [&a, &b, &slow] {
+            connect(source.clone(), sink.clone(), ConnectOptions::new());
+        }
+        for i in 0..3 {
+            source.put(i).await.unwrap();
+        }
+        source.close();
+        assert_eq!((a.take().await, b.take().await), (Some(0), Some(0)));
+        // `slow` has not taken 0, so 1 is not taken from the source yet.
+        assert_eq!(
+            a.try_take(Duration::from_millis(20)).await,
+            Err(TakeError::Timeout)
+        );
+        assert_eq!(source.description().buffer_size, Some(2));
+        assert_eq!(drain(&slow).await, vec![0, 1, 2]);
+        assert_eq!(drain(&a).await, vec![1, 2]);
+        assert_eq!(drain(&b).await, vec![1, 2]);
+    });
+}
+
+#[test]
+fn a_sink_that_times_out_is_closed_and_detached() {
+    run(async {
+        let source = Channel::new(8);
+        let (fast, stuck) = (Channel::new(8), Channel::unbuffered());
+        connect(source.clone(), fast.clone(), ConnectOptions::new());
+        let stuck_done = connect(
+            source.clone(),
+            stuck.clone(),
+            ConnectOptions::new().timeout(Duration::from_millis(10)),
+        );
+        for i in 0..4 {
+            source.put(i).await.unwrap();
+        }
+        source.close();
+        assert!(stuck_done.await.unwrap_err().is_timeout());
+        assert!(stuck.is_closed());
+        assert_eq!(drain(&fast).await, vec![0, 1, 2, 3]);
+    });
+}
+
+#[test]
+fn the_source_drain_cause_reaches_the_connection() {
+    run(async {
+        let (a, b) = (Channel::<u8>::new(1), Channel::<u8>::new(1));
+        let done = connect(a.clone(), b.clone(), ConnectOptions::new());
+        a.close_with_error(Error::protocol("bad input"));
+        assert!(done.await.unwrap_err().is_protocol());
+        assert!(b.is_closed());
+    });
+}
+
+#[test]
+fn connecting_a_drained_source_closes_the_sink() {
+    run(async {
+        let (a, b) = (Channel::<u8>::new(1), Channel::<u8>::new(1));
+        a.close();
+        connect(a.clone(), b.clone(), ConnectOptions::new())
+            .await
+            .unwrap();
+        assert!(b.is_closed());
+    });
+}
+
+#[test]
+fn a_chain_of_eight_keeps_order_and_loses_nothing() {
+    run(async {
+        let hops: Vec<Channel<u32>> = (0..9).map(|i| Channel::new(i % 3)).collect();
+        for pair in hops.windows(2) {
+            connect(pair[0].clone(), pair[1].clone(), ConnectOptions::new());
+        }
+        let first = hops[0].clone();
+        let producer = weir::runtime::spawn(async move {
+            for i in 0..1000 {
+                first.put(i).await.unwrap();
+            }
+            first.close();
+        });
+        assert_eq!(drain(&hops[8]).await, (0..1000).collect::<Vec<_>>());
+        producer.await;
+    });
+}
+
+#[test]
+fn connect_takes_any_source() {
+    run(async {
+        let sink = Channel::new(4);
+        connect(
+            stream::iter(vec![1, 2, 3]),
+            sink.clone(),
+            ConnectOptions::new(),
+        );
+        assert_eq!(drain(&sink).await, vec![1, 2, 3]);
+    });
+}
+
+#[test]
+fn the_graph_shows_connections_and_forgets_them_when_they_end() {
+    run(async {
+        let (a, b) = (Channel::<u8>::new(1), Channel::<u8>::new(2));
+        connect(
+            a.clone(),
+            b.clone(),
+            ConnectOptions::new().description("a to b"),
+        );
+        let edges = a.node().downstream();
+        assert_eq!(edges.len(), 1);
+        assert_eq!(edges[0].description.as_deref(), Some("a to b"));
+        assert_eq!(edges[0].target.description().buffer_capacity, Some(2));
+        let text = a.node().render_text();
+        assert!(text.contains("-[a to b]->"), "{text}");
+        let dot = a.node().render_dot();
+        assert!(dot.contains("n0 -> n1 [label=\"a to b\"]"), "{dot}");
+        b.close();
+        a.closed().await.unwrap();
+        // The connection ended: its edge is gone.
+        assert!(
+            a.node().downstream().is_empty(),
+            "{}",
+            a.node().render_text()
+        );
+    });
+}
