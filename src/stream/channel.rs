@@ -480,9 +480,7 @@ impl<T> futures_sink::Sink<T> for Channel<T> {
     fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         let this = self.get_mut();
         futures_core::ready!(this.poll_in_flight(cx));
-        if this.queue.is_closed() {
-            return Poll::Ready(Err(Error::closed("stream")));
-        }
+        // A closed channel is reported by `start_send`, which checks under the lock anyway.
         Poll::Ready(Ok(()))
     }
 
@@ -517,6 +515,17 @@ impl<T: Send + 'static> Source for Channel<T> {
         Channel::node(self)
     }
 
+    fn poll_next_batch(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        limit: usize,
+        out: &mut Vec<T>,
+    ) -> Poll<bool> {
+        let this = self.get_mut();
+        this.queue
+            .poll_take_batch(cx, &mut this.taker_key, limit, out)
+    }
+
     fn close(&self) {
         Channel::close(self);
     }
@@ -545,6 +554,21 @@ impl<T: Send + 'static> Sink<T> for Channel<T> {
 
     fn close_now(&self) {
         Channel::close(self);
+    }
+
+    fn room(&self) -> usize {
+        self.queue.room()
+    }
+
+    fn start_send_all(
+        self: Pin<&mut Self>,
+        messages: &mut std::collections::VecDeque<T>,
+    ) -> Result<(), Error> {
+        let this = self.get_mut();
+        if let Some(seq) = this.queue.offer_all(messages)? {
+            this.in_flight = Some(seq);
+        }
+        Ok(())
     }
 }
 

@@ -1,11 +1,12 @@
 //! `connect`: feed a source into sinks, with backpressure and close propagation.
 
 use std::any::Any;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::future::poll_fn;
 use std::mem;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, PoisonError, Weak};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
@@ -167,6 +168,7 @@ where
             finished: false,
             waker: None,
         }),
+        has_incoming: AtomicBool::new(false),
     });
     let shared: Arc<dyn Any + Send + Sync> = connector.clone();
     registry.insert(key, Arc::downgrade(&shared));
@@ -182,6 +184,8 @@ static REGISTRY: LazyLock<Mutex<HashMap<usize, Weak<dyn Any + Send + Sync>>>> =
 
 struct Connector<T> {
     incoming: Mutex<Incoming<T>>,
+    /// Set while `incoming.sinks` is not empty, so the loop need not lock per message.
+    has_incoming: AtomicBool,
 }
 
 struct Incoming<T> {
@@ -195,6 +199,15 @@ impl<T> Connector<T> {
         self.incoming.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// Moves sinks that joined into `sinks`.
+    fn take_incoming(&self, sinks: &mut Vec<Downstream<T>>) {
+        if self.has_incoming.load(Ordering::Acquire) {
+            let mut incoming = self.lock();
+            self.has_incoming.store(false, Ordering::Release);
+            sinks.append(&mut incoming.sinks);
+        }
+    }
+
     /// Hands a sink to the running task, or back if the task has finished.
     fn add(&self, downstream: Downstream<T>) -> Result<(), Downstream<T>> {
         let mut incoming = self.lock();
@@ -202,6 +215,7 @@ impl<T> Connector<T> {
             return Err(downstream);
         }
         incoming.sinks.push(downstream);
+        self.has_incoming.store(true, Ordering::Release);
         if let Some(waker) = incoming.waker.take() {
             waker.wake();
         }
@@ -226,11 +240,16 @@ enum Step<T> {
     TimedOut,
 }
 
-enum Event<T> {
-    Message(Option<T>),
+enum Event {
+    /// Messages are in the batch.
+    Messages,
+    Drained,
     SinkClosed(usize),
     NewSinks,
 }
+
+/// The most messages moved to a single sink in one go.
+const MAX_BATCH: usize = 256;
 
 async fn propagate<S, T>(
     connector: Arc<Connector<T>>,
@@ -246,15 +265,25 @@ async fn propagate<S, T>(
     let mut source = Box::pin(source);
     let mut sinks = vec![first];
     let mut steps: Vec<Step<T>> = Vec::new();
+    let mut batch: Vec<T> = Vec::new();
+    let mut run: VecDeque<T> = VecDeque::new();
     loop {
-        sinks.append(&mut connector.lock().sinks);
+        connector.take_incoming(&mut sinks);
         if sinks.is_empty() {
             source.close();
             break;
         }
+        // One sink: take as many messages as it can accept at once. Several: one at a time, so
+        // that the next message is taken only once every sink accepted the last.
+        let limit = match sinks.as_slice() {
+            [only] => only.sink.room().min(MAX_BATCH),
+            _ => 1,
+        };
         let event = poll_fn(|cx| {
-            if let Poll::Ready(message) = source.as_mut().poll_next(cx) {
-                return Poll::Ready(Event::Message(message));
+            match source.as_mut().poll_next_batch(cx, limit, &mut batch) {
+                Poll::Ready(true) => return Poll::Ready(Event::Messages),
+                Poll::Ready(false) => return Poll::Ready(Event::Drained),
+                Poll::Pending => {}
             }
             // About to sleep: watch for new sinks and for sinks closing.
             {
@@ -262,7 +291,10 @@ async fn propagate<S, T>(
                 if !incoming.sinks.is_empty() {
                     return Poll::Ready(Event::NewSinks);
                 }
-                incoming.waker = Some(cx.waker().clone());
+                match &incoming.waker {
+                    Some(waker) if waker.will_wake(cx.waker()) => {}
+                    _ => incoming.waker = Some(cx.waker().clone()),
+                }
             }
             for (index, downstream) in sinks.iter_mut().enumerate() {
                 if downstream.sink.as_mut().poll_closed(cx).is_ready() {
@@ -276,37 +308,33 @@ async fn propagate<S, T>(
             Event::NewSinks => {}
             Event::SinkClosed(index) => {
                 let downstream = sinks.swap_remove(index);
-                detach(&source_node, &downstream, Ok(()));
-                if downstream.options.upstream {
-                    source.close();
+                settle(&downstream, Step::Closed, &source, &source_node);
+            }
+            Event::Messages if sinks.len() == 1 => {
+                run.extend(batch.drain(..));
+                let step = deliver_run(&mut sinks[0], &mut run).await;
+                run.clear();
+                if matches!(step, Step::Closed | Step::TimedOut) {
+                    let downstream = sinks.swap_remove(0);
+                    settle(&downstream, step, &source, &source_node);
                 }
             }
-            Event::Message(Some(message)) => {
-                deliver(&mut sinks, &mut steps, message).await;
-                let mut index = 0;
-                while index < sinks.len() {
-                    let outcome = match steps[index] {
-                        Step::Closed => Ok(()),
-                        Step::TimedOut => Err(Error::timed_out(
-                            sinks[index].options.timeout.unwrap_or_default(),
-                        )),
-                        _ => {
+            Event::Messages => {
+                for message in batch.drain(..) {
+                    deliver(&mut sinks, &mut steps, message).await;
+                    let mut index = 0;
+                    while index < sinks.len() {
+                        if matches!(steps[index], Step::Closed | Step::TimedOut) {
+                            let step = steps.swap_remove(index);
+                            let downstream = sinks.swap_remove(index);
+                            settle(&downstream, step, &source, &source_node);
+                        } else {
                             index += 1;
-                            continue;
                         }
-                    };
-                    steps.swap_remove(index);
-                    let downstream = sinks.swap_remove(index);
-                    if outcome.is_err() && downstream.options.downstream {
-                        downstream.sink.close_now();
-                    }
-                    detach(&source_node, &downstream, outcome);
-                    if downstream.options.upstream {
-                        source.close();
                     }
                 }
             }
-            Event::Message(None) => {
+            Event::Drained => {
                 let outcome = source.drained().peek().unwrap_or(Ok(()));
                 finish(&connector, &mut sinks, &source_node, outcome).await;
                 return;
@@ -315,6 +343,65 @@ async fn propagate<S, T>(
     }
     let outcome = Ok(());
     finish(&connector, &mut sinks, &source_node, outcome).await;
+}
+
+/// Ends the connection of a sink that closed or timed out.
+fn settle<S: Source + ?Sized, T>(
+    downstream: &Downstream<T>,
+    step: Step<T>,
+    source: &Pin<Box<S>>,
+    source_node: &Node,
+) {
+    let outcome = match step {
+        Step::TimedOut => {
+            if downstream.options.downstream {
+                downstream.sink.close_now();
+            }
+            Err(Error::timed_out(
+                downstream.options.timeout.unwrap_or_default(),
+            ))
+        }
+        _ => Ok(()),
+    };
+    detach(source_node, downstream, outcome);
+    if downstream.options.upstream {
+        source.close();
+    }
+}
+
+/// Hands a run of messages to a single sink and waits until it accepted them all, closed, or
+/// timed out.
+async fn deliver_run<T>(downstream: &mut Downstream<T>, run: &mut VecDeque<T>) -> Step<T> {
+    downstream.timer = None;
+    let mut flushing = false;
+    poll_fn(|cx| {
+        loop {
+            let poll = if flushing {
+                downstream.sink.as_mut().poll_flush(cx)
+            } else {
+                downstream.sink.as_mut().poll_ready(cx)
+            };
+            match poll {
+                Poll::Ready(Err(_)) => return Poll::Ready(Step::Closed),
+                Poll::Ready(Ok(())) if flushing => return Poll::Ready(Step::Accepted),
+                Poll::Ready(Ok(())) => {
+                    if downstream.sink.as_mut().start_send_all(run).is_err() {
+                        return Poll::Ready(Step::Closed);
+                    }
+                    // A sink that takes one message at a time comes back for the next.
+                    flushing = run.is_empty();
+                }
+                Poll::Pending => {
+                    let mut step = Step::Flush;
+                    return match wait_or_time_out(downstream, &mut step, cx) {
+                        Poll::Ready(()) => Poll::Ready(step),
+                        Poll::Pending => Poll::Pending,
+                    };
+                }
+            }
+        }
+    })
+    .await
 }
 
 /// Offers `message` to every sink at once and waits until each has accepted it, closed, or
@@ -345,7 +432,11 @@ async fn deliver<T: Clone>(sinks: &mut [Downstream<T>], steps: &mut Vec<Step<T>>
 }
 
 /// Moves one sink as far as it goes with its message.
-fn advance<T>(downstream: &mut Downstream<T>, step: &mut Step<T>, cx: &mut Context<'_>) -> Poll<()> {
+fn advance<T>(
+    downstream: &mut Downstream<T>,
+    step: &mut Step<T>,
+    cx: &mut Context<'_>,
+) -> Poll<()> {
     loop {
         match mem::replace(step, Step::Accepted) {
             Step::Send(message) => match downstream.sink.as_mut().poll_ready(cx) {
@@ -385,7 +476,9 @@ fn wait_or_time_out<T>(
     let Some(timeout) = downstream.options.timeout else {
         return Poll::Pending;
     };
-    let timer = downstream.timer.get_or_insert_with(|| Timer::after(timeout));
+    let timer = downstream
+        .timer
+        .get_or_insert_with(|| Timer::after(timeout));
     match Pin::new(timer).poll(cx) {
         Poll::Ready(_) => {
             *step = Step::TimedOut;

@@ -98,7 +98,10 @@ impl<T> fmt::Display for PutError<T> {
             PutFailure::Closed => f.write_str("put into a closed stream"),
             PutFailure::Timeout(after) => write!(f, "put timed out after {after:?}"),
             PutFailure::TooManyPending(limit) => {
-                write!(f, "put refused: the stream already has {limit} pending puts")
+                write!(
+                    f,
+                    "put refused: the stream already has {limit} pending puts"
+                )
             }
         }
     }

@@ -281,7 +281,8 @@ impl Edges {
     pub(crate) fn remove(&self, target: &Node) {
         let mut edges = self.edges.lock().unwrap_or_else(PoisonError::into_inner);
         edges.retain(|(_, weak)| {
-            weak.strong_count() > 0 && !std::ptr::addr_eq(weak.as_ptr(), Arc::as_ptr(&target.vertex))
+            weak.strong_count() > 0
+                && !std::ptr::addr_eq(weak.as_ptr(), Arc::as_ptr(&target.vertex))
         });
     }
 

@@ -82,9 +82,20 @@ pub(crate) enum Offer<T> {
 #[must_use]
 #[derive(Default)]
 struct Wake {
-    wakers: Vec<Waker>,
+    /// The first waker to wake, kept inline: most operations wake at most one.
+    first: Option<Waker>,
+    more: Vec<Waker>,
     closed: bool,
     drained: Option<Result<(), Error>>,
+}
+
+impl Wake {
+    fn push(&mut self, waker: Waker) {
+        match self.first {
+            None => self.first = Some(waker),
+            Some(_) => self.more.push(waker),
+        }
+    }
 }
 
 impl<T> Queue<T> {
@@ -126,7 +137,10 @@ impl<T> Queue<T> {
         if let Some(outcome) = wake.drained {
             let _ = self.drained.try_realize(outcome);
         }
-        for waker in wake.wakers {
+        if let Some(waker) = wake.first {
+            waker.wake();
+        }
+        for waker in wake.more {
             waker.wake();
         }
     }
@@ -144,10 +158,7 @@ impl<T> Queue<T> {
                 state.notify_taker(&mut wake);
                 Offer::Accepted
             } else if state.puts.len() >= MAX_PENDING_PUTS {
-                Offer::Refused(super::PutError::too_many_pending(
-                    message,
-                    MAX_PENDING_PUTS,
-                ))
+                Offer::Refused(super::PutError::too_many_pending(message, MAX_PENDING_PUTS))
             } else {
                 let seq = state.next_seq;
                 state.next_seq += 1;
@@ -231,6 +242,103 @@ impl<T> Queue<T> {
         poll
     }
 
+    /// Takes up to `limit` messages at once into `out` (under one lock): `Ready(true)` with at
+    /// least one, `Ready(false)` once drained.
+    pub(crate) fn poll_take_batch(
+        &self,
+        cx: &mut Context<'_>,
+        key: &mut usize,
+        limit: usize,
+        out: &mut Vec<T>,
+    ) -> Poll<bool> {
+        if limit <= 1 {
+            return self.poll_take(cx, key).map(|message| match message {
+                Some(message) => {
+                    out.push(message);
+                    true
+                }
+                None => false,
+            });
+        }
+        let mut wake = Wake::default();
+        let poll = {
+            let mut state = self.lock();
+            let before = out.len();
+            while out.len() - before < limit {
+                match state.take_now(self.capacity, &mut wake) {
+                    Some(message) => out.push(message),
+                    None => break,
+                }
+            }
+            if out.len() > before {
+                state.release_taker(key, &mut wake);
+                Poll::Ready(true)
+            } else {
+                drop(state);
+                return self.poll_take(cx, key).map(|message| match message {
+                    Some(message) => {
+                        out.push(message);
+                        true
+                    }
+                    None => false,
+                });
+            }
+        };
+        self.run(wake);
+        poll
+    }
+
+    /// How many messages a put would have accepted at once, now (at least 1, so that a caller
+    /// always makes progress or learns the channel closed).
+    pub(crate) fn room(&self) -> usize {
+        let state = self.lock();
+        (self.capacity + state.waiting_takers)
+            .saturating_sub(state.buffer.len())
+            .max(1)
+    }
+
+    /// Offers every message of `messages` (under one lock), in order. Returns the sequence
+    /// number of the last one left pending, if any; stops with an error at a closed channel or
+    /// at the pending limit (the messages not offered stay in `messages`).
+    pub(crate) fn offer_all(
+        &self,
+        messages: &mut std::collections::VecDeque<T>,
+    ) -> Result<Option<u64>, Error> {
+        let mut wake = Wake::default();
+        let outcome = {
+            let mut state = self.lock();
+            let mut last_pending = None;
+            loop {
+                if state.closed {
+                    break Err(Error::closed("stream"));
+                }
+                let Some(message) = messages.pop_front() else {
+                    break Ok(last_pending);
+                };
+                if state.buffer.len() < self.capacity + state.waiting_takers {
+                    state.buffer.push_back(message);
+                    state.notify_taker(&mut wake);
+                } else if state.puts.len() >= MAX_PENDING_PUTS {
+                    messages.push_front(message);
+                    break Err(Error::msg(format!(
+                        "put refused: the stream already has {MAX_PENDING_PUTS} pending puts"
+                    )));
+                } else {
+                    let seq = state.next_seq;
+                    state.next_seq += 1;
+                    state.puts.push_back(PendingPut {
+                        seq,
+                        message,
+                        waker: None,
+                    });
+                    last_pending = Some(seq);
+                }
+            }
+        };
+        self.run(wake);
+        outcome
+    }
+
     /// A message if one can be had without waiting: `Ok(Some)`, `Ok(None)` when drained, `Err`
     /// when the stream is open and empty.
     pub(crate) fn take_now(&self) -> Result<Option<T>, ()> {
@@ -297,14 +405,18 @@ impl<T> State<T> {
             if self.buffer.len() < capacity {
                 if let Some(put) = self.puts.pop_front() {
                     self.buffer.push_back(put.message);
-                    wake.wakers.extend(put.waker);
+                    if let Some(waker) = put.waker {
+                        wake.push(waker);
+                    }
                 }
             }
             self.check_drained(wake);
             return Some(message);
         }
         let put = self.puts.pop_front()?;
-        wake.wakers.extend(put.waker);
+        if let Some(waker) = put.waker {
+            wake.push(waker);
+        }
         self.check_drained(wake);
         Some(put.message)
     }
@@ -324,7 +436,7 @@ impl<T> State<T> {
         for slot in &mut self.takers {
             if matches!(slot, TakerSlot::Waiting(_)) {
                 if let TakerSlot::Waiting(waker) = mem::replace(slot, TakerSlot::Notified) {
-                    wake.wakers.push(waker);
+                    wake.push(waker);
                 }
                 self.waiting_takers -= 1;
                 return;
@@ -347,7 +459,11 @@ impl<T> State<T> {
             }
             return;
         }
-        *key = match self.takers.iter().position(|s| matches!(s, TakerSlot::Free)) {
+        *key = match self
+            .takers
+            .iter()
+            .position(|s| matches!(s, TakerSlot::Free))
+        {
             Some(free) => free,
             None => {
                 self.takers.push(TakerSlot::Free);
@@ -381,7 +497,7 @@ impl<T> State<T> {
         wake.closed = true;
         for slot in &mut self.takers {
             if let TakerSlot::Waiting(waker) = mem::replace(slot, TakerSlot::Notified) {
-                wake.wakers.push(waker);
+                wake.push(waker);
             }
         }
         self.waiting_takers = 0;

@@ -26,6 +26,28 @@ pub trait Sink<T>: futures_sink::Sink<T, Error = Error> + Send {
     /// that timed out.
     fn close_now(&self);
 
+    /// How many messages the sink would accept at once right now, as a hint (at least 1). The
+    /// default says 1; a channel counts its free buffer and waiting takers.
+    #[doc(hidden)]
+    fn room(&self) -> usize {
+        1
+    }
+
+    /// Sends every message of `messages`, after `poll_ready` returned ready: at most
+    /// [`room`](Sink::room) of them are accepted at once, the rest wait like pending puts
+    /// (`poll_flush` completes once all are accepted). The default sends just one message and
+    /// must be given no more than one.
+    #[doc(hidden)]
+    fn start_send_all(
+        mut self: Pin<&mut Self>,
+        messages: &mut std::collections::VecDeque<T>,
+    ) -> Result<(), Error> {
+        match messages.pop_front() {
+            Some(message) => self.as_mut().start_send(message),
+            None => Ok(()),
+        }
+    }
+
     /// The sink's current state; shorthand for `self.node().description()`.
     fn description(&self) -> Description {
         self.node().description()

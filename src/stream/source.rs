@@ -1,5 +1,8 @@
 //! The `Source` trait: what weir can take messages from.
 
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
 use crate::{Deferred, Error};
 
 use super::graph::{Description, Node};
@@ -31,5 +34,25 @@ pub trait Source: futures_core::Stream + Send {
     /// True once the source is drained.
     fn is_drained(&self) -> bool {
         self.drained().is_realized()
+    }
+
+    /// Takes up to `limit` messages at once into `out`: `Ready(true)` with at least one,
+    /// `Ready(false)` at the end. Channels take them under one lock; the default takes one.
+    /// Used by [`connect`](super::connect) to move runs of messages cheaply.
+    #[doc(hidden)]
+    fn poll_next_batch(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        limit: usize,
+        out: &mut Vec<Self::Item>,
+    ) -> Poll<bool> {
+        let _ = limit;
+        self.poll_next(cx).map(|message| match message {
+            Some(message) => {
+                out.push(message);
+                true
+            }
+            None => false,
+        })
     }
 }
