@@ -22,10 +22,12 @@
 
 mod support;
 
+use futures::StreamExt as _;
 use weir::runtime::{block_on, spawn};
-use weir::stream::{Channel, ConnectOptions, connect};
+use weir::stream::{self, Channel, ConnectOptions, SourceExt, connect};
 
 const HOP_ITEMS: u64 = 10_000_000;
+const PIPELINE_ITEMS: u64 = 10_000_000;
 const CHAIN_ITEMS: u64 = 1_000_000;
 const BUFFER: usize = 1024;
 
@@ -44,7 +46,7 @@ fn weir_hop() -> u64 {
     });
     let consumer = spawn(async move {
         let mut sum = 0u64;
-        while let Some(i) = s.take().await {
+        while let Some(i) = Channel::take(&s).await {
             sum += i;
         }
         sum
@@ -90,7 +92,7 @@ fn weir_chain() -> u64 {
     });
     block_on(async move {
         let mut sum = 0u64;
-        while let Some(i) = last.take().await {
+        while let Some(i) = Channel::take(&last).await {
             sum += i;
         }
         producer.await;
@@ -99,7 +101,9 @@ fn weir_chain() -> u64 {
 }
 
 fn async_channel_chain() -> u64 {
-    let hops: Vec<_> = (0..9).map(|_| async_channel::bounded::<u64>(BUFFER)).collect();
+    let hops: Vec<_> = (0..9)
+        .map(|_| async_channel::bounded::<u64>(BUFFER))
+        .collect();
     for pair in hops.windows(2) {
         let (rx, tx) = (pair[0].1.clone(), pair[1].0.clone());
         spawn(async move {
@@ -129,6 +133,30 @@ fn async_channel_chain() -> u64 {
     })
 }
 
+fn weir_pipeline() -> u64 {
+    let source = stream::iter(0..PIPELINE_ITEMS);
+    let chain = SourceExt::map(source, |x| x * 3);
+    let chain = SourceExt::filter(chain, |x| x % 2 == 0);
+    let chain = SourceExt::map(chain, |x| x / 2);
+    block_on(chain.fold(0u64, |sum, x| async move { sum.wrapping_add(x) }))
+}
+
+fn futures_pipeline() -> u64 {
+    let chain = futures::stream::iter(0..PIPELINE_ITEMS)
+        .map(|x| x * 3)
+        .filter(|x| futures::future::ready(x % 2 == 0))
+        .map(|x| x / 2);
+    block_on(chain.fold(0u64, |sum, x| async move { sum.wrapping_add(x) }))
+}
+
+fn pipeline_expected() -> u64 {
+    (0..PIPELINE_ITEMS)
+        .map(|x| x * 3)
+        .filter(|x| x % 2 == 0)
+        .map(|x| x / 2)
+        .fold(0u64, u64::wrapping_add)
+}
+
 fn main() {
     let filters = support::filters();
     support::compare(
@@ -139,6 +167,15 @@ fn main() {
         "async-channel",
         weir_hop,
         async_channel_hop,
+    );
+    support::compare(
+        &filters,
+        "pipeline",
+        7,
+        pipeline_expected(),
+        "futures-rs",
+        weir_pipeline,
+        futures_pipeline,
     );
     support::compare(
         &filters,

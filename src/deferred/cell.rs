@@ -35,6 +35,8 @@ pub(crate) struct Cell<T, E> {
     observed: AtomicBool,
     /// Mirrors `State::Taken`, so that `Deferred::clone` can check it without the lock.
     taken: AtomicBool,
+    /// Set once the state left `Pending`, so that `is_realized` needs no lock.
+    realized: AtomicBool,
 }
 
 enum State<T, E> {
@@ -86,12 +88,14 @@ impl<T, E> Cell<T, E> {
     }
 
     fn with_state(state: State<T, E>) -> Self {
+        let realized = !matches!(state, State::Pending(_));
         Cell {
             state: Mutex::new(state),
             readers: AtomicUsize::new(1),
             cloner: OnceLock::new(),
             observed: AtomicBool::new(false),
             taken: AtomicBool::new(false),
+            realized: AtomicBool::new(realized),
         }
     }
 
@@ -108,6 +112,7 @@ impl<T, E> Cell<T, E> {
                 State::Pending(waiters) => {
                     let waiters = mem::take(waiters);
                     *state = State::Realized(result);
+                    self.realized.store(true, Ordering::Release);
                     waiters
                 }
                 _ => return Err(result),
@@ -215,6 +220,11 @@ impl<T, E> Cell<T, E> {
             State::Realized(result) => f(View::Realized(result)),
             State::Taken { .. } => f(View::Taken),
         }
+    }
+
+    /// True once realized, without taking the lock.
+    pub(crate) fn is_realized(&self) -> bool {
+        self.realized.load(Ordering::Acquire)
     }
 
     /// `None` while pending, otherwise whether it holds (or held) an error.

@@ -200,7 +200,7 @@ impl<T, E> Deferred<T, E> {
     /// assert!(d.is_realized());
     /// ```
     pub fn is_realized(&self) -> bool {
-        self.cell().outcome().is_some()
+        self.cell().is_realized()
     }
 
     /// True once realized with a value.

@@ -87,7 +87,7 @@ impl<T, E> Realizer<T, E> {
     /// assert!(realizer.is_realized());
     /// ```
     pub fn is_realized(&self) -> bool {
-        self.cell.outcome().is_some()
+        self.cell.is_realized()
     }
 
     /// Completes when the deferred is realized, by anyone. Work that produces a deferred's value

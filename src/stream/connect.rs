@@ -156,9 +156,9 @@ where
         .and_then(|any| any.downcast::<Connector<S::Item>>().ok());
     let downstream = match existing {
         Some(connector) => match connector.add(downstream) {
-            Ok(()) => return done,
+            None => return done,
             // That connection just finished; start a new one (it will find the source drained).
-            Err(downstream) => downstream,
+            Some(downstream) => downstream,
         },
         None => downstream,
     };
@@ -209,17 +209,17 @@ impl<T> Connector<T> {
     }
 
     /// Hands a sink to the running task, or back if the task has finished.
-    fn add(&self, downstream: Downstream<T>) -> Result<(), Downstream<T>> {
+    fn add(&self, downstream: Downstream<T>) -> Option<Downstream<T>> {
         let mut incoming = self.lock();
         if incoming.finished {
-            return Err(downstream);
+            return Some(downstream);
         }
         incoming.sinks.push(downstream);
         self.has_incoming.store(true, Ordering::Release);
         if let Some(waker) = incoming.waker.take() {
             waker.wake();
         }
-        Ok(())
+        None
     }
 }
 

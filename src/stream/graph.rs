@@ -268,8 +268,11 @@ impl fmt::Debug for Node {
 /// The outgoing edges of a vertex, held weakly so the graph never keeps a stream alive.
 #[derive(Default)]
 pub(crate) struct Edges {
-    edges: Mutex<Vec<(Option<String>, Weak<dyn Vertex>)>>,
+    edges: Mutex<Vec<WeakEdge>>,
 }
+
+/// An edge's description and its target, held weakly.
+type WeakEdge = (Option<String>, Weak<dyn Vertex>);
 
 impl Edges {
     pub(crate) fn add(&self, description: Option<String>, target: &Node) {

@@ -19,6 +19,8 @@ pub(crate) struct Stage {
 struct StageVertex {
     kind: Cow<'static, str>,
     drained: Deferred<(), Error>,
+    /// Mirrors `drained.is_realized()` for the per-message check in `is_finished`.
+    finished: AtomicBool,
     closed: AtomicBool,
     edges: Edges,
 }
@@ -30,6 +32,7 @@ impl Stage {
             vertex: Arc::new(StageVertex {
                 kind: kind.into(),
                 drained: Deferred::new(),
+                finished: AtomicBool::new(false),
                 closed: AtomicBool::new(false),
                 edges: Edges::default(),
             }),
@@ -38,8 +41,9 @@ impl Stage {
 
     /// A stage reading `upstream`: linked from it in the graph, labelled with its kind.
     pub(crate) fn after(kind: impl Into<Cow<'static, str>>, upstream: &Node) -> Self {
-        let stage = Stage::root(kind);
-        upstream.link(None, &stage.node());
+        let kind = kind.into();
+        let stage = Stage::root(kind.clone());
+        upstream.link(Some(kind.into_owned()), &stage.node());
         stage
     }
 
@@ -48,9 +52,10 @@ impl Stage {
         kind: impl Into<Cow<'static, str>>,
         upstreams: impl IntoIterator<Item = &'a Node>,
     ) -> Self {
-        let stage = Stage::root(kind);
+        let kind = kind.into();
+        let stage = Stage::root(kind.clone());
         for upstream in upstreams {
-            upstream.link(None, &stage.node());
+            upstream.link(Some(kind.to_string()), &stage.node());
         }
         stage
     }
@@ -62,6 +67,7 @@ impl Stage {
     /// Records how the stage ended; the first outcome sticks.
     pub(crate) fn finish(&self, outcome: Result<(), Error>) {
         let _ = self.vertex.drained.try_realize(outcome);
+        self.vertex.finished.store(true, Ordering::Release);
     }
 
     /// Ends the stage the way `upstream` ended (its drain must already be realized, as it is
@@ -78,7 +84,7 @@ impl Stage {
     }
 
     pub(crate) fn is_finished(&self) -> bool {
-        self.vertex.drained.is_realized()
+        self.vertex.finished.load(Ordering::Acquire)
     }
 
     pub(crate) fn drained(&self) -> Deferred<(), Error> {
