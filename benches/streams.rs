@@ -24,11 +24,13 @@ mod support;
 
 use futures::StreamExt as _;
 use weir::runtime::{block_on, spawn};
-use weir::stream::{self, Channel, ConnectOptions, SourceExt, connect};
+use weir::stream::{self, Channel, ConnectOptions, EventBus, SourceExt, connect};
 
 const HOP_ITEMS: u64 = 10_000_000;
 const PIPELINE_ITEMS: u64 = 10_000_000;
 const CHAIN_ITEMS: u64 = 1_000_000;
+const BUS_MESSAGES: u64 = 1_000_000;
+const SUBSCRIBERS: usize = 4;
 const BUFFER: usize = 1024;
 
 fn expected_sum(n: u64) -> u64 {
@@ -157,6 +159,68 @@ fn pipeline_expected() -> u64 {
         .fold(0u64, u64::wrapping_add)
 }
 
+/// The last message of a bus run: subscribers stop when they see it.
+const END: u64 = u64::MAX;
+
+fn weir_bus() -> u64 {
+    let bus = EventBus::<&str, u64>::with_stream_factory(|| Channel::new(BUFFER));
+    let consumers: Vec<_> = (0..SUBSCRIBERS)
+        .map(|_| {
+            let mut subscriber = bus.subscribe("ticks");
+            spawn(async move {
+                let mut sum = 0u64;
+                while let Some(i) = subscriber.next().await {
+                    if i == END {
+                        break;
+                    }
+                    sum += i;
+                }
+                sum
+            })
+        })
+        .collect();
+    block_on(async move {
+        for i in (0..BUS_MESSAGES).chain([END]) {
+            assert!(bus.publish("ticks", i).await.unwrap());
+        }
+        let mut total = 0;
+        for consumer in consumers {
+            total += consumer.await;
+        }
+        total
+    })
+}
+
+fn async_broadcast_bus() -> u64 {
+    let (tx, rx) = async_broadcast::broadcast::<u64>(BUFFER);
+    let consumers: Vec<_> = (0..SUBSCRIBERS)
+        .map(|_| {
+            let mut receiver = rx.clone();
+            spawn(async move {
+                let mut sum = 0u64;
+                while let Ok(i) = receiver.recv().await {
+                    if i == END {
+                        break;
+                    }
+                    sum += i;
+                }
+                sum
+            })
+        })
+        .collect();
+    drop(rx);
+    block_on(async move {
+        for i in (0..BUS_MESSAGES).chain([END]) {
+            tx.broadcast(i).await.unwrap();
+        }
+        let mut total = 0;
+        for consumer in consumers {
+            total += consumer.await;
+        }
+        total
+    })
+}
+
 fn main() {
     let filters = support::filters();
     support::compare(
@@ -185,5 +249,14 @@ fn main() {
         "async-channel+tasks",
         weir_chain,
         async_channel_chain,
+    );
+    support::compare(
+        &filters,
+        "bus_fanout",
+        5,
+        expected_sum(BUS_MESSAGES) * SUBSCRIBERS as u64,
+        "async-broadcast",
+        weir_bus,
+        async_broadcast_bus,
     );
 }

@@ -11,21 +11,26 @@
 //! wait is bounded, so a broken check fails instead of hanging; the whole tour takes well under
 //! a second.
 //!
-//! Today the sections are `deferred` and `runtime`. Later releases add a section each (streams,
-//! then the network adapters): a list of checks in the style of `DEFERRED`, and one
+//! Today the sections are `deferred`, `runtime` and `streams`. Later releases add a section each
+//! (the network adapters): a list of checks in the style of `DEFERRED`, and one
 //! `tour.section(..)` line in `main`.
 
 use std::any::Any;
 use std::fmt::Debug;
+use std::future::Future;
 use std::panic;
+use std::pin::Pin;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, mpsc};
+use std::task::{Context, Poll, Waker};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use futures::SinkExt;
 use futures_lite::StreamExt;
 use weir::deferred::{Loop, loop_fn};
+use weir::stream::{self, Channel, ConnectOptions, MAX_PENDING_PUTS, PutError, Source, TakeError};
 use weir::{Deferred, Error, deferred, runtime};
 
 /// The longest any single wait in the tour may take before its check fails.
@@ -43,6 +48,7 @@ fn main() -> ExitCode {
     let mut tour = Tour::default();
     tour.section("deferred", DEFERRED);
     tour.section("runtime", RUNTIME);
+    tour.section("streams", STREAMS);
     tour.finish(started.elapsed())
 }
 
@@ -779,6 +785,641 @@ fn dropping_task_cancels() -> Result<(), String> {
         .map_err(|_| "the task did not start")?;
     drop(task);
     dropped_within_limit(&dropped)
+}
+
+// ---------------------------------------------------------------------------------------------
+// streams
+
+const STREAMS: &[(&str, Check)] = &[
+    (
+        "put and take keep order; the producer stays within the buffer",
+        put_and_take,
+    ),
+    (
+        "an unbuffered put completes only when its message is taken",
+        unbuffered_backpressure,
+    ),
+    (
+        "close keeps buffered and pending messages takeable",
+        close_keeps_messages,
+    ),
+    ("try_put and try_take: every outcome", try_outcomes),
+    (
+        "a put past MAX_PENDING_PUTS fails clearly and drops nothing",
+        put_limit,
+    ),
+    (
+        "the drain reports its cause; on_closed and on_drained run",
+        drain_cause,
+    ),
+    ("a permanent channel ignores close", permanent_channel),
+    (
+        "a dropped put withdraws its message; a dropped take loses nothing",
+        cancel_safety,
+    ),
+    (
+        "a channel is a futures Stream and Sink with put semantics",
+        futures_interop,
+    ),
+    (
+        "connect: messages flow and the end propagates downstream",
+        connect_downstream,
+    ),
+    (
+        "connect: a closing sink closes its source at once, upstream(true) even with others",
+        connect_upstream,
+    ),
+    (
+        "fan-out: every sink connected before a put receives it",
+        fan_out_every_sink,
+    ),
+    (
+        "fan-out: the next message waits until every sink accepted the last",
+        fan_out_pace,
+    ),
+    (
+        "a timeout cuts off a stalled sink and the others go on",
+        connect_timeout,
+    ),
+    (
+        "the source's drain cause reaches connect's deferred",
+        connect_drain_cause,
+    ),
+    (
+        "the graph: descriptions, edges, render_text and render_dot",
+        graph_rendering,
+    ),
+];
+
+/// Runs `check` on the current thread, failing it if it takes longer than `LIMIT`.
+fn within_limit(check: impl Future<Output = Result<(), String>>) -> Result<(), String> {
+    runtime::block_on(runtime::timeout(LIMIT, check))
+        .map_err(|_| format!("did not finish within {LIMIT:?}"))?
+}
+
+/// The next message of `channel` (`None` once drained), or a failure after `LIMIT`.
+async fn take_within<T>(channel: &Channel<T>) -> Result<Option<T>, String> {
+    match channel.try_take(LIMIT).await {
+        Ok(message) => Ok(Some(message)),
+        Err(TakeError::Drained) => Ok(None),
+        Err(error) => Err(format!("{error} after {LIMIT:?}")),
+    }
+}
+
+/// Everything left in `channel` until it is drained.
+async fn drain<T>(channel: &Channel<T>) -> Result<Vec<T>, String> {
+    let mut taken = Vec::new();
+    while let Some(message) = take_within(channel).await? {
+        taken.push(message);
+    }
+    Ok(taken)
+}
+
+/// Polls `future` once, without waiting.
+fn poll_once<F: Future + Unpin>(future: &mut F) -> Poll<F::Output> {
+    Pin::new(future).poll(&mut Context::from_waker(Waker::noop()))
+}
+
+fn put_and_take() -> Result<(), String> {
+    within_limit(async {
+        let channel = Channel::new(4);
+        let produced = Arc::new(AtomicUsize::new(0));
+        let producer = {
+            let (channel, produced) = (channel.clone(), produced.clone());
+            runtime::spawn(async move {
+                for i in 0..1000 {
+                    channel.put(i).await.map_err(|e| e.to_string())?;
+                    produced.fetch_add(1, Ordering::SeqCst);
+                }
+                channel.close();
+                Ok::<_, String>(())
+            })
+        };
+        let mut taken = 0;
+        while let Some(message) = take_within(&channel).await? {
+            ensure!(message == taken, "got {message}, expected {taken}");
+            taken += 1;
+            let produced = produced.load(Ordering::SeqCst);
+            ensure!(
+                produced <= taken + 4,
+                "{produced} put with {taken} taken and room for 4"
+            );
+        }
+        producer.await?;
+        ensure!(taken == 1000, "took {taken} messages");
+        Ok(())
+    })
+}
+
+fn unbuffered_backpressure() -> Result<(), String> {
+    within_limit(async {
+        let channel = Channel::unbuffered();
+        let mut put = channel.put("hello");
+        ensure!(poll_once(&mut put).is_pending(), "accepted with no taker");
+        ensure!(
+            channel.description().pending_puts == 1,
+            "the put is not counted as pending"
+        );
+        ensure!(
+            take_within(&channel).await? == Some("hello"),
+            "the take missed it"
+        );
+        ensure!(
+            matches!(poll_once(&mut put), Poll::Ready(Ok(()))),
+            "the take did not complete the put"
+        );
+
+        let mut take = Channel::take(&channel);
+        ensure!(poll_once(&mut take).is_pending(), "took from nothing");
+        let mut put = channel.put("world");
+        ensure!(
+            matches!(poll_once(&mut put), Poll::Ready(Ok(()))),
+            "a put to a waiting taker was not accepted at once"
+        );
+        ensure!(
+            poll_once(&mut take) == Poll::Ready(Some("world")),
+            "the waiting taker"
+        );
+        Ok(())
+    })
+}
+
+fn close_keeps_messages() -> Result<(), String> {
+    within_limit(async {
+        let channel = Channel::new(1);
+        channel.put(1).await.map_err(|e| e.to_string())?;
+        let mut pending = channel.put(2);
+        ensure!(poll_once(&mut pending).is_pending(), "the buffer had room");
+        channel.close();
+        ensure!(
+            channel.is_closed() && !channel.is_drained(),
+            "closed with messages in it, but drained"
+        );
+        let refused = channel.put(3).await.err();
+        ensure!(
+            refused.as_ref().is_some_and(PutError::is_closed),
+            "a put after close was not refused as closed"
+        );
+        ensure!(
+            refused.map(PutError::into_inner) == Some(3),
+            "the refused message was not handed back"
+        );
+        let taken = drain(&channel).await?;
+        ensure!(taken == [1, 2], "took {taken:?} after close");
+        ensure!(
+            matches!(poll_once(&mut pending), Poll::Ready(Ok(()))),
+            "the pending put did not complete when taken"
+        );
+        ensure!(channel.is_drained(), "empty and closed, but not drained");
+        Ok(())
+    })
+}
+
+fn try_outcomes() -> Result<(), String> {
+    within_limit(async {
+        let channel = Channel::new(1);
+        let accepted = channel.try_put(1, Duration::ZERO).await;
+        ensure!(accepted.is_ok(), "try_put with room: {accepted:?}");
+        let started = Instant::now();
+        let full = channel.try_put(2, Duration::ZERO).await;
+        ensure!(started.elapsed() < LIMIT, "a zero try_put waited");
+        let full = full.err();
+        ensure!(
+            full.as_ref().is_some_and(PutError::is_timeout),
+            "a zero try_put into a full channel did not time out"
+        );
+        ensure!(
+            full.map(PutError::into_inner) == Some(2),
+            "the timed-out message was not handed back"
+        );
+        let later = channel.try_put(3, Duration::from_millis(10)).await;
+        ensure!(
+            later.is_err_and(|e| e.is_timeout()),
+            "try_put(10ms) into a full channel"
+        );
+        ensure!(
+            channel.description().pending_puts == 0,
+            "a timed-out put stayed pending"
+        );
+
+        ensure!(
+            channel.try_take(Duration::ZERO).await == Ok(1),
+            "try_take of a buffered message"
+        );
+        ensure!(
+            channel.try_take(Duration::ZERO).await == Err(TakeError::Timeout),
+            "a zero try_take of an empty channel"
+        );
+        ensure!(
+            channel.try_take(Duration::from_millis(10)).await == Err(TakeError::Timeout),
+            "try_take(10ms) of an empty channel"
+        );
+        channel.close();
+        ensure!(
+            channel
+                .try_put(4, Duration::ZERO)
+                .await
+                .is_err_and(|e| e.is_closed()),
+            "try_put into a closed channel"
+        );
+        let started = Instant::now();
+        ensure!(
+            channel.try_take(LIMIT).await == Err(TakeError::Drained),
+            "try_take of a drained channel"
+        );
+        ensure!(
+            started.elapsed() < LIMIT / 2,
+            "try_take waited on a drained channel"
+        );
+        Ok(())
+    })
+}
+
+fn put_limit() -> Result<(), String> {
+    within_limit(async {
+        let channel = Channel::unbuffered();
+        let mut waiting: Vec<_> = (0..MAX_PENDING_PUTS).map(|i| channel.put(i)).collect();
+        for put in &mut waiting {
+            ensure!(
+                poll_once(put).is_pending(),
+                "a put was accepted with no taker"
+            );
+        }
+        let refused = channel.put(usize::MAX).await.err();
+        ensure!(
+            refused.as_ref().is_some_and(PutError::is_too_many_pending),
+            "the put past the limit was not refused as too many pending"
+        );
+        let message = refused.as_ref().map(ToString::to_string);
+        ensure!(
+            message.as_deref() == Some("put refused: the stream already has 16384 pending puts"),
+            "unclear error: {message:?}"
+        );
+        ensure!(
+            refused.map(PutError::into_inner) == Some(usize::MAX),
+            "the refused message was not handed back"
+        );
+        ensure!(!channel.is_closed(), "the limit closed the channel");
+        for expected in 0..3 {
+            ensure!(
+                take_within(&channel).await? == Some(expected),
+                "a pending message was lost"
+            );
+        }
+        Ok(())
+    })
+}
+
+fn drain_cause() -> Result<(), String> {
+    within_limit(async {
+        let channel = Channel::new(2);
+        channel.put("last").await.map_err(|e| e.to_string())?;
+        let (tx, events) = mpsc::channel();
+        let on_closed = tx.clone();
+        channel.on_closed(move || {
+            let _ = on_closed.send("closed".to_string());
+        });
+        channel.on_drained(move |outcome| {
+            let _ = tx.send(format!("drained: {outcome:?}"));
+        });
+        channel.close_with_error(Error::protocol("bad frame"));
+        ensure!(
+            events.try_recv().ok().as_deref() == Some("closed"),
+            "on_closed did not run at close"
+        );
+        ensure!(events.try_recv().is_err(), "drained with a message left");
+        ensure!(
+            take_within(&channel).await? == Some("last"),
+            "the buffered message was lost"
+        );
+        let drained = events.try_recv().unwrap_or_default();
+        ensure!(
+            drained.starts_with("drained: Err") && drained.contains("bad frame"),
+            "on_drained got {drained:?}"
+        );
+        let cause = wait(channel.drained())?.err();
+        ensure!(
+            cause.as_ref().is_some_and(Error::is_protocol),
+            "drained() gave {cause:?}"
+        );
+        let clean = Channel::<u8>::new(1);
+        clean.close();
+        ensure!(
+            wait(clean.drained())?.is_ok(),
+            "a plain close drained with an error"
+        );
+        Ok(())
+    })
+}
+
+fn permanent_channel() -> Result<(), String> {
+    within_limit(async {
+        let channel = Channel::builder().capacity(1).permanent(true).build();
+        channel.close();
+        channel.close_with_error(Error::msg("ignored"));
+        ensure!(
+            !channel.is_closed() && channel.description().permanent,
+            "a permanent channel closed"
+        );
+        channel.put(5).await.map_err(|e| e.to_string())?;
+        ensure!(take_within(&channel).await? == Some(5), "take");
+        Ok(())
+    })
+}
+
+fn cancel_safety() -> Result<(), String> {
+    within_limit(async {
+        let channel = Channel::unbuffered();
+        let abandoned = runtime::timeout(Duration::from_millis(5), channel.put("draft")).await;
+        ensure!(abandoned.is_err(), "a put with no taker completed");
+        ensure!(
+            channel.description().pending_puts == 0,
+            "the dropped put's message stayed in the channel"
+        );
+        let gave_up = runtime::timeout(Duration::from_millis(5), Channel::take(&channel)).await;
+        ensure!(gave_up.is_err(), "a take from nothing completed");
+        ensure!(
+            channel.description().pending_takes == 0,
+            "the dropped take is still waiting"
+        );
+
+        // A taker woken for a message but dropped before taking it passes it on.
+        let mut first = Channel::take(&channel);
+        let mut second = Channel::take(&channel);
+        ensure!(
+            poll_once(&mut first).is_pending() && poll_once(&mut second).is_pending(),
+            "took from nothing"
+        );
+        channel
+            .try_put("kept", Duration::ZERO)
+            .await
+            .map_err(|e| e.to_string())?;
+        drop(first);
+        ensure!(
+            poll_once(&mut second) == Poll::Ready(Some("kept")),
+            "the message was lost with the dropped take"
+        );
+        Ok(())
+    })
+}
+
+fn futures_interop() -> Result<(), String> {
+    within_limit(async {
+        let channel = Channel::unbuffered();
+        let mut sink = channel.clone();
+        let producer = runtime::spawn(async move {
+            for i in 0..100 {
+                sink.send(i).await?;
+            }
+            SinkExt::close(&mut sink).await
+        });
+        let received: Vec<i32> = channel.clone().collect().await;
+        producer.await.map_err(|e| e.to_string())?;
+        ensure!(
+            received == (0..100).collect::<Vec<_>>(),
+            "received {} messages out of 100",
+            received.len()
+        );
+        let mut closed = channel.clone();
+        ensure!(
+            closed.send(1).await.is_err_and(|e| e.is_closed()),
+            "send into a closed channel"
+        );
+        Ok(())
+    })
+}
+
+fn connect_downstream() -> Result<(), String> {
+    within_limit(async {
+        let (source, sink) = (Channel::new(4), Channel::new(4));
+        let done = stream::connect(source.clone(), sink.clone(), ConnectOptions::new());
+        let producer = {
+            let source = source.clone();
+            runtime::spawn(async move {
+                for i in 0..100 {
+                    source.put(i).await.map_err(|e| e.to_string())?;
+                }
+                source.close();
+                Ok::<_, String>(())
+            })
+        };
+        let received = drain(&sink).await?;
+        producer.await?;
+        ensure!(
+            received == (0..100).collect::<Vec<_>>(),
+            "received {} messages out of 100, or out of order",
+            received.len()
+        );
+        ensure!(wait(done)?.is_ok(), "a clean drain did not end cleanly");
+
+        let (source, sink) = (Channel::new(4), Channel::new(4));
+        let done = stream::connect(
+            source.clone(),
+            sink.clone(),
+            ConnectOptions::new().downstream(false),
+        );
+        source.put(1).await.map_err(|e| e.to_string())?;
+        source.close();
+        ensure!(wait(done)?.is_ok(), "downstream(false) connection");
+        ensure!(!sink.is_closed(), "downstream(false) closed the sink");
+        ensure!(
+            sink.try_take(Duration::ZERO).await == Ok(1),
+            "downstream(false) lost the message"
+        );
+
+        let numbers = stream::iter(1..=3);
+        let sink = Channel::new(4);
+        stream::connect(numbers, sink.clone(), ConnectOptions::new());
+        let received = drain(&sink).await?;
+        ensure!(received == [1, 2, 3], "from stream::iter: {received:?}");
+        Ok(())
+    })
+}
+
+fn connect_upstream() -> Result<(), String> {
+    within_limit(async {
+        // The only sink closes: the source closes, with no message sent.
+        let (source, sink) = (Channel::<u8>::new(4), Channel::<u8>::new(4));
+        let done = stream::connect(source.clone(), sink.clone(), ConnectOptions::new());
+        sink.close();
+        wait(source.closed())?.map_err(|e| e.to_string())?;
+        ensure!(wait(done)?.is_ok(), "the connection of a closed sink");
+
+        // One of two sinks closes: it is detached, the other goes on.
+        let source = Channel::new(4);
+        let (a, b) = (Channel::new(4), Channel::new(4));
+        stream::connect(source.clone(), a.clone(), ConnectOptions::new());
+        let b_done = stream::connect(source.clone(), b.clone(), ConnectOptions::new());
+        b.close();
+        ensure!(wait(b_done)?.is_ok(), "the closed sink's connection");
+        ensure!(!source.is_closed(), "closed although a sink remains");
+        source.put(7).await.map_err(|e| e.to_string())?;
+        ensure!(take_within(&a).await? == Some(7), "the remaining sink");
+
+        // upstream(true): one sink closing closes the source at once.
+        let source = Channel::<u8>::new(4);
+        let (a, b) = (Channel::new(4), Channel::new(4));
+        stream::connect(source.clone(), a.clone(), ConnectOptions::new());
+        stream::connect(
+            source.clone(),
+            b.clone(),
+            ConnectOptions::new().upstream(true),
+        );
+        b.close();
+        wait(source.closed())?.map_err(|e| e.to_string())?;
+        ensure!(
+            take_within(&a).await?.is_none(),
+            "the other sink was not closed when the source drained"
+        );
+        Ok(())
+    })
+}
+
+fn fan_out_every_sink() -> Result<(), String> {
+    // A sink must take part from the moment `connect` returns; repeat to catch a race.
+    const ROUNDS: usize = 200;
+    within_limit(async {
+        let mut missed = 0;
+        for _ in 0..ROUNDS {
+            let source = Channel::new(4);
+            let (a, b) = (Channel::new(4), Channel::new(4));
+            stream::connect(source.clone(), a.clone(), ConnectOptions::new());
+            stream::connect(source.clone(), b.clone(), ConnectOptions::new());
+            source.put(1).await.map_err(|e| e.to_string())?;
+            source.close();
+            if drain(&a).await? != [1] || drain(&b).await? != [1] {
+                missed += 1;
+            }
+        }
+        ensure!(
+            missed == 0,
+            "in {missed} of {ROUNDS} rounds a sink connected before the put missed the message"
+        );
+        Ok(())
+    })
+}
+
+fn fan_out_pace() -> Result<(), String> {
+    within_limit(async {
+        let source = Channel::new(8);
+        let (a, slow) = (Channel::new(8), Channel::unbuffered());
+        stream::connect(source.clone(), slow.clone(), ConnectOptions::new());
+        stream::connect(source.clone(), a.clone(), ConnectOptions::new());
+        for i in 0..3 {
+            source.put(i).await.map_err(|e| e.to_string())?;
+        }
+        source.close();
+        ensure!(take_within(&a).await? == Some(0), "the first message");
+        ensure!(
+            a.try_take(Duration::ZERO).await == Err(TakeError::Timeout),
+            "the next message went out before the slow sink accepted the first"
+        );
+        let slow_got = drain(&slow).await?;
+        let a_got = drain(&a).await?;
+        ensure!(
+            slow_got == [0, 1, 2] && a_got == [1, 2],
+            "slow got {slow_got:?}, the other got 0 then {a_got:?}"
+        );
+        Ok(())
+    })
+}
+
+fn connect_timeout() -> Result<(), String> {
+    within_limit(async {
+        let source = Channel::new(8);
+        let (fast, stuck) = (Channel::new(8), Channel::<u32>::unbuffered());
+        stream::connect(source.clone(), fast.clone(), ConnectOptions::new());
+        let cut_off = stream::connect(
+            source.clone(),
+            stuck.clone(),
+            ConnectOptions::new().timeout(Duration::from_millis(10)),
+        );
+        for i in 0..4 {
+            source.put(i).await.map_err(|e| e.to_string())?;
+        }
+        source.close();
+        let outcome = wait(cut_off)?;
+        ensure!(
+            outcome.as_ref().is_err_and(Error::is_timeout),
+            "the stalled sink's connection ended with {outcome:?}"
+        );
+        ensure!(stuck.is_closed(), "the stalled sink was not closed");
+        let received = drain(&fast).await?;
+        ensure!(
+            received == [0, 1, 2, 3],
+            "the fast sink received {received:?}"
+        );
+        Ok(())
+    })
+}
+
+fn connect_drain_cause() -> Result<(), String> {
+    within_limit(async {
+        let (source, sink) = (Channel::new(4), Channel::new(4));
+        let done = stream::connect(source.clone(), sink.clone(), ConnectOptions::new());
+        source.put("before").await.map_err(|e| e.to_string())?;
+        source.close_with_error(Error::protocol("bad frame"));
+        let outcome = wait(done)?;
+        ensure!(
+            outcome.as_ref().is_err_and(Error::is_protocol),
+            "connect's deferred got {outcome:?}"
+        );
+        let received = drain(&sink).await?;
+        ensure!(received == ["before"], "the sink received {received:?}");
+        Ok(())
+    })
+}
+
+fn graph_rendering() -> Result<(), String> {
+    within_limit(async {
+        let orders = Channel::builder().capacity(4).description("orders").build();
+        let audit = Channel::builder().description("audit").build();
+        let billing = Channel::builder().description("billing").build();
+        let to_audit = stream::connect(
+            orders.clone(),
+            audit.clone(),
+            ConnectOptions::new().description("to audit"),
+        );
+        let to_billing = stream::connect(
+            orders.clone(),
+            billing.clone(),
+            ConnectOptions::new().description("to billing"),
+        );
+        orders.put(1001).await.map_err(|e| e.to_string())?;
+        ensure!(take_within(&billing).await? == Some(1001), "billing");
+
+        let edges = orders.node().downstream();
+        let labels: Vec<_> = edges
+            .iter()
+            .map(|edge| edge.description.as_deref())
+            .collect();
+        ensure!(
+            labels == [Some("to audit"), Some("to billing")],
+            "edges {labels:?}"
+        );
+        let text = orders.node().render_text();
+        let expected = "stream \"orders\" buffer=0/4\n  \
+            -[to audit]-> stream \"audit\" buffer=0/0 pending_puts=1\n  \
+            -[to billing]-> stream \"billing\" buffer=0/0\n";
+        ensure!(text == expected, "render_text gave\n{text}");
+        let dot = orders.node().render_dot();
+        ensure!(
+            dot.starts_with("digraph weir {")
+                && dot.contains("n0 -> n1 [label=\"to audit\"];")
+                && dot.contains("label=\"stream \\\"audit\\\" buffer=0/0 pending_puts=1\""),
+            "render_dot gave\n{dot}"
+        );
+
+        orders.close();
+        ensure!(take_within(&audit).await? == Some(1001), "audit");
+        wait(to_audit)?.map_err(|e| e.to_string())?;
+        wait(to_billing)?.map_err(|e| e.to_string())?;
+        ensure!(
+            orders.node().downstream().is_empty(),
+            "edges outlived their connections"
+        );
+        Ok(())
+    })
 }
 
 /// Keeps provoked panics and log records off the terminal, and counts log records.

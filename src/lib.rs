@@ -21,6 +21,8 @@
 //! # Where to start
 //!
 //! - [`Deferred`] and the [`deferred`] module: one-shot values, combinators, timeouts, loops.
+//! - The [`stream`] module: backpressured channels, `connect`, lazy combinators, the event bus,
+//!   and the stream graph's introspection.
 //! - [`runtime`]: weir's executor, `block_on`, timers. Nothing requires the caller to use it:
 //!   weir's types work under tokio, async-std and smol alike.
 //! - [`Error`]: the error shared by weir's adapters.
@@ -73,6 +75,18 @@ mod book {
 
     #[doc = include_str!("../book/src/deferreds.md")]
     pub struct Deferreds;
+
+    #[doc = include_str!("../book/src/streams.md")]
+    pub struct Streams;
+
+    #[doc = include_str!("../book/src/connecting.md")]
+    pub struct Connecting;
+
+    #[doc = include_str!("../book/src/combinators.md")]
+    pub struct Combinators;
+
+    #[doc = include_str!("../book/src/event-bus.md")]
+    pub struct EventBus;
 
     #[doc = include_str!("../README.md")]
     pub struct Readme;

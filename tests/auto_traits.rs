@@ -2,10 +2,19 @@
 
 use weir::deferred::{AlreadyRealized, Loop, Realizer, WaitTimeout};
 use weir::runtime::{Interval, Sleep, Task, Timeout};
+use weir::stream::{
+    Batch, BlockingIter, BufferedChannel, Channel, ChannelBuilder, Concat, ConnectOptions,
+    Description, DroppingChannel, Edge, EventBus, Filter, FromReceiver, FromStream, IntoSink, Iter,
+    Map, Mapcat, Node, Once, Partition, PutError, RealizeEach, Reductions, SinkOnly,
+    SlidingChannel, SourceOnly, Splice, TakeError, Throttle, Transform, Zip,
+};
 use weir::{Deferred, Error};
 
 fn send_sync<T: Send + Sync>() {}
 fn send<T: Send>() {}
+
+type Fun = fn(u8) -> u8;
+type Pred = fn(&u8) -> bool;
 
 #[test]
 fn public_types_are_send_and_sync() {
@@ -23,4 +32,42 @@ fn public_types_are_send_and_sync() {
     // A deferred of a value that is Send but not Sync (a connection with a Cell inside) is
     // still Send and Sync: the value is only ever moved between threads, never shared.
     send_sync::<Deferred<std::cell::Cell<u8>>>();
+}
+
+#[test]
+fn stream_types_are_send_and_shared_handles_are_sync() {
+    // Shared handles: usable from several threads at once.
+    send_sync::<Channel<u8>>();
+    send_sync::<ChannelBuilder<u8>>();
+    send_sync::<BufferedChannel<u8>>();
+    send_sync::<DroppingChannel<u8>>();
+    send_sync::<SlidingChannel<u8>>();
+    send_sync::<EventBus<String, u8>>();
+    send_sync::<ConnectOptions>();
+    send_sync::<Description>();
+    send_sync::<Node>();
+    send_sync::<Edge>();
+    send_sync::<PutError<u8>>();
+    send_sync::<TakeError>();
+    send_sync::<SourceOnly<Channel<u8>>>();
+    send_sync::<SinkOnly<Channel<u8>>>();
+    send_sync::<Splice<Channel<u8>, Channel<u8>>>();
+    // Sources owned by one consumer: Send, so they can move into a task.
+    send::<Iter<std::vec::IntoIter<u8>>>();
+    send::<Map<Channel<u8>, Fun>>();
+    send::<Filter<Channel<u8>, Pred>>();
+    send::<Mapcat<Channel<u8>, fn(u8) -> Vec<u8>, std::vec::IntoIter<u8>>>();
+    send::<Reductions<Channel<u8>, fn(u8, u8) -> u8, u8>>();
+    send::<Zip<Channel<u8>, Channel<u8>>>();
+    send::<Concat<Channel<Channel<u8>>>>();
+    send::<RealizeEach<Channel<Deferred<u8>>>>();
+    send::<Partition<u8>>();
+    send::<Batch<Channel<u8>>>();
+    send::<Throttle<Channel<u8>>>();
+    send::<FromStream<futures::stream::Iter<std::vec::IntoIter<u8>>>>();
+    send::<FromReceiver<u8>>();
+    send::<Once<u8, Error>>();
+    send::<IntoSink<futures::sink::Drain<u8>>>();
+    send::<BlockingIter<Channel<u8>>>();
+    send::<Transform<Channel<u8>, weir::stream::FnTransducer<fn(u8) -> Option<u8>>, u8>>();
 }

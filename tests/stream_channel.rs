@@ -285,7 +285,10 @@ fn a_notified_taker_that_goes_away_passes_the_message_on() {
 #[test]
 fn description_reports_the_state() {
     run(async {
-        let s = Channel::<u8>::builder().capacity(2).description("orders").build();
+        let s = Channel::<u8>::builder()
+            .capacity(2)
+            .description("orders")
+            .build();
         s.put(1).await.unwrap();
         let d = s.description();
         assert_eq!(d.kind, "stream");

@@ -9,8 +9,8 @@ use async_io::Timer;
 use futures_core::Stream;
 
 /// A stream that yields the instant of each tick, every `period`; see [`interval`]. It never
-/// ends. A consumer that falls behind gets the next tick at once rather than a burst of missed
-/// ones.
+/// ends. Ticks keep to the original schedule: a consumer that falls behind gets the ticks it
+/// missed at once, one after another, until it has caught up.
 pub struct Interval {
     timer: Timer,
 }

@@ -200,6 +200,11 @@ impl<T> Channel<T> {
         ChannelBuilder::new()
     }
 
+    /// The shared state, for weir's own fast paths (the event bus).
+    pub(crate) fn queue(&self) -> &Arc<Queue<T>> {
+        &self.queue
+    }
+
     fn from_queue(queue: Arc<Queue<T>>) -> Self {
         Channel {
             queue,
@@ -343,6 +348,11 @@ impl<T> Channel<T> {
     /// True once closed.
     pub fn is_closed(&self) -> bool {
         self.queue.is_closed()
+    }
+
+    /// True once closed and empty: nothing more will come out.
+    pub fn is_drained(&self) -> bool {
+        self.queue.drained().is_realized()
     }
 
     /// A deferred realized when the channel closes.
@@ -558,6 +568,10 @@ impl<T: Send + 'static> Sink<T> for Channel<T> {
 
     fn room(&self) -> usize {
         self.queue.room()
+    }
+
+    fn close_with_cause(&self, cause: Error) {
+        self.queue.close(Some(cause));
     }
 
     fn start_send_all(

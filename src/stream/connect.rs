@@ -36,10 +36,10 @@ use super::source::Source;
 /// ```
 #[derive(Clone, Debug)]
 pub struct ConnectOptions {
-    downstream: bool,
-    upstream: bool,
-    timeout: Option<Duration>,
-    description: Option<String>,
+    pub(crate) downstream: bool,
+    pub(crate) upstream: bool,
+    pub(crate) timeout: Option<Duration>,
+    pub(crate) description: Option<String>,
 }
 
 impl Default for ConnectOptions {
@@ -105,9 +105,10 @@ impl ConnectOptions {
 /// accepted it, so the slowest sink sets the pace (use [`ConnectOptions::timeout`] to cut off a
 /// sink that stalls). The work runs as one task per source on weir's executor.
 ///
-/// When the source is drained, the sink is closed (unless `downstream(false)`). When the sink
-/// closes, it is detached; the source is closed when no sink remains, or at once with
-/// `upstream(true)`.
+/// When the source is drained, the sink is closed (unless `downstream(false)`), with the
+/// source's drain cause if it ended with an error ([`Sink::close_with_cause`]), so an error
+/// travels down a chain of connections. When the sink closes, even while a message waits for it,
+/// it is detached; the source is closed when no sink remains, or at once with `upstream(true)`.
 ///
 /// The returned deferred is realized when this sink's connection ends: `Ok(())` when the source
 /// drained cleanly or the sink closed, the source's drain cause if it ended with an error, a
@@ -280,6 +281,10 @@ async fn propagate<S, T>(
             _ => 1,
         };
         let event = poll_fn(|cx| {
+            // Sinks that joined since the top of the loop take part from the next message on.
+            if connector.has_incoming.load(Ordering::Acquire) {
+                return Poll::Ready(Event::NewSinks);
+            }
             match source.as_mut().poll_next_batch(cx, limit, &mut batch) {
                 Poll::Ready(true) => return Poll::Ready(Event::Messages),
                 Poll::Ready(false) => return Poll::Ready(Event::Drained),
@@ -304,6 +309,10 @@ async fn propagate<S, T>(
             Poll::Pending
         })
         .await;
+        if matches!(event, Event::Messages) {
+            // A sink connected before these messages were put must receive them too.
+            connector.take_incoming(&mut sinks);
+        }
         match event {
             Event::NewSinks => {}
             Event::SinkClosed(index) => {
@@ -392,6 +401,7 @@ async fn deliver_run<T>(downstream: &mut Downstream<T>, run: &mut VecDeque<T>) -
                     flushing = run.is_empty();
                 }
                 Poll::Pending => {
+                    // A sink that closes while we wait is done with, whatever it still holds.
                     let mut step = Step::Flush;
                     return match wait_or_time_out(downstream, &mut step, cx) {
                         Poll::Ready(()) => Poll::Ready(step),
@@ -468,11 +478,16 @@ fn advance<T>(
     }
 }
 
+/// Waiting for one sink in a fan-out: done if it closed or timed out meanwhile.
 fn wait_or_time_out<T>(
     downstream: &mut Downstream<T>,
     step: &mut Step<T>,
     cx: &mut Context<'_>,
 ) -> Poll<()> {
+    if downstream.sink.as_mut().poll_closed(cx).is_ready() {
+        *step = Step::Closed;
+        return Poll::Ready(());
+    }
     let Some(timeout) = downstream.options.timeout else {
         return Poll::Pending;
     };
@@ -508,9 +523,15 @@ async fn finish<T>(
     }
     for mut downstream in sinks.drain(..) {
         if downstream.options.downstream {
-            let closed = poll_fn(|cx| downstream.sink.as_mut().poll_close(cx)).await;
-            if closed.is_err() {
-                downstream.sink.close_now();
+            match &outcome {
+                // The sink ends the way the source did, so the cause travels down the graph.
+                Err(cause) => downstream.sink.close_with_cause(cause.clone()),
+                Ok(()) => {
+                    let closed = poll_fn(|cx| downstream.sink.as_mut().poll_close(cx)).await;
+                    if closed.is_err() {
+                        downstream.sink.close_now();
+                    }
+                }
             }
         }
         detach(source_node, &downstream, outcome.clone());

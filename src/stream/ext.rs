@@ -18,15 +18,721 @@ use super::source::Source;
 /// `filter`, `zip`, ...); when both traits are in scope, call one explicitly, for example
 /// `SourceExt::map(source, f)`, or import only the one you use. weir's versions keep the weir
 /// extras (graph, close, drain cause), the futures versions do not.
+///
+/// Two clashes are worth knowing. `StreamExt::take(n)` takes `self` by value, so with a
+/// `StreamExt` in scope `channel.take()` on a channel resolves to it rather than to
+/// [`Channel::take`](super::Channel::take): write `Channel::take(&channel)` or use
+/// `StreamExt::next`. And a channel is also a sink, so with `futures::SinkExt` in scope
+/// `channel.buffer(n)` is ambiguous: write `SourceExt::buffer(channel, n)`.
 pub trait SourceExt: Source {
     // ---- transforms (map, filter, mapcat, reductions, reduce, zip, concat, transform,
     //      realize_each, partition_by): BEGIN A
+    /// Applies `f` to every message: Manifold's `map`.
+    ///
+    /// A panic in `f` ends the source with a [panic error](crate::Error::is_panic), seen through
+    /// [`drained`](Source::drained), and closes the upstream. Manifold's `map` over several
+    /// streams, `(s/map f a b)`, is [`zip`](SourceExt::zip) (or [`zip_all`](super::zip_all))
+    /// followed by `map`, as below.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir::stream::{self, Source, SourceExt};
+    ///
+    /// # weir::runtime::block_on(async {
+    /// let doubled = stream::iter(1..=3).map(|n| n * 2);
+    /// let drained = doubled.drained();
+    /// let all: Vec<i32> = futures_lite::StreamExt::collect(doubled).await;
+    /// assert_eq!(all, vec![2, 4, 6]);
+    /// assert!(drained.await.is_ok());
+    ///
+    /// // Manifold's `(s/map + a b)`:
+    /// let sums = stream::iter(1..=3).zip(stream::iter([10, 20, 30])).map(|(a, b)| a + b);
+    /// let all: Vec<i32> = futures_lite::StreamExt::collect(sums).await;
+    /// assert_eq!(all, vec![11, 22, 33]);
+    ///
+    /// // A panic in `f` ends the source with a panic error.
+    /// let failing = stream::iter(1..=3).map(|n| if n == 2 { panic!("two") } else { n });
+    /// let drained = failing.drained();
+    /// let all: Vec<i32> = futures_lite::StreamExt::collect(failing).await;
+    /// assert_eq!(all, vec![1]);
+    /// assert!(drained.await.unwrap_err().is_panic());
+    /// # });
+    /// ```
+    fn map<T, F>(self, f: F) -> super::Map<Self, F>
+    where
+        Self: Sized,
+        F: FnMut(Self::Item) -> T + Send,
+    {
+        super::Map::new(self, f)
+    }
+
+    /// Keeps the messages for which `f` returns true: Manifold's `filter`. A panic in `f` ends
+    /// the source with a [panic error](crate::Error::is_panic).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir::stream::{self, SourceExt};
+    ///
+    /// # weir::runtime::block_on(async {
+    /// let evens = stream::iter(1..=6).filter(|n| n % 2 == 0);
+    /// let all: Vec<i32> = futures_lite::StreamExt::collect(evens).await;
+    /// assert_eq!(all, vec![2, 4, 6]);
+    /// # });
+    /// ```
+    fn filter<F>(self, f: F) -> super::Filter<Self, F>
+    where
+        Self: Sized,
+        F: FnMut(&Self::Item) -> bool + Send,
+    {
+        super::Filter::new(self, f)
+    }
+
+    /// Maps every message to a collection (anything [`IntoIterator`]) and yields its items:
+    /// Manifold's `mapcat`. A panic in `f`, or in the iterator it returns, ends the source with
+    /// a [panic error](crate::Error::is_panic).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use futures_lite::StreamExt;
+    /// use weir::stream::{self, SourceExt};
+    ///
+    /// # weir::runtime::block_on(async {
+    /// let repeated = stream::iter(1..=3).mapcat(|n| vec![n; n]);
+    /// assert_eq!(repeated.collect::<Vec<_>>().await, vec![1, 2, 2, 3, 3, 3]);
+    /// # });
+    /// ```
+    fn mapcat<C, F>(self, f: F) -> super::Mapcat<Self, F, C::IntoIter>
+    where
+        Self: Sized,
+        F: FnMut(Self::Item) -> C + Send,
+        C: IntoIterator,
+        C::IntoIter: Send,
+    {
+        super::Mapcat::new(self, f)
+    }
+
+    /// Yields `init`, then the accumulator after each message, folded with `f`: Manifold's
+    /// `reductions` with an initial value. A panic in `f` ends the source with a
+    /// [panic error](crate::Error::is_panic).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use futures_lite::StreamExt;
+    /// use weir::stream::{self, SourceExt};
+    ///
+    /// # weir::runtime::block_on(async {
+    /// let running_sums = stream::iter(1..=4).reductions(0, |acc, n| acc + n);
+    /// assert_eq!(running_sums.collect::<Vec<_>>().await, vec![0, 1, 3, 6, 10]);
+    /// # });
+    /// ```
+    fn reductions<A, F>(self, init: A, f: F) -> super::Reductions<Self, F, A>
+    where
+        Self: Sized,
+        A: Clone + Send,
+        F: FnMut(A, Self::Item) -> A + Send,
+    {
+        super::Reductions::new(self, init, f)
+    }
+
+    /// Folds the whole source with `f` from `init`, on weir's executor: Manifold's `reduce`
+    /// with an initial value. The deferred is realized with the result once the source is
+    /// drained, or with the error that ended the source (its [drain](Source::drained) error, or
+    /// a [panic error](crate::Error::is_panic) from `f`, which also closes the source).
+    /// Realizing the deferred first (say with [`Error::cancelled`](crate::Error::cancelled))
+    /// stops the fold and closes the source.
+    ///
+    /// To stop early, put a [`transform`](SourceExt::transform) that breaks off in front.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir::stream::{self, SourceExt};
+    ///
+    /// # weir::runtime::block_on(async {
+    /// let sum = stream::iter(1..=4).reduce(0, |acc, n| acc + n);
+    /// assert_eq!(sum.await.unwrap(), 10);
+    ///
+    /// let failed = stream::iter(1..=4).reduce(0, |_, _| -> i32 { panic!("no") });
+    /// assert!(failed.await.unwrap_err().is_panic());
+    /// # });
+    /// ```
+    fn reduce<A, F>(self, init: A, f: F) -> crate::Deferred<A, crate::Error>
+    where
+        Self: Sized + 'static,
+        A: Send + 'static,
+        F: FnMut(A, Self::Item) -> A + Send + 'static,
+    {
+        super::reduce::reduce(self, init, f)
+    }
+
+    /// Pairs each message with one from `other`: Manifold's `zip` of two streams. It ends when
+    /// either source ends, with that source's drain outcome, and closes the other one. For more
+    /// than two sources of one type, see [`zip_all`](super::zip_all).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir::stream::{self, SourceExt};
+    ///
+    /// # weir::runtime::block_on(async {
+    /// let pairs = stream::iter(1..=3).zip(stream::iter("abcd".chars()));
+    /// let all: Vec<(i32, char)> = futures_lite::StreamExt::collect(pairs).await;
+    /// assert_eq!(all, vec![(1, 'a'), (2, 'b'), (3, 'c')]);
+    /// # });
+    /// ```
+    fn zip<B>(self, other: B) -> super::Zip<Self, B>
+    where
+        Self: Sized,
+        Self::Item: Send,
+        B: Source,
+        B::Item: Send,
+    {
+        super::Zip::new(self, other)
+    }
+
+    /// Flattens a source of sources, reading each to its end before the next: Manifold's
+    /// `concat`. An inner source that ends with an error ends this one with that error (and
+    /// closes the outer source).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use futures_lite::StreamExt;
+    /// use weir::stream::{self, SourceExt};
+    ///
+    /// # weir::runtime::block_on(async {
+    /// let flat = stream::iter([stream::iter(1..3), stream::iter(3..3), stream::iter(3..5)]).concat();
+    /// assert_eq!(flat.collect::<Vec<_>>().await, vec![1, 2, 3, 4]);
+    /// # });
+    /// ```
+    fn concat(self) -> super::Concat<Self>
+    where
+        Self: Sized,
+        Self::Item: Source,
+    {
+        super::Concat::new(self)
+    }
+
+    /// Runs the messages through a [`Transducer`](super::Transducer): Manifold's `transform`.
+    /// Each message may produce any number of messages; the transducer can end the source early
+    /// ([`ControlFlow::Break`](std::ops::ControlFlow::Break), Clojure's `reduced`, which also
+    /// closes the upstream) and flush what it holds when its input ends. A panic in the
+    /// transducer ends the source with a [panic error](crate::Error::is_panic).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use futures_lite::StreamExt;
+    /// use weir::stream::{self, FnTransducer, SourceExt};
+    ///
+    /// # weir::runtime::block_on(async {
+    /// let squares_of_odds = FnTransducer::new(|n: u32| (n % 2 == 1).then(|| n * n));
+    /// let out = stream::iter(1..=5).transform(squares_of_odds);
+    /// assert_eq!(out.collect::<Vec<_>>().await, vec![1, 9, 25]);
+    /// # });
+    /// ```
+    fn transform<X>(self, xform: X) -> super::Transform<Self, X, X::Out>
+    where
+        Self: Sized,
+        X: super::Transducer<Self::Item> + Send,
+        X::Out: Send,
+    {
+        super::Transform::new(self, xform)
+    }
+
+    /// Awaits each message, a [`Deferred`](crate::Deferred) or any other future of a `Result`,
+    /// and yields its value, one message at a time and in order: Manifold's `realize-each`. The
+    /// first error ends the source with that error (as its [drain](Source::drained) outcome)
+    /// and closes the upstream.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use futures_lite::StreamExt;
+    /// use weir::stream::{self, Source, SourceExt};
+    /// use weir::{Deferred, Error};
+    ///
+    /// # weir::runtime::block_on(async {
+    /// let work = (1..=3).map(|n| Deferred::spawn(async move { Ok::<_, Error>(n * 10) }));
+    /// let values = stream::iter(work).realize_each();
+    /// assert_eq!(values.collect::<Vec<_>>().await, vec![10, 20, 30]);
+    ///
+    /// let results = [Ok(1), Err(Error::msg("bad")), Ok(3)];
+    /// let values = stream::iter(results.map(Deferred::from)).realize_each();
+    /// let drained = values.drained();
+    /// assert_eq!(values.collect::<Vec<u8>>().await, vec![1]);
+    /// assert_eq!(drained.await.unwrap_err().to_string(), "bad");
+    /// # });
+    /// ```
+    fn realize_each<T, E>(self) -> super::RealizeEach<Self>
+    where
+        Self: Sized,
+        Self::Item: std::future::IntoFuture<Output = Result<T, E>>,
+        <Self::Item as std::future::IntoFuture>::IntoFuture: Send,
+        E: Into<crate::Error>,
+    {
+        super::RealizeEach::new(self)
+    }
+
+    /// Splits the source into [`Partition`](super::Partition)s, sub-sources of consecutive
+    /// messages whose keys (by `f`) are equal: Manifold's `lazily-partition-by`. Partitions are
+    /// read lazily from this source, so the next partition is not yielded until the previous
+    /// one has been read to its end, closed or dropped; a partition closed or dropped early
+    /// skips the rest of its run. A panic in `f` ends the current partition and this source
+    /// with a [panic error](crate::Error::is_panic).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use futures_lite::StreamExt;
+    /// use weir::stream::{self, SourceExt};
+    ///
+    /// # weir::runtime::block_on(async {
+    /// let mut runs = stream::iter([1, 3, 2, 4, 6, 5]).partition_by(|n| n % 2);
+    /// let mut all = Vec::new();
+    /// while let Some(run) = runs.next().await {
+    ///     all.push(run.collect::<Vec<_>>().await);
+    /// }
+    /// assert_eq!(all, vec![vec![1, 3], vec![2, 4, 6], vec![5]]);
+    /// # });
+    /// ```
+    fn partition_by<K, F>(self, f: F) -> super::PartitionBy<Self, F, K>
+    where
+        Self: Sized + 'static,
+        Self::Item: Send + 'static,
+        F: FnMut(&Self::Item) -> K + Send + 'static,
+        K: PartialEq + Send + 'static,
+    {
+        super::PartitionBy::new(self, f)
+    }
     // ---- END A
 
     // ---- buffering and time (batch, throttle, buffer): BEGIN B
+    /// Gathers messages into vectors of `max_size`: Manifold's `batch`. The last batch, when the
+    /// upstream ends, holds what is left (it may be shorter); no batch is ever empty.
+    ///
+    /// # Panics
+    ///
+    /// If `max_size` is zero.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use futures_lite::StreamExt;
+    /// use weir::stream::{self, SourceExt};
+    ///
+    /// # weir::runtime::block_on(async {
+    /// let batches = stream::iter(1..=5).batch(2);
+    /// assert_eq!(batches.collect::<Vec<_>>().await, vec![vec![1, 2], vec![3, 4], vec![5]]);
+    /// # });
+    /// ```
+    fn batch(self, max_size: usize) -> super::Batch<Self>
+    where
+        Self: Sized,
+    {
+        super::Batch::new(self, max_size, None)
+    }
+
+    /// Gathers messages into vectors of at most `max_size`, emitting a batch as soon as it is
+    /// full or `max_latency` after its first message arrived, whichever comes first: Manifold's
+    /// `batch` with a latency. A quiet upstream therefore never holds a message back for longer
+    /// than `max_latency`.
+    ///
+    /// # Panics
+    ///
+    /// If `max_size` is zero.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use futures_lite::StreamExt;
+    /// use weir::stream::{Channel, SourceExt};
+    ///
+    /// # weir::runtime::block_on(async {
+    /// let s = Channel::new(8);
+    /// let mut batches = s.clone().batch_within(100, Duration::from_millis(10));
+    /// s.put(1).await.unwrap();
+    /// s.put(2).await.unwrap();
+    /// // Far from full, but 10 ms after its first message the batch goes out.
+    /// assert_eq!(batches.next().await, Some(vec![1, 2]));
+    /// # s.close();
+    /// # });
+    /// ```
+    fn batch_within(self, max_size: usize, max_latency: std::time::Duration) -> super::Batch<Self>
+    where
+        Self: Sized,
+    {
+        super::Batch::new(self, max_size, Some(max_latency))
+    }
+
+    /// Gathers messages into vectors whose summed `metric` is at most `max_size` (bytes, say),
+    /// and, with a `max_latency`, emits a batch at the latest that long after its first message:
+    /// Manifold's `batch` with a metric. A message that would take a batch over `max_size` starts
+    /// the next one; a single message over `max_size` makes a batch of its own. A panic in
+    /// `metric` ends the source with a [panic error](crate::Error::is_panic), after the messages
+    /// already gathered.
+    ///
+    /// # Panics
+    ///
+    /// If `max_size` is zero.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use futures_lite::StreamExt;
+    /// use weir::stream::{self, SourceExt};
+    ///
+    /// # weir::runtime::block_on(async {
+    /// let words = stream::iter(["a", "bb", "ccc", "dddddd", "e"]);
+    /// let batches = words.batch_by(|w| w.len(), 4, None);
+    /// assert_eq!(
+    ///     batches.collect::<Vec<_>>().await,
+    ///     vec![vec!["a", "bb"], vec!["ccc"], vec!["dddddd"], vec!["e"]],
+    /// );
+    /// # });
+    /// ```
+    fn batch_by<F>(
+        self,
+        metric: F,
+        max_size: usize,
+        max_latency: Option<std::time::Duration>,
+    ) -> super::BatchBy<Self, F>
+    where
+        Self: Sized,
+        F: FnMut(&Self::Item) -> usize + Send,
+    {
+        super::BatchBy::new(self, metric, max_size, max_latency, "batch-by")
+    }
+
+    /// Passes at most `max_rate` messages per second on average: Manifold's `throttle`. After
+    /// an idle period up to one second's worth of messages (the backlog) may pass at once; see
+    /// [`throttle_with_backlog`](SourceExt::throttle_with_backlog) to choose it. Waiting is done
+    /// with a timer, and the upstream is not read meanwhile, so backpressure reaches it.
+    ///
+    /// # Panics
+    ///
+    /// If `max_rate` is not positive.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use futures_lite::StreamExt;
+    /// use weir::stream::{self, SourceExt};
+    ///
+    /// # weir::runtime::block_on(async {
+    /// let start = Instant::now();
+    /// let paced = stream::iter(1..=5).throttle(200.0);
+    /// assert_eq!(paced.collect::<Vec<_>>().await, vec![1, 2, 3, 4, 5]);
+    /// // The first message passes at once, the four others 5 ms apart.
+    /// assert!(start.elapsed() >= Duration::from_millis(20));
+    /// # });
+    /// ```
+    fn throttle(self, max_rate: f64) -> super::Throttle<Self>
+    where
+        Self: Sized,
+    {
+        super::Throttle::new(self, max_rate, max_rate)
+    }
+
+    /// Like [`throttle`](SourceExt::throttle), with a backlog of `max_backlog` messages: after
+    /// an idle period, up to that many messages beyond the regular pace pass at once (zero: the
+    /// pace is strict).
+    ///
+    /// # Panics
+    ///
+    /// If `max_rate` is not positive or `max_backlog` is negative.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use futures_lite::StreamExt;
+    /// use weir::stream::{self, SourceExt};
+    ///
+    /// # weir::runtime::block_on(async {
+    /// let start = Instant::now();
+    /// let strict = stream::iter(1..=3).throttle_with_backlog(100.0, 0.0);
+    /// assert_eq!(strict.collect::<Vec<_>>().await, vec![1, 2, 3]);
+    /// assert!(start.elapsed() >= Duration::from_millis(20));
+    /// # });
+    /// ```
+    fn throttle_with_backlog(self, max_rate: f64, max_backlog: f64) -> super::Throttle<Self>
+    where
+        Self: Sized,
+    {
+        super::Throttle::new(self, max_rate, max_backlog)
+    }
+
+    /// Reads the source ahead of its consumer, buffering up to `limit` messages: Manifold's
+    /// `buffer`. A task on weir's executor does the reading; it puts one message more and waits
+    /// for the consumer to take one before it reads on. Closing or dropping the returned
+    /// [`Buffer`](super::Buffer) stops it and closes this source. An error that ends this source
+    /// is reported by the buffer's [`drained`](Source::drained) once its messages are taken.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use futures_lite::StreamExt;
+    /// use weir::stream::{Channel, SourceExt};
+    ///
+    /// # weir::runtime::block_on(async {
+    /// let s = Channel::unbuffered();
+    /// let buffered = s.clone().buffer(3);
+    /// // Three puts into an unbuffered channel complete with nobody consuming yet.
+    /// for n in 0..3 {
+    ///     s.put(n).await.unwrap();
+    /// }
+    /// s.close();
+    /// assert_eq!(buffered.collect::<Vec<_>>().await, vec![0, 1, 2]);
+    /// # });
+    /// ```
+    fn buffer(self, limit: usize) -> super::Buffer<Self::Item>
+    where
+        Self: Sized + 'static,
+        Self::Item: Send + 'static,
+    {
+        super::Buffer::new(self, limit)
+    }
+
+    /// Like [`buffer`](SourceExt::buffer), measuring the buffer by the sum of `metric` over its
+    /// messages (bytes, say) instead of their number: Manifold's `buffer` with a metric. The
+    /// reading task waits once the buffered total exceeds `limit`, so it holds at most one
+    /// message past it. A panic in `metric` closes the buffer with a
+    /// [panic error](crate::Error::is_panic), after the messages already buffered.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use futures_lite::StreamExt;
+    /// use weir::stream::{self, SourceExt};
+    ///
+    /// # weir::runtime::block_on(async {
+    /// let chunks = stream::iter([vec![0u8; 4], vec![1; 8], vec![2; 2]]);
+    /// let buffered = chunks.buffer_by(|chunk| chunk.len(), 16);
+    /// let chunks: Vec<Vec<u8>> = buffered.collect().await;
+    /// assert_eq!(chunks.iter().map(Vec::len).collect::<Vec<_>>(), vec![4, 8, 2]);
+    /// # });
+    /// ```
+    fn buffer_by<F>(self, metric: F, limit: usize) -> super::Buffer<Self::Item>
+    where
+        Self: Sized + 'static,
+        Self::Item: Send + 'static,
+        F: Fn(&Self::Item) -> usize + Send + Sync + 'static,
+    {
+        super::Buffer::by(self, metric, limit)
+    }
+
+    /// Reads the source ahead of its consumer into a [`dropping`](super::dropping) buffer of
+    /// `n` messages: when the consumer falls behind and the buffer is full, **new messages are
+    /// dropped**, and this source is never held back. Manifold's `(dropping-stream n source)`.
+    /// Closing or dropping the returned [`Buffer`](super::Buffer) closes this source.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use futures_lite::StreamExt;
+    /// use weir::stream::{self, Source, SourceExt};
+    ///
+    /// # weir::runtime::block_on(async {
+    /// let source = stream::iter(1..=100);
+    /// let read = source.drained();
+    /// let latest = source.dropping(3);
+    /// // Nobody takes until the task has read the whole source: only the first three fit.
+    /// read.await.unwrap();
+    /// assert_eq!(latest.collect::<Vec<_>>().await, vec![1, 2, 3]);
+    /// # });
+    /// ```
+    fn dropping(self, n: usize) -> super::Buffer<Self::Item>
+    where
+        Self: Sized + 'static,
+        Self::Item: Send + 'static,
+    {
+        super::Buffer::dropping(self, n)
+    }
+
+    /// Reads the source ahead of its consumer into a [`sliding`](super::sliding) buffer of `n`
+    /// messages: when the consumer falls behind and the buffer is full, **the oldest buffered
+    /// message is dropped**, so the consumer sees the latest ones, and this source is never held
+    /// back. Manifold's `(sliding-stream n source)`. Closing or dropping the returned
+    /// [`Buffer`](super::Buffer) closes this source.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use futures_lite::StreamExt;
+    /// use weir::stream::{self, Source, SourceExt};
+    ///
+    /// # weir::runtime::block_on(async {
+    /// let source = stream::iter(1..=100);
+    /// let read = source.drained();
+    /// let latest = source.sliding(3);
+    /// // Nobody takes until the task has read the whole source: the last three remain.
+    /// read.await.unwrap();
+    /// assert_eq!(latest.collect::<Vec<_>>().await, vec![98, 99, 100]);
+    /// # });
+    /// ```
+    fn sliding(self, n: usize) -> super::Buffer<Self::Item>
+    where
+        Self: Sized + 'static,
+        Self::Item: Send + 'static,
+    {
+        super::Buffer::sliding(self, n)
+    }
     // ---- END B
 
     // ---- consuming (drain_into, consume, consume_async, reduce?, into_blocking_iter): BEGIN C
+    /// Puts every message into `sink` with backpressure, without closing it: Manifold's
+    /// `drain-into`. The deferred is realized once this source is drained or `sink` closes;
+    /// see [`drain_into`](super::drain_into) for the details.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir::stream::{self, Channel, SourceExt};
+    ///
+    /// # weir::runtime::block_on(async {
+    /// let sink = Channel::new(4);
+    /// stream::iter(["a", "b"]).drain_into(sink.clone()).await.unwrap();
+    /// assert_eq!((sink.take().await, sink.take().await), (Some("a"), Some("b")));
+    /// assert!(!sink.is_closed());
+    /// # });
+    /// ```
+    fn drain_into<K>(self, sink: K) -> crate::Deferred<(), crate::Error>
+    where
+        Self: Sized + 'static,
+        Self::Item: Send + 'static,
+        K: super::Sink<Self::Item> + 'static,
+    {
+        super::drain_into(self, sink)
+    }
+
+    /// Calls `f` with every message, on a task: Manifold's `consume`. The deferred is realized
+    /// once this source is drained, or with a panic error if `f` panics; see
+    /// [`consume`](super::consume).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::sync::atomic::{AtomicU32, Ordering};
+    /// use weir::stream::{self, SourceExt};
+    ///
+    /// # weir::runtime::block_on(async {
+    /// let total = Arc::new(AtomicU32::new(0));
+    /// let sum = total.clone();
+    /// stream::iter(1..=4)
+    ///     .consume(move |n| {
+    ///         sum.fetch_add(n, Ordering::SeqCst);
+    ///     })
+    ///     .await
+    ///     .unwrap();
+    /// assert_eq!(total.load(Ordering::SeqCst), 10);
+    /// # });
+    /// ```
+    fn consume<F>(self, f: F) -> crate::Deferred<(), crate::Error>
+    where
+        Self: Sized + 'static,
+        F: FnMut(Self::Item) + Send + 'static,
+    {
+        super::consume(self, f)
+    }
+
+    /// Calls `f` with every message and waits for its future before taking the next; `false`
+    /// stops: Manifold's `consume-async`. See [`consume_async`](super::consume_async).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir::stream::{self, Channel, SourceExt};
+    ///
+    /// # weir::runtime::block_on(async {
+    /// let out = Channel::new(8);
+    /// let sink = out.clone();
+    /// stream::iter(1..=3)
+    ///     .consume_async(move |n| {
+    ///         let sink = sink.clone();
+    ///         async move { sink.put(n).await.is_ok() }
+    ///     })
+    ///     .await
+    ///     .unwrap();
+    /// assert_eq!(out.take().await, Some(1));
+    /// # });
+    /// ```
+    fn consume_async<F, Fut>(self, f: F) -> crate::Deferred<(), crate::Error>
+    where
+        Self: Sized + 'static,
+        Self::Item: Send,
+        F: FnMut(Self::Item) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = bool> + Send,
+    {
+        super::consume_async(self, f)
+    }
+
+    /// This source as a blocking [`Iterator`] for synchronous code: Manifold's `stream->seq`.
+    /// Each `next` blocks the calling thread until a message arrives or the source is drained.
+    ///
+    /// Never call it from async code: it blocks the thread the executor runs on. See
+    /// [`BlockingIter`](super::BlockingIter).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir::stream::{Channel, SourceExt};
+    ///
+    /// let channel = Channel::new(1);
+    /// let producer = channel.clone();
+    /// let thread = std::thread::spawn(move || {
+    ///     weir::runtime::block_on(async {
+    ///         for n in 0..3 {
+    ///             producer.put(n).await.unwrap();
+    ///         }
+    ///         producer.close();
+    ///     })
+    /// });
+    /// let all: Vec<u32> = channel.into_blocking_iter().collect();
+    /// assert_eq!(all, vec![0, 1, 2]);
+    /// thread.join().unwrap();
+    /// ```
+    fn into_blocking_iter(self) -> super::BlockingIter<Self>
+    where
+        Self: Sized,
+    {
+        super::BlockingIter::new(self, None)
+    }
+
+    /// Like [`into_blocking_iter`](SourceExt::into_blocking_iter), but the iterator also ends
+    /// once `idle` passed without a message (Manifold's `stream->seq` with a timeout);
+    /// [`BlockingIter::timed_out`](super::BlockingIter::timed_out) tells why it ended.
+    ///
+    /// Never call it from async code: it blocks the thread the executor runs on.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use weir::stream::{Channel, SourceExt};
+    ///
+    /// let channel = Channel::new(4);
+    /// # weir::runtime::block_on(async {
+    /// channel.put(1).await.unwrap();
+    /// channel.put(2).await.unwrap();
+    /// # });
+    /// // Nobody closes the channel: the iterator ends after 20 ms without a message.
+    /// let messages = channel.into_blocking_iter_timeout(Duration::from_millis(20));
+    /// assert_eq!(messages.collect::<Vec<_>>(), vec![1, 2]);
+    /// ```
+    fn into_blocking_iter_timeout(self, idle: std::time::Duration) -> super::BlockingIter<Self>
+    where
+        Self: Sized,
+    {
+        super::BlockingIter::new(self, Some(idle))
+    }
     // ---- END C
 }
 

@@ -1,26 +1,153 @@
 //! Streams: Manifold's backpressured streams, as sources and sinks that compose.
 //!
-//! A [`Channel`] is Manifold's stream: a buffered channel with a put side and a take side.
-//! Everything that produces messages is a [`Source`] (and a `futures_core::Stream`), everything
-//! that accepts them is a [`Sink`] (and a `futures_sink::Sink`); [`connect`] joins them with
-//! backpressure, and the combinators of [`SourceExt`] transform sources lazily.
+//! A [`Channel`] is Manifold's stream: a buffered channel with a put side and a take side, whose
+//! puts complete only once accepted, so a slow consumer slows its producer down. Everything that
+//! produces messages is a [`Source`] (and a `futures_core::Stream`); everything that accepts
+//! them is a [`Sink`] (and a `futures_sink::Sink`). [`connect`] joins a source to sinks with
+//! backpressure and close propagation, and the combinators of [`SourceExt`] transform sources
+//! lazily, without a channel per stage.
+//!
+//! ```
+//! use weir::stream::{self, Channel, ConnectOptions, SourceExt};
+//!
+//! # weir::runtime::block_on(async {
+//! let numbers = stream::iter(1..=10);
+//! let evens_squared = SourceExt::map(numbers.filter(|n| n % 2 == 0), |n| n * n);
+//! let out = Channel::new(4);
+//! stream::connect(evens_squared, out.clone(), ConnectOptions::new());
+//! let mut got = Vec::new();
+//! while let Some(n) = out.take().await {
+//!     got.push(n);
+//! }
+//! assert_eq!(got, vec![4, 16, 36, 64, 100]);
+//! # });
+//! ```
+//!
+//! Every stream reports a [`Description`] and its downstream [`Edge`]s through its graph
+//! [`Node`], which renders the reachable graph as text or Graphviz DOT.
+//!
+//! # From Manifold
+//!
+//! | Manifold (`manifold.stream`, `manifold.bus`) | weir |
+//! |---|---|
+//! | `stream`, `stream*` | [`Channel::new`], [`Channel::unbuffered`], [`Channel::builder`] (capacity, permanent, description) |
+//! | `stream?`, `source?`, `sink?` | the [`Source`] and [`Sink`] traits |
+//! | `->source` | [`iter`], [`from_stream`], [`from_receiver`], [`once`] (a deferred) |
+//! | `->sink` | [`into_sink`] (any `futures_sink::Sink`) |
+//! | `source-only`, `sink-only` | [`source_only`], [`sink_only`] |
+//! | `splice` | [`splice`] |
+//! | `put!`, `try-put!` | [`Channel::put`], [`Channel::try_put`] (errors hand the message back: [`PutError`]) |
+//! | `take!`, `try-take!` | [`Channel::take`], [`Channel::try_take`] ([`TakeError`] says which outcome) |
+//! | `put-all!` | [`put_all`] |
+//! | `close!`, `closed?`, `on-closed` | [`Channel::close`], [`Channel::is_closed`], [`Channel::on_closed`], [`Channel::closed`] |
+//! | `drained?`, `on-drained` | [`Source::is_drained`], [`Channel::on_drained`], [`Source::drained`] (with the cause) |
+//! | `description`, `downstream` | [`Source::description`], [`Node::downstream`], [`Node::render_text`], [`Node::render_dot`] |
+//! | `connect` | [`connect`] with [`ConnectOptions`] |
+//! | `connect-via` | [`connect_via`] |
+//! | `drain-into` | [`SourceExt::drain_into`] |
+//! | `consume`, `consume-async` | [`SourceExt::consume`], [`SourceExt::consume_async`] |
+//! | `stream->seq` | [`SourceExt::into_blocking_iter`], [`SourceExt::into_blocking_iter_timeout`] |
+//! | `map`, `filter`, `mapcat`, `reductions`, `reduce` | [`SourceExt::map`], [`SourceExt::filter`], [`SourceExt::mapcat`], [`SourceExt::reductions`], [`SourceExt::reduce`] |
+//! | `map` over several streams, `zip` | [`SourceExt::zip`], [`zip_all`], then `map` |
+//! | `concat` | [`SourceExt::concat`] |
+//! | `transform` (transducers) | [`SourceExt::transform`] with a [`Transducer`] |
+//! | `realize-each` | [`SourceExt::realize_each`] |
+//! | `lazily-partition-by` | [`SourceExt::partition_by`] |
+//! | `batch` | [`SourceExt::batch`], [`SourceExt::batch_within`], [`SourceExt::batch_by`] |
+//! | `throttle` | [`SourceExt::throttle`], [`SourceExt::throttle_with_backlog`] |
+//! | `buffer` | [`SourceExt::buffer`], [`SourceExt::buffer_by`] |
+//! | `buffered-stream` | [`BufferedChannel`] |
+//! | `periodically` | [`periodically`], [`periodically_after`] |
+//! | `dropping-stream`, `sliding-stream` | [`dropping`], [`sliding`] |
+//! | `event-bus`, `subscribe`, `publish!`, `active?`, `topic->subscribers` | [`EventBus`] |
+//! | `onto`, executors | not needed: weir's callbacks and tasks run on weir's executor |
+//!
+//! Differences worth knowing: closing a sink closes a connected source at once (with
+//! `upstream`), not at the next message as in Manifold; a failing or panicking user function
+//! ends its stream with the error as the drain cause instead of only logging it; and `nil` is
+//! not a message: a `Source` ends with `None`.
 
-mod ext;
+mod channel;
+mod connect;
 mod errors;
+mod ext;
 mod graph;
 mod iter;
 mod queue;
 mod sink;
 mod source;
 mod stage;
+mod subscription;
 
 // ---- helper A modules and re-exports: BEGIN A
+mod concat;
+mod filter;
+mod guard;
+mod map;
+mod mapcat;
+mod partition_by;
+mod realize_each;
+mod reduce;
+mod reductions;
+mod transform;
+mod zip;
+
+pub use concat::Concat;
+pub use filter::Filter;
+pub use map::Map;
+pub use mapcat::Mapcat;
+pub use partition_by::{Partition, PartitionBy};
+pub use realize_each::RealizeEach;
+pub use reductions::Reductions;
+pub use transform::{FnTransducer, Then, Transducer, Transform};
+pub use zip::{Zip, ZipAll, zip_all};
 // ---- END A
 // ---- helper B modules and re-exports: BEGIN B
+mod batch;
+mod buffer;
+mod buffered_stream;
+mod dropping;
+mod periodically;
+mod sliding;
+mod throttle;
+
+pub use batch::{Batch, BatchBy};
+pub use buffer::Buffer;
+pub use buffered_stream::{BufferedChannel, BufferedPut, BufferedTake};
+pub use dropping::{DroppingChannel, dropping};
+pub use periodically::{Periodically, periodically, periodically_after};
+pub use sliding::{SlidingChannel, sliding};
+pub use throttle::Throttle;
 // ---- END B
 // ---- helper C modules and re-exports: BEGIN C
-// ---- END C
+mod blocking;
+mod bus;
+mod connect_via;
+mod consume;
+mod convert;
+mod drain_into;
+mod only;
+mod put_all;
+mod splice;
 
+pub use blocking::BlockingIter;
+pub use bus::EventBus;
+pub use connect_via::connect_via;
+pub use consume::{consume, consume_async};
+pub use convert::{
+    FromReceiver, FromStream, IntoSink, Once, from_receiver, from_stream, into_sink, once,
+};
+pub use drain_into::drain_into;
+pub use only::{SinkOnly, SourceOnly, sink_only, source_only};
+pub use put_all::put_all;
+pub use splice::{Splice, splice};
+// ---- END C
+// ---- pipeline! support: BEGIN P
+
+// ---- END P
+
+pub use channel::{Channel, ChannelBuilder, Put, Take, TryPut, TryTake};
+pub use connect::{ConnectOptions, connect};
 pub use errors::{PutError, TakeError};
 pub use ext::SourceExt;
 pub use graph::{Description, Edge, Node, Vertex};
@@ -28,3 +155,4 @@ pub use iter::{Iter, iter};
 pub use queue::{MAX_PENDING_PUTS, MAX_PENDING_TAKES};
 pub use sink::Sink;
 pub use source::Source;
+pub use subscription::Subscription;

@@ -26,6 +26,14 @@ pub trait Sink<T>: futures_sink::Sink<T, Error = Error> + Send {
     /// that timed out.
     fn close_now(&self);
 
+    /// Closes the sink at once because its source ended with `cause`; a channel keeps the cause
+    /// as its own drain cause, so it travels down a chain of connections. The default closes
+    /// the sink with [`close_now`](Sink::close_now).
+    fn close_with_cause(&self, cause: Error) {
+        let _ = cause;
+        self.close_now();
+    }
+
     /// How many messages the sink would accept at once right now, as a hint (at least 1). The
     /// default says 1; a channel counts its free buffer and waiting takers.
     #[doc(hidden)]

@@ -1,0 +1,380 @@
+//! `EventBus`: publish messages to the subscribers of a topic, Manifold's `manifold.bus`.
+
+use std::borrow::Borrow;
+use std::collections::HashMap;
+use std::fmt;
+use std::future::poll_fn;
+use std::hash::Hash;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::Poll;
+
+use crate::{Deferred, Error};
+
+use super::channel::Channel;
+use super::queue::Offer;
+use super::sink::Sink;
+use super::subscription::Subscription;
+
+/// A publish/subscribe hub keyed by topic: Manifold's `event-bus`.
+///
+/// [`subscribe`](EventBus::subscribe) hands out a new stream for a topic, which its holder can
+/// only take from; [`publish`](EventBus::publish) puts a message into every stream subscribed
+/// to the topic and says when all of them accepted it. A subscriber leaves by closing or
+/// dropping its [`Subscription`](super::Subscription); the bus forgets it at once.
+///
+/// Subscriber streams come from a factory: unbuffered channels by default (Manifold's
+/// default), so one slow subscriber holds up each publish until it takes the message. Give the
+/// bus buffered channels with [`with_stream_factory`](EventBus::with_stream_factory) to let
+/// subscribers fall behind by that much.
+///
+/// `EventBus` is a cheap handle: clones share the same topics and subscribers.
+///
+/// # Examples
+///
+/// ```
+/// use weir::stream::EventBus;
+///
+/// # weir::runtime::block_on(async {
+/// let bus = EventBus::with_stream_factory(|| weir::stream::Channel::new(16));
+/// let news = bus.subscribe("news");
+/// let also_news = bus.subscribe("news");
+///
+/// assert!(bus.publish("news", "hello").await.unwrap());
+/// assert!(!bus.publish("sport", "goal").await.unwrap(), "nobody listens to sport");
+///
+/// assert_eq!(news.take().await, Some("hello"));
+/// assert_eq!(also_news.take().await, Some("hello"));
+/// # });
+/// ```
+pub struct EventBus<K, T> {
+    inner: Arc<Inner<K, T>>,
+}
+
+struct Inner<K, T> {
+    /// Copy-on-write lists: a publish takes the lock only to clone one `Arc`.
+    topics: Mutex<HashMap<K, Arc<[Subscriber<T>]>>>,
+    factory: Box<dyn Fn() -> Channel<T> + Send + Sync>,
+    next_id: AtomicU64,
+    /// The answer of a publish that every subscriber accepted at once, shared so that the
+    /// common case allocates nothing.
+    accepted: Deferred<bool, Error>,
+}
+
+struct Subscriber<T> {
+    id: u64,
+    channel: Channel<T>,
+}
+
+impl<K, T> EventBus<K, T>
+where
+    K: Hash + Eq + Clone + Send + Sync + 'static,
+    T: Send + 'static,
+{
+    /// A bus whose subscribers get unbuffered channels ([`Channel::unbuffered`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let bus = weir::stream::EventBus::<String, u32>::new();
+    /// assert!(bus.topics().is_empty());
+    /// ```
+    pub fn new() -> Self {
+        EventBus::with_stream_factory(Channel::unbuffered)
+    }
+
+    /// A bus whose subscribers get the channels `factory` makes, one call per
+    /// [`subscribe`](EventBus::subscribe). Manifold's docs suggest a buffer, so that one slow
+    /// subscriber does not hold up publishing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir::stream::{Channel, EventBus};
+    ///
+    /// # weir::runtime::block_on(async {
+    /// let bus = EventBus::with_stream_factory(|| Channel::new(2));
+    /// let ticks = bus.subscribe(());
+    /// // The buffer takes two messages before anybody reads them.
+    /// assert!(bus.publish(&(), 1).await.unwrap());
+    /// assert!(bus.publish(&(), 2).await.unwrap());
+    /// assert_eq!(ticks.take().await, Some(1));
+    /// # });
+    /// ```
+    pub fn with_stream_factory<F>(factory: F) -> Self
+    where
+        F: Fn() -> Channel<T> + Send + Sync + 'static,
+    {
+        EventBus {
+            inner: Arc::new(Inner {
+                topics: Mutex::new(HashMap::new()),
+                factory: Box::new(factory),
+                next_id: AtomicU64::new(0),
+                accepted: Deferred::succeeded(true),
+            }),
+        }
+    }
+
+    /// A new subscriber stream for `topic`, which can only be taken from. Closing it
+    /// unsubscribes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir::stream::{EventBus, Source};
+    ///
+    /// let bus = EventBus::<&str, u8>::new();
+    /// let subscriber = bus.subscribe("alerts");
+    /// assert_eq!(bus.subscriber_count("alerts"), 1);
+    /// subscriber.close();
+    /// assert_eq!(bus.subscriber_count("alerts"), 0);
+    /// ```
+    pub fn subscribe(&self, topic: K) -> Subscription<T> {
+        let channel = (self.inner.factory)();
+        let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
+        {
+            let mut topics = self.inner.lock();
+            let subscribers = topics.entry(topic.clone()).or_insert_with(|| Arc::from([]));
+            let mut grown: Vec<Subscriber<T>> = subscribers.iter().cloned().collect();
+            grown.push(Subscriber {
+                id,
+                channel: channel.clone(),
+            });
+            *subscribers = grown.into();
+        }
+        // Registered once the lock is released: it runs at once if the channel is closed.
+        let bus = Arc::downgrade(&self.inner);
+        channel.on_closed(move || {
+            if let Some(bus) = bus.upgrade() {
+                bus.remove(&topic, &[id]);
+            }
+        });
+        Subscription::new(channel)
+    }
+
+    /// Puts `message` into every stream subscribed to `topic`.
+    ///
+    /// The returned deferred is `Ok(true)` once every subscriber accepted the message (with
+    /// unbuffered subscribers: took it), and `Ok(false)` at once if the topic has no subscriber.
+    /// A subscriber found closed is removed and not waited for, as is one that closes while the
+    /// message is waiting to be accepted. If a subscriber refuses the message because it already
+    /// has [`MAX_PENDING_PUTS`](super::MAX_PENDING_PUTS) puts waiting, the deferred is that
+    /// error (the others still get the message).
+    ///
+    /// When every subscriber accepts at once, no task is involved; otherwise a task on weir's
+    /// executor waits for the rest. Realizing the deferred with an error stops the waiting, but
+    /// messages already offered stay offered.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir::stream::EventBus;
+    ///
+    /// # weir::runtime::block_on(async {
+    /// let bus = EventBus::<&str, u32>::new(); // unbuffered subscribers
+    /// let orders = bus.subscribe("orders");
+    /// let published = bus.publish("orders", 7);
+    /// assert!(!published.is_realized(), "waits until the subscriber takes it");
+    /// assert_eq!(orders.take().await, Some(7));
+    /// assert!(published.await.unwrap());
+    /// # });
+    /// ```
+    pub fn publish<Q>(&self, topic: &Q, message: T) -> Deferred<bool, Error>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+        T: Clone,
+    {
+        let subscribers = match self.inner.lock().get(topic) {
+            Some(subscribers) => subscribers.clone(),
+            None => return Deferred::succeeded(false),
+        };
+        let mut closed = Vec::new();
+        let mut pending = Vec::new();
+        let mut refused = None;
+        let mut message = Some(message);
+        for (index, subscriber) in subscribers.iter().enumerate() {
+            // The last subscriber gets the message itself, the others a clone.
+            let copy = if index + 1 == subscribers.len() {
+                message.take()
+            } else {
+                message.clone()
+            };
+            let Some(copy) = copy else { break };
+            match subscriber.channel.queue().offer(copy) {
+                Offer::Accepted => {}
+                Offer::Pending(seq) => pending.push((subscriber.channel.clone(), seq)),
+                Offer::Refused(error) if error.is_closed() => closed.push(subscriber.id),
+                Offer::Refused(error) => refused = Some(error.to_error()),
+            }
+        }
+        if !closed.is_empty() {
+            if let Some(topic) = self.topic_key(topic) {
+                self.inner.remove(&topic, &closed);
+            }
+        }
+        if let Some(error) = refused {
+            return Deferred::failed(error);
+        }
+        if closed.len() == subscribers.len() {
+            return Deferred::succeeded(false);
+        }
+        if pending.is_empty() {
+            return self.inner.accepted.clone();
+        }
+        Deferred::spawn(async move {
+            poll_fn(|cx| {
+                pending.retain_mut(|(channel, seq)| {
+                    channel.queue().poll_accepted(*seq, cx).is_pending()
+                        && Pin::new(&mut *channel).poll_closed(cx).is_pending()
+                });
+                if pending.is_empty() {
+                    Poll::Ready(())
+                } else {
+                    Poll::Pending
+                }
+            })
+            .await;
+            Ok(true)
+        })
+    }
+
+    /// True if `topic` has at least one open subscriber: Manifold's `active?`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let bus = weir::stream::EventBus::<&str, u8>::new();
+    /// assert!(!bus.is_active("logs"));
+    /// let _logs = bus.subscribe("logs");
+    /// assert!(bus.is_active("logs"));
+    /// ```
+    pub fn is_active<Q>(&self, topic: &Q) -> bool
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        self.subscriber_count(topic) > 0
+    }
+
+    /// How many open subscribers `topic` has.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let bus = weir::stream::EventBus::<String, u8>::new();
+    /// let _a = bus.subscribe("t".to_string());
+    /// let _b = bus.subscribe("t".to_string());
+    /// assert_eq!(bus.subscriber_count("t"), 2);
+    /// ```
+    pub fn subscriber_count<Q>(&self, topic: &Q) -> usize
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        self.inner.lock().get(topic).map_or(0, |subscribers| {
+            subscribers
+                .iter()
+                .filter(|s| !s.channel.is_closed())
+                .count()
+        })
+    }
+
+    /// The topics that have at least one open subscriber, now (in no particular order):
+    /// Manifold's `topic->subscribers`, without handing out the subscribers' streams.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let bus = weir::stream::EventBus::<&str, u8>::new();
+    /// let _a = bus.subscribe("a");
+    /// let _b = bus.subscribe("b");
+    /// let mut topics = bus.topics();
+    /// topics.sort();
+    /// assert_eq!(topics, vec!["a", "b"]);
+    /// ```
+    pub fn topics(&self) -> Vec<K> {
+        self.inner
+            .lock()
+            .iter()
+            .filter(|(_, subscribers)| subscribers.iter().any(|s| !s.channel.is_closed()))
+            .map(|(topic, _)| topic.clone())
+            .collect()
+    }
+
+    /// The bus's own copy of a topic key.
+    fn topic_key<Q>(&self, topic: &Q) -> Option<K>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        self.inner
+            .lock()
+            .get_key_value(topic)
+            .map(|(key, _)| key.clone())
+    }
+}
+
+impl<T> Clone for Subscriber<T> {
+    fn clone(&self) -> Self {
+        Subscriber {
+            id: self.id,
+            channel: self.channel.clone(),
+        }
+    }
+}
+
+impl<K, T> Inner<K, T> {
+    fn lock(&self) -> MutexGuard<'_, HashMap<K, Arc<[Subscriber<T>]>>> {
+        self.topics.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl<K: Hash + Eq, T> Inner<K, T> {
+    /// Forgets the subscribers `ids` of `topic`, and the topic once it has none.
+    fn remove(&self, topic: &K, ids: &[u64]) {
+        let mut topics = self.lock();
+        if let Some(subscribers) = topics.get_mut(topic) {
+            let kept: Vec<Subscriber<T>> = subscribers
+                .iter()
+                .filter(|s| !ids.contains(&s.id))
+                .cloned()
+                .collect();
+            if kept.is_empty() {
+                topics.remove(topic);
+            } else {
+                *subscribers = kept.into();
+            }
+        }
+    }
+}
+
+impl<K, T> Default for EventBus<K, T>
+where
+    K: Hash + Eq + Clone + Send + Sync + 'static,
+    T: Send + 'static,
+{
+    fn default() -> Self {
+        EventBus::new()
+    }
+}
+
+impl<K, T> Clone for EventBus<K, T> {
+    fn clone(&self) -> Self {
+        EventBus {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+impl<K, T> fmt::Debug for EventBus<K, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let topics = self.inner.lock();
+        let subscribers: usize = topics.values().map(|s| s.len()).sum();
+        f.debug_struct("EventBus")
+            .field("topics", &topics.len())
+            .field("subscribers", &subscribers)
+            .finish_non_exhaustive()
+    }
+}
