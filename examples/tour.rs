@@ -49,6 +49,7 @@ fn main() -> ExitCode {
     tour.section("deferred", DEFERRED);
     tour.section("runtime", RUNTIME);
     tour.section("streams", STREAMS);
+    tour.section("macros", MACROS);
     tour.finish(started.elapsed())
 }
 
@@ -1480,4 +1481,97 @@ mod quiet {
             .filter(|line| line.contains(text))
             .count()
     }
+}
+
+// ---- macros: let_flow! and pipeline! -------------------------------------------------------
+
+const MACROS: &[(&str, Check)] = &[
+    (
+        "let_flow!: deferred bindings and a binding that depends on them",
+        let_flow_concurrency,
+    ),
+    (
+        "let_flow!: the first error wins and `?` works in the body",
+        let_flow_errors,
+    ),
+    (
+        "pipeline!: named stages into two sinks, the graph shows the names",
+        pipeline_fan_out,
+    ),
+];
+
+fn let_flow_concurrency() -> Result<(), String> {
+    let (a, b) = (Deferred::<u32>::new(), Deferred::<u32>::new());
+    let (a2, b2) = (a.clone(), b.clone());
+    let flow = weir::let_flow! {
+        let x = a2;
+        let y = b2;
+        let sum = x + y;
+        sum * 2
+    };
+    // Realized in the reverse order of the bindings.
+    b.success(20);
+    a.success(1);
+    let doubled = value(flow)?;
+    ensure!(doubled == 42, "let_flow! gave {doubled}");
+    Ok(())
+}
+
+fn let_flow_errors() -> Result<(), String> {
+    let failing = Deferred::<u32>::failed(weir::Error::closed("upstream"));
+    let flow = weir::let_flow! {
+        let x = failing;
+        let y = 2u32;
+        x + y
+    };
+    let failed = error(flow)?;
+    ensure!(
+        failed.is_closed(),
+        "expected the binding's error, got {failed}"
+    );
+    let parsed = weir::let_flow! {
+        let text = "41";
+        text.parse::<u32>().map_err(weir::Error::other)? + 1
+    };
+    let parsed = value(parsed)?;
+    ensure!(parsed == 42, "`?` in the body gave {parsed}");
+    Ok(())
+}
+
+fn pipeline_fan_out() -> Result<(), String> {
+    let source = Channel::new(8);
+    let (evens, audit) = (Channel::new(8), Channel::new(8));
+    let done = weir::pipeline!(
+        source.clone()
+            => map(|n: u32| n * 10) as "scale"
+            => filter(|n: &u32| n % 20 == 0) as "evens"
+            => [evens.clone(), audit.clone()]
+    );
+    let graph = source.node().render_text();
+    ensure!(
+        graph.contains("\"scale\"") && graph.contains("\"evens\""),
+        "stage names missing from the graph:\n{graph}"
+    );
+    weir::runtime::block_on(async {
+        for n in 1..=4 {
+            source.put(n).await.map_err(|e| e.to_string())?;
+        }
+        source.close();
+        Ok::<_, String>(())
+    })?;
+    value(done)?;
+    let (mut left, mut right) = (Vec::new(), Vec::new());
+    weir::runtime::block_on(async {
+        while let Some(n) = Channel::take(&evens).await {
+            left.push(n);
+        }
+        while let Some(n) = Channel::take(&audit).await {
+            right.push(n);
+        }
+    });
+    ensure!(
+        left == [20, 40] && right == [20, 40],
+        "sinks got {left:?} and {right:?}"
+    );
+    Ok(())
 }

@@ -5,7 +5,7 @@ use weir::runtime::{Interval, Sleep, Task, Timeout};
 use weir::stream::{
     Batch, BlockingIter, BufferedChannel, Channel, ChannelBuilder, Concat, ConnectOptions,
     Description, DroppingChannel, Edge, EventBus, Filter, FromReceiver, FromStream, IntoSink, Iter,
-    Map, Mapcat, Node, Once, Partition, PutError, RealizeEach, Reductions, SinkOnly,
+    Map, Mapcat, Named, Node, Once, Partition, PutError, RealizeEach, Reductions, SinkOnly,
     SlidingChannel, SourceOnly, Splice, TakeError, Throttle, Transform, Zip,
 };
 use weir::{Deferred, Error};
@@ -55,6 +55,7 @@ fn stream_types_are_send_and_shared_handles_are_sync() {
     // Sources owned by one consumer: Send, so they can move into a task.
     send::<Iter<std::vec::IntoIter<u8>>>();
     send::<Map<Channel<u8>, Fun>>();
+    send::<Named<Channel<u8>>>();
     send::<Filter<Channel<u8>, Pred>>();
     send::<Mapcat<Channel<u8>, fn(u8) -> Vec<u8>, std::vec::IntoIter<u8>>>();
     send::<Reductions<Channel<u8>, fn(u8, u8) -> u8, u8>>();

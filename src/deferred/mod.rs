@@ -41,7 +41,7 @@
 //! | `loop`, `recur` | [`loop_fn`] with [`Loop::Recur`] / [`Loop::Done`] |
 //! | `connect` (deferreds) | [`Deferred::chain`] with an identity stage |
 //! | dropped-error detection | on by default, [`set_dropped_error_logging`] |
-//! | `let-flow` | not yet in weir: `let_flow!` is planned for weir-macros |
+//! | `let-flow` | [`let_flow!`](crate::let_flow) (feature `macros`) |
 
 mod alt;
 mod catch;

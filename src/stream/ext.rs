@@ -25,8 +25,8 @@ use super::source::Source;
 /// `StreamExt::next`. And a channel is also a sink, so with `futures::SinkExt` in scope
 /// `channel.buffer(n)` is ambiguous: write `SourceExt::buffer(channel, n)`.
 pub trait SourceExt: Source {
-    // ---- transforms (map, filter, mapcat, reductions, reduce, zip, concat, transform,
-    //      realize_each, partition_by): BEGIN A
+    // Transforms: map, filter, mapcat, reductions, reduce, zip, concat, transform,
+    // realize_each, partition_by.
     /// Applies `f` to every message: Manifold's `map`.
     ///
     /// A panic in `f` ends the source with a [panic error](crate::Error::is_panic), seen through
@@ -309,9 +309,8 @@ pub trait SourceExt: Source {
     {
         super::PartitionBy::new(self, f)
     }
-    // ---- END A
 
-    // ---- buffering and time (batch, throttle, buffer): BEGIN B
+    // Buffering and time: batch, throttle, buffer, dropping, sliding.
     /// Gathers messages into vectors of `max_size`: Manifold's `batch`. The last batch, when the
     /// upstream ends, holds what is left (it may be shorter); no batch is ever empty.
     ///
@@ -584,9 +583,8 @@ pub trait SourceExt: Source {
     {
         super::Buffer::sliding(self, n)
     }
-    // ---- END B
 
-    // ---- consuming (drain_into, consume, consume_async, reduce?, into_blocking_iter): BEGIN C
+    // Consuming: drain_into, consume, consume_async, into_blocking_iter.
     /// Puts every message into `sink` with backpressure, without closing it: Manifold's
     /// `drain-into`. The deferred is realized once this source is drained or `sink` closes;
     /// see [`drain_into`](super::drain_into) for the details.
@@ -733,7 +731,38 @@ pub trait SourceExt: Source {
     {
         super::BlockingIter::new(self, Some(idle))
     }
-    // ---- END C
+
+    // Labels, used by `pipeline!`: named.
+    /// Labels this point of the stream graph: a pass-through stage whose graph node (kind
+    /// `named`) carries `label` in its [`Description::label`](super::Description::label), so
+    /// [`Node::render_text`](super::Node::render_text) shows it. [`pipeline!`](crate::pipeline)
+    /// puts one after every stage written with `as "label"`. Messages, closing and the drain
+    /// outcome pass through unchanged.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use futures_lite::StreamExt;
+    /// use weir::stream::{self, Channel, Source, SourceExt};
+    ///
+    /// # weir::runtime::block_on(async {
+    /// let source = Channel::new(4);
+    /// let doubled = SourceExt::map(source.clone(), |n: u32| n * 2).named("double");
+    /// assert_eq!(doubled.description().label.as_deref(), Some("double"));
+    /// let graph = source.node().render_text();
+    /// assert!(graph.contains("named \"double\""), "{graph}");
+    ///
+    /// source.put(21).await.unwrap();
+    /// source.close();
+    /// assert_eq!(doubled.collect::<Vec<_>>().await, vec![42]);
+    /// # });
+    /// ```
+    fn named(self, label: impl Into<String>) -> super::Named<Self>
+    where
+        Self: Sized,
+    {
+        super::Named::new(self, label.into())
+    }
 }
 
 impl<S: Source + ?Sized> SourceExt for S {}

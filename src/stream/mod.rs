@@ -67,92 +67,81 @@
 //! ends its stream with the error as the drain cause instead of only logging it; and `nil` is
 //! not a message: a `Source` ends with `None`.
 
-mod channel;
-mod connect;
-mod errors;
-mod ext;
-mod graph;
-mod iter;
-mod queue;
-mod sink;
-mod source;
-mod stage;
-mod subscription;
-
-// ---- helper A modules and re-exports: BEGIN A
-mod concat;
-mod filter;
-mod guard;
-mod map;
-mod mapcat;
-mod partition_by;
-mod realize_each;
-mod reduce;
-mod reductions;
-mod transform;
-mod zip;
-
-pub use concat::Concat;
-pub use filter::Filter;
-pub use map::Map;
-pub use mapcat::Mapcat;
-pub use partition_by::{Partition, PartitionBy};
-pub use realize_each::RealizeEach;
-pub use reductions::Reductions;
-pub use transform::{FnTransducer, Then, Transducer, Transform};
-pub use zip::{Zip, ZipAll, zip_all};
-// ---- END A
-// ---- helper B modules and re-exports: BEGIN B
 mod batch;
+mod blocking;
 mod buffer;
 mod buffered_stream;
-mod dropping;
-mod periodically;
-mod sliding;
-mod throttle;
-
-pub use batch::{Batch, BatchBy};
-pub use buffer::Buffer;
-pub use buffered_stream::{BufferedChannel, BufferedPut, BufferedTake};
-pub use dropping::{DroppingChannel, dropping};
-pub use periodically::{Periodically, periodically, periodically_after};
-pub use sliding::{SlidingChannel, sliding};
-pub use throttle::Throttle;
-// ---- END B
-// ---- helper C modules and re-exports: BEGIN C
-mod blocking;
 mod bus;
+mod channel;
+mod concat;
+mod connect;
 mod connect_via;
 mod consume;
 mod convert;
 mod drain_into;
+mod dropping;
+mod errors;
+mod ext;
+mod filter;
+mod graph;
+mod guard;
+mod iter;
+mod map;
+mod mapcat;
+mod named;
 mod only;
+mod partition_by;
+mod periodically;
 mod put_all;
+mod queue;
+mod realize_each;
+mod reduce;
+mod reductions;
+mod sink;
+mod sliding;
+mod source;
 mod splice;
+mod stage;
+mod subscription;
+mod throttle;
+mod transform;
+mod zip;
 
+pub use batch::{Batch, BatchBy};
 pub use blocking::BlockingIter;
+pub use buffer::Buffer;
+pub use buffered_stream::{BufferedChannel, BufferedPut, BufferedTake};
 pub use bus::EventBus;
+pub use channel::{Channel, ChannelBuilder, Put, Take, TryPut, TryTake};
+pub use concat::Concat;
+pub use connect::{ConnectOptions, connect};
 pub use connect_via::connect_via;
 pub use consume::{consume, consume_async};
 pub use convert::{
     FromReceiver, FromStream, IntoSink, Once, from_receiver, from_stream, into_sink, once,
 };
 pub use drain_into::drain_into;
-pub use only::{SinkOnly, SourceOnly, sink_only, source_only};
-pub use put_all::put_all;
-pub use splice::{Splice, splice};
-// ---- END C
-// ---- pipeline! support: BEGIN P
-
-// ---- END P
-
-pub use channel::{Channel, ChannelBuilder, Put, Take, TryPut, TryTake};
-pub use connect::{ConnectOptions, connect};
+pub use dropping::{DroppingChannel, dropping};
 pub use errors::{PutError, TakeError};
 pub use ext::SourceExt;
+pub use filter::Filter;
 pub use graph::{Description, Edge, Node, Vertex};
 pub use iter::{Iter, iter};
+pub use map::Map;
+pub use mapcat::Mapcat;
+pub use named::Named;
+pub use only::{SinkOnly, SourceOnly, sink_only, source_only};
+pub use partition_by::{Partition, PartitionBy};
+pub use periodically::{Periodically, periodically, periodically_after};
+pub use put_all::put_all;
 pub use queue::{MAX_PENDING_PUTS, MAX_PENDING_TAKES};
+pub use realize_each::RealizeEach;
+pub use reductions::Reductions;
 pub use sink::Sink;
+pub use sliding::{SlidingChannel, sliding};
 pub use source::Source;
+pub use splice::{Splice, splice};
 pub use subscription::Subscription;
+pub use throttle::Throttle;
+pub use transform::{FnTransducer, Then, Transducer, Transform};
+pub use zip::{Zip, ZipAll, zip_all};

@@ -1,0 +1,5 @@
+use weir::let_flow;
+
+fn main() {
+    let _ = let_flow! {};
+}

@@ -1,0 +1,8 @@
+use weir::let_flow;
+
+fn main() {
+    let _ = let_flow! {
+        let a = 1;
+        let b = 2;
+    };
+}

@@ -1,0 +1,3 @@
+fn main() {
+    let _ = weir::pipeline!(weir::stream::iter(1..=3) => weir::stream::Channel::new(1) { timeout });
+}
