@@ -175,6 +175,35 @@ impl<T> Queue<T> {
         offer
     }
 
+    /// Puts without ever waiting: buffered (or handed to a waiting taker) if there is room;
+    /// otherwise the new message is handed back, or, with `drop_oldest`, the oldest buffered
+    /// message is evicted (and handed back) to make room. One lock: check and drop are atomic.
+    pub(crate) fn put_overflowing(
+        &self,
+        message: T,
+        drop_oldest: bool,
+    ) -> Result<Option<T>, super::PutError<T>> {
+        let mut wake = Wake::default();
+        let outcome = {
+            let mut state = self.lock();
+            if state.closed {
+                Err(super::PutError::closed(message))
+            } else if state.buffer.len() < self.capacity + state.waiting_takers {
+                state.buffer.push_back(message);
+                state.notify_taker(&mut wake);
+                Ok(None)
+            } else if drop_oldest && !state.buffer.is_empty() {
+                let oldest = state.buffer.pop_front();
+                state.buffer.push_back(message);
+                Ok(oldest)
+            } else {
+                Ok(Some(message))
+            }
+        };
+        self.run(wake);
+        outcome
+    }
+
     /// Ready once pending put `seq` has been accepted (taken, or moved into the buffer).
     pub(crate) fn poll_accepted(&self, seq: u64, cx: &mut Context<'_>) -> Poll<()> {
         let mut state = self.lock();
