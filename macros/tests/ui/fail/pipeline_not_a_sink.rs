@@ -1,3 +1,0 @@
-fn main() {
-    let _ = weir::pipeline!(weir::stream::iter(1..=3) => map(|x: i32| x * 2) => vec![0]);
-}
