@@ -23,6 +23,8 @@
 //! - [`Deferred`] and the [`deferred`] module: one-shot values, combinators, timeouts, loops.
 //! - The [`stream`] module: backpressured channels, `connect`, lazy combinators, the event bus,
 //!   and the stream graph's introspection.
+//! - [`bytes`]: conversions among byte buffers, sources of chunks, readers, writers and files.
+//! - [`udp`]: UDP sockets as a source of inbound datagrams and a sink of outbound ones.
 //! - [`runtime`]: weir's executor, `block_on`, timers. Nothing requires the caller to use it:
 //!   weir's types work under tokio, async-std and smol alike.
 //! - [`Error`]: the error shared by weir's adapters.
@@ -36,11 +38,11 @@
 //! | `full` | yes | every feature below |
 //! | `macros` | yes | [`let_flow!`] and [`pipeline!`] from weir-macros |
 //! | `tcp` | yes | the TCP adapter (`weir::tcp`), arriving with the network release |
-//! | `udp` | yes | the UDP adapter (`weir::udp`), arriving with the network release |
-//! | `tls` | yes | TLS through rustls for TCP, HTTP and WebSocket; implies `tcp` |
-//! | `http1` | yes | the HTTP/1 server and client through hyper; implies `tcp` |
-//! | `http2` | yes | the HTTP/2 server and client through h2; implies `tcp` |
-//! | `ws` | yes | WebSocket server and client; implies `http1` |
+//! | `udp` | yes | the UDP adapter, [`udp`]: datagram sockets as sources and sinks |
+//! | `tls` | yes | TLS through rustls for TCP, HTTP and WebSocket, arriving with the network release; implies `tcp` |
+//! | `http1` | yes | the HTTP/1 server and client through hyper, arriving later; implies `tcp` |
+//! | `http2` | yes | the HTTP/2 server and client through h2, arriving later; implies `tcp` |
+//! | `ws` | yes | WebSocket server and client, arriving later; implies `http1` |
 //!
 //! The core (deferreds, streams, the runtime) is always present. Turning features off with
 //! `default-features = false` keeps the dependency tree to the smol family.
@@ -52,11 +54,15 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod bytes;
+pub mod codec;
 pub mod deferred;
 mod error;
 pub mod runtime;
 pub mod stream;
 mod sync;
+#[cfg(feature = "udp")]
+pub mod udp;
 
 pub use deferred::Deferred;
 pub use error::Error;

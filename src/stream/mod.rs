@@ -147,3 +147,6 @@ pub use subscription::Subscription;
 pub use throttle::Throttle;
 pub use transform::{FnTransducer, Then, Transducer, Transform};
 pub use zip::{Zip, ZipAll, zip_all};
+
+pub(crate) use graph::Edges;
+pub(crate) use stage::Stage;

@@ -180,6 +180,15 @@ impl<K: Send, S: Source> Source for Splice<K, S> {
     fn drained(&self) -> Deferred<(), Error> {
         self.source.drained()
     }
+
+    fn poll_next_batch(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        limit: usize,
+        out: &mut Vec<S::Item>,
+    ) -> Poll<bool> {
+        self.project().source.poll_next_batch(cx, limit, out)
+    }
 }
 
 impl<T, K: Sink<T>, S> futures_sink::Sink<T> for Splice<K, S> {
@@ -219,6 +228,21 @@ impl<T, K: Sink<T>, S: Send> Sink<T> for Splice<K, S> {
     /// Closes the sink half at once.
     fn close_now(&self) {
         self.sink.close_now();
+    }
+
+    fn close_with_cause(&self, cause: Error) {
+        self.sink.close_with_cause(cause);
+    }
+
+    fn room(&self) -> usize {
+        self.sink.room()
+    }
+
+    fn start_send_all(
+        self: Pin<&mut Self>,
+        messages: &mut std::collections::VecDeque<T>,
+    ) -> Result<(), Error> {
+        self.project().sink.start_send_all(messages)
     }
 }
 

@@ -94,6 +94,12 @@ impl Stage {
     pub(crate) fn mark_closed(&self) {
         self.vertex.closed.store(true, Ordering::Relaxed);
     }
+
+    /// Closes the stage at the consumer's request: a clean end.
+    pub(crate) fn close(&self) {
+        self.mark_closed();
+        self.finish(Ok(()));
+    }
 }
 
 impl Vertex for StageVertex {

@@ -1,0 +1,449 @@
+//! UDP sockets on loopback: round trips, many datagrams, send-only sockets, refused datagrams,
+//! closing, and the socket's address.
+
+mod support;
+
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use futures::SinkExt;
+use support::run;
+use weir::stream::{self, Channel, ConnectOptions, Description, Source};
+use weir::udp::{self, Datagram, DatagramTooLarge, SocketOptions, UdpSocket};
+
+/// The inbound channel's state, found through the socket's graph node (the splice's edge
+/// labelled `source`).
+fn inbound_description(socket: &UdpSocket) -> Description {
+    Source::node(socket)
+        .downstream()
+        .into_iter()
+        .find(|edge| edge.description.as_deref() == Some("source"))
+        .expect("a splice has a source edge")
+        .target
+        .description()
+}
+
+fn localhost() -> SocketOptions {
+    SocketOptions::new().address(([127, 0, 0, 1], 0))
+}
+
+async fn open(options: SocketOptions) -> UdpSocket {
+    udp::socket(options).await.expect("bind on loopback")
+}
+
+/// Takes one datagram, failing after a short bound (loopback delivers at once or never).
+async fn take_within(socket: &UdpSocket, bound: Duration) -> Option<Datagram> {
+    weir::runtime::timeout(bound, socket.take())
+        .await
+        .ok()
+        .flatten()
+}
+
+#[test]
+fn smoke() {
+    run(async {
+        let socket = open(localhost()).await;
+        socket
+            .put(Datagram::new(socket.local_addr(), "hi"))
+            .await
+            .unwrap();
+        let got = socket.take().await.unwrap();
+        assert_eq!(got.peer, socket.local_addr());
+        assert_eq!(got.payload, "hi");
+    });
+}
+
+#[test]
+fn a_round_trip_between_two_sockets() {
+    run(async {
+        let server = open(localhost()).await;
+        let client = open(localhost()).await;
+
+        client
+            .put(Datagram::new(server.local_addr(), "ping"))
+            .await
+            .unwrap();
+        let request = server.take().await.unwrap();
+        assert_eq!(request.peer, client.local_addr());
+        assert_eq!(request.payload, "ping");
+
+        server
+            .put(Datagram::new(request.peer, "pong"))
+            .await
+            .unwrap();
+        let reply = client.take().await.unwrap();
+        assert_eq!(reply.peer, server.local_addr());
+        assert_eq!(reply.payload, "pong");
+    });
+}
+
+#[test]
+fn the_socket_is_a_futures_sink_and_stream() {
+    run(async {
+        let mut server = open(localhost()).await;
+        let mut client = open(localhost()).await;
+        let to = server.local_addr();
+        client.send(Datagram::new(to, "one")).await.unwrap();
+        client.send(Datagram::new(to, "two")).await.unwrap();
+        assert_eq!(
+            futures::StreamExt::next(&mut server).await.unwrap().payload,
+            "one"
+        );
+        assert_eq!(
+            futures::StreamExt::next(&mut server).await.unwrap().payload,
+            "two"
+        );
+        // `SinkExt::close` closes the outbound side only.
+        SinkExt::close(&mut client).await.unwrap();
+        assert!(
+            client
+                .put(Datagram::new(to, "late"))
+                .await
+                .unwrap_err()
+                .is_closed()
+        );
+        server
+            .put(Datagram::new(client.local_addr(), "still listening"))
+            .await
+            .unwrap();
+        assert_eq!(
+            futures::StreamExt::next(&mut client).await.unwrap().payload,
+            "still listening"
+        );
+    });
+}
+
+#[test]
+fn many_datagrams_arrive_intact() {
+    const COUNT: usize = 1000;
+    // Sent in windows small enough for the kernel's receive buffer: back to back, a sender
+    // outruns any receiver and the kernel drops the excess, as UDP may.
+    const WINDOW: usize = 50;
+    run(async {
+        let server = open(localhost().inbound_buffer(WINDOW)).await;
+        let client = open(localhost()).await;
+        let to = server.local_addr();
+        let mut seen = HashSet::new();
+        let mut in_order = true;
+        let mut last = None;
+        for window in (0..COUNT).step_by(WINDOW) {
+            for i in window..window + WINDOW {
+                let payload = format!("datagram {i:04}");
+                client.put(Datagram::new(to, payload)).await.unwrap();
+            }
+            let mut received = 0;
+            while received < WINDOW {
+                let Some(datagram) = take_within(&server, Duration::from_millis(500)).await else {
+                    break;
+                };
+                received += 1;
+                assert_eq!(datagram.peer, client.local_addr());
+                let text = std::str::from_utf8(&datagram.payload).expect("intact payload");
+                let index: usize = text
+                    .strip_prefix("datagram ")
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or_else(|| panic!("mangled payload {text:?}"));
+                assert!(index < COUNT);
+                assert!(seen.insert(index), "datagram {index} twice");
+                in_order &= last.is_none_or(|last| index > last);
+                last = Some(index);
+            }
+        }
+        // Loopback rarely drops; UDP may. Most must arrive.
+        assert!(seen.len() >= COUNT * 9 / 10, "only {} arrived", seen.len());
+        if seen.len() == COUNT {
+            assert!(in_order, "loopback reordered datagrams");
+        }
+    });
+}
+
+#[test]
+fn a_send_only_socket_has_no_inbound_datagrams() {
+    run(async {
+        let sender = open(localhost().send_only(true)).await;
+        assert!(sender.is_drained());
+        assert!(sender.drained().await.is_ok());
+        assert_eq!(sender.take().await, None);
+
+        // It still sends.
+        let receiver = open(localhost()).await;
+        sender
+            .put(Datagram::new(receiver.local_addr(), "one way"))
+            .await
+            .unwrap();
+        let got = receiver.take().await.unwrap();
+        assert_eq!(
+            (got.peer, got.payload),
+            (sender.local_addr(), "one way".into())
+        );
+
+        // Datagrams sent to it are never delivered.
+        receiver
+            .put(Datagram::new(sender.local_addr(), "unheard"))
+            .await
+            .unwrap();
+        assert_eq!(take_within(&sender, Duration::from_millis(50)).await, None);
+    });
+}
+
+#[test]
+fn an_oversize_datagram_is_refused_on_its_put_and_the_socket_still_works() {
+    run(async {
+        let mut socket = open(localhost()).await;
+        let me = socket.local_addr();
+
+        let err = socket
+            .put(Datagram::new(me, vec![0; udp::MAX_PAYLOAD_V4 + 1]))
+            .await
+            .unwrap_err();
+        let too_large = err.downcast_ref::<DatagramTooLarge>().unwrap();
+        assert_eq!(too_large.size(), 65_508);
+        assert_eq!(too_large.limit(), 65_507);
+        assert_eq!(too_large.peer(), me);
+        assert!(err.to_string().contains("65508 bytes"), "{err}");
+
+        // Through the futures sink too.
+        let err = socket
+            .send(Datagram::new(me, vec![0; 70_000]))
+            .await
+            .unwrap_err();
+        assert!(err.downcast_ref::<DatagramTooLarge>().is_some());
+
+        // The largest datagram that fits goes through, and so does the next small one.
+        socket
+            .put(Datagram::new(me, vec![7; udp::MAX_PAYLOAD_V4]))
+            .await
+            .unwrap();
+        socket.put(Datagram::new(me, "after")).await.unwrap();
+        let largest = socket.take().await.unwrap();
+        assert_eq!(largest.len(), udp::MAX_PAYLOAD_V4);
+        assert!(largest.payload.iter().all(|&b| b == 7));
+        assert_eq!(socket.take().await.unwrap().payload, "after");
+        assert!(!socket.is_drained());
+    });
+}
+
+#[test]
+fn datagrams_for_the_wrong_family_or_port_zero_are_refused() {
+    run(async {
+        let socket = open(localhost()).await;
+        let v6: SocketAddr = "[::1]:9".parse().unwrap();
+        let err = socket.put(Datagram::new(v6, "x")).await.unwrap_err();
+        assert!(err.to_string().contains("IPv6"), "{err}");
+        let zero: SocketAddr = "127.0.0.1:0".parse().unwrap();
+        let err = socket.put(Datagram::new(zero, "x")).await.unwrap_err();
+        assert!(err.to_string().contains("port 0"), "{err}");
+        // Still usable.
+        socket
+            .put(Datagram::new(socket.local_addr(), "fine"))
+            .await
+            .unwrap();
+        assert_eq!(socket.take().await.unwrap().payload, "fine");
+    });
+}
+
+/// Sending to the broadcast address without `broadcast(true)` is refused by the kernel
+/// (`EACCES`): the datagram never leaves the host.
+#[cfg(unix)]
+#[test]
+fn a_send_error_closes_the_outbound_side_with_the_cause() {
+    run(async {
+        let socket = open(localhost()).await;
+        let broadcast: SocketAddr = "255.255.255.255:9".parse().unwrap();
+        socket.put(Datagram::new(broadcast, "all")).await.unwrap();
+        let cause = socket.outbound_drained().await.unwrap_err();
+        assert!(cause.is_io(), "{cause:?}");
+        assert!(
+            socket
+                .put(Datagram::new(socket.local_addr(), "x"))
+                .await
+                .unwrap_err()
+                .is_closed()
+        );
+        // The inbound side keeps working.
+        let other = open(localhost()).await;
+        other
+            .put(Datagram::new(socket.local_addr(), "still here"))
+            .await
+            .unwrap();
+        assert_eq!(socket.take().await.unwrap().payload, "still here");
+        assert!(!socket.is_drained());
+    });
+}
+
+#[test]
+fn a_broadcast_socket_says_so() {
+    run(async {
+        let plain = open(localhost()).await;
+        let broadcast = open(localhost().broadcast(true)).await;
+        assert!(!plain.is_broadcast());
+        assert!(broadcast.is_broadcast());
+    });
+}
+
+#[test]
+fn joining_a_group_that_is_not_multicast_fails() {
+    run(async {
+        let options = localhost().multicast_v4(
+            std::net::Ipv4Addr::new(10, 0, 0, 1),
+            std::net::Ipv4Addr::UNSPECIFIED,
+        );
+        assert!(udp::socket(options).await.is_err());
+    });
+}
+
+#[test]
+fn connect_feeds_the_socket_and_drains_it() {
+    run(async {
+        let server = open(localhost()).await;
+        let client = open(localhost()).await;
+        let to = server.local_addr();
+        let outbound = stream::iter((0..5).map(move |i| Datagram::new(to, format!("{i}"))));
+        stream::connect(outbound, client.clone(), ConnectOptions::new());
+        let received = Channel::new(8);
+        stream::connect(server.clone(), received.clone(), ConnectOptions::new());
+        let mut got = Vec::new();
+        for _ in 0..5 {
+            got.push(received.take().await.unwrap().payload);
+        }
+        assert_eq!(got, ["0", "1", "2", "3", "4"]);
+    });
+}
+
+#[test]
+fn closing_stops_both_loops_and_frees_the_port() {
+    run(async {
+        let socket = open(localhost()).await;
+        let address = socket.local_addr();
+        let closed = socket.socket_closed();
+        socket.put(Datagram::new(address, "bye")).await.unwrap();
+        socket.close();
+        assert!(socket.description().closed);
+        // What was queued is sent before the send loop stops.
+        assert!(socket.outbound_drained().await.is_ok());
+        closed.await.unwrap();
+
+        // The port can be bound again (bounded retry, in case the system is slow to free it).
+        let mut again = None;
+        for _ in 0..50 {
+            match udp::socket(SocketOptions::new().address(address)).await {
+                Ok(socket) => {
+                    again = Some(socket);
+                    break;
+                }
+                Err(_) => weir::runtime::sleep(Duration::from_millis(10)).await,
+            };
+        }
+        let again = again.expect("the port is free again");
+        assert_eq!(again.local_addr(), address);
+    });
+}
+
+#[test]
+fn dropping_every_handle_closes_the_socket() {
+    run(async {
+        let socket = open(localhost()).await;
+        let clone = socket.clone();
+        let closed = socket.socket_closed();
+        drop(socket);
+        assert!(!closed.is_realized(), "a handle is still alive");
+        drop(clone);
+        closed.await.unwrap();
+    });
+}
+
+#[test]
+fn closing_ends_a_pending_take() {
+    run(async {
+        let socket = open(localhost()).await;
+        let taker = socket.clone();
+        let waiting = weir::runtime::spawn(async move { taker.take().await });
+        socket.close();
+        assert_eq!(waiting.await, None);
+        assert!(socket.drained().await.is_ok());
+    });
+}
+
+#[test]
+fn local_addr_reports_the_ephemeral_port() {
+    run(async {
+        let a = open(localhost()).await;
+        let b = open(localhost()).await;
+        assert_eq!(a.local_addr().ip().to_string(), "127.0.0.1");
+        assert_ne!(a.local_addr().port(), 0);
+        assert_ne!(a.local_addr(), b.local_addr());
+        // The port reported is the one datagrams come from.
+        a.put(Datagram::new(b.local_addr(), "who")).await.unwrap();
+        assert_eq!(b.take().await.unwrap().peer, a.local_addr());
+    });
+}
+
+#[test]
+fn binding_a_taken_port_fails_with_an_io_error() {
+    run(async {
+        let first = open(localhost()).await;
+        let err = udp::socket(SocketOptions::new().address(first.local_addr()))
+            .await
+            .unwrap_err();
+        assert!(err.is_io(), "{err:?}");
+    });
+}
+
+#[test]
+fn a_slow_consumer_keeps_the_inbound_buffer_bounded() {
+    run(async {
+        let server = open(localhost().inbound_buffer(4)).await;
+        let client = open(localhost()).await;
+        for i in 0..64 {
+            client
+                .put(Datagram::new(server.local_addr(), format!("{i}")))
+                .await
+                .unwrap();
+        }
+        // Wait until the receive loop has filled the buffer and is blocked on its put.
+        let mut description = inbound_description(&server);
+        for _ in 0..500 {
+            if description.buffer_size == Some(4) && description.pending_puts == 1 {
+                break;
+            }
+            weir::runtime::sleep(Duration::from_millis(2)).await;
+            description = inbound_description(&server);
+        }
+        assert_eq!(description.buffer_size, Some(4));
+        assert!(description.pending_puts <= 1);
+        // Taking makes room, and reading resumes.
+        assert_eq!(server.take().await.unwrap().payload, "0");
+        assert_eq!(server.take().await.unwrap().payload, "1");
+    });
+}
+
+#[test]
+fn socket_types_are_send_and_sync() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<UdpSocket>();
+    send_sync::<Datagram>();
+    send_sync::<SocketOptions>();
+    send_sync::<DatagramTooLarge>();
+}
+
+#[test]
+fn the_socket_works_from_a_tokio_runtime() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_time()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        tokio::time::timeout(support::BOUND, async {
+            let a = open(localhost()).await;
+            let b = open(localhost()).await;
+            a.put(Datagram::new(b.local_addr(), "from tokio"))
+                .await
+                .unwrap();
+            assert_eq!(b.take().await.unwrap().payload, "from tokio");
+        })
+        .await
+        .expect("test timed out");
+    });
+}
