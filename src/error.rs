@@ -123,6 +123,18 @@ impl Error {
         Error::new(Kind::Protocol, Some(message.into()))
     }
 
+    /// A protocol error with its underlying cause (reachable through `source()`).
+    #[cfg_attr(
+        not(feature = "tls"),
+        allow(dead_code, reason = "used by the TLS adapter")
+    )]
+    pub(crate) fn protocol_with_source(
+        message: impl Into<Cow<'static, str>>,
+        source: impl StdError + Send + Sync + 'static,
+    ) -> Self {
+        Error::new(Kind::Protocol, Some(message.into())).with_source(source)
+    }
+
     /// A panic caught in user code (a callback, a combinator stage or spawned work), with the
     /// panic's message when it carried one.
     ///

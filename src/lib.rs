@@ -24,7 +24,10 @@
 //! - The [`stream`] module: backpressured channels, `connect`, lazy combinators, the event bus,
 //!   and the stream graph's introspection.
 //! - [`bytes`]: conversions among byte buffers, sources of chunks, readers, writers and files.
+//! - [`tcp`]: TCP servers and clients; each connection is a source and a sink of bytes.
 //! - [`udp`]: UDP sockets as a source of inbound datagrams and a sink of outbound ones.
+//! - [`tls`]: rustls server and client configs, handshakes over any async stream, self-signed
+//!   certificates for tests.
 //! - [`runtime`]: weir's executor, `block_on`, timers. Nothing requires the caller to use it:
 //!   weir's types work under tokio, async-std and smol alike.
 //! - [`Error`]: the error shared by weir's adapters.
@@ -37,9 +40,9 @@
 //! |---|---|---|
 //! | `full` | yes | every feature below |
 //! | `macros` | yes | [`let_flow!`] and [`pipeline!`] from weir-macros |
-//! | `tcp` | yes | the TCP adapter (`weir::tcp`), arriving with the network release |
+//! | `tcp` | yes | the TCP adapter, [`tcp`]: servers and clients whose connections are sources and sinks of bytes |
 //! | `udp` | yes | the UDP adapter, [`udp`]: datagram sockets as sources and sinks |
-//! | `tls` | yes | TLS through rustls for TCP, HTTP and WebSocket, arriving with the network release; implies `tcp` |
+//! | `tls` | yes | TLS through rustls ([`tls`]: configs, `accept`/`connect`, self-signed certificates), for TCP now and HTTP and WebSocket later; implies `tcp` |
 //! | `http1` | yes | the HTTP/1 server and client through hyper, arriving later; implies `tcp` |
 //! | `http2` | yes | the HTTP/2 server and client through h2, arriving later; implies `tcp` |
 //! | `ws` | yes | WebSocket server and client, arriving later; implies `http1` |
@@ -61,6 +64,10 @@ mod error;
 pub mod runtime;
 pub mod stream;
 mod sync;
+#[cfg(feature = "tcp")]
+pub mod tcp;
+#[cfg(feature = "tls")]
+pub mod tls;
 #[cfg(feature = "udp")]
 pub mod udp;
 

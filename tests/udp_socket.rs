@@ -324,18 +324,10 @@ fn closing_stops_both_loops_and_frees_the_port() {
         assert!(socket.outbound_drained().await.is_ok());
         closed.await.unwrap();
 
-        // The port can be bound again (bounded retry, in case the system is slow to free it).
-        let mut again = None;
-        for _ in 0..50 {
-            match udp::socket(SocketOptions::new().address(address)).await {
-                Ok(socket) => {
-                    again = Some(socket);
-                    break;
-                }
-                Err(_) => weir::runtime::sleep(Duration::from_millis(10)).await,
-            };
-        }
-        let again = again.expect("the port is free again");
+        // Once `socket_closed` is realized the OS socket is closed: the port binds again at once.
+        let again = udp::socket(SocketOptions::new().address(address))
+            .await
+            .expect("the port is free again");
         assert_eq!(again.local_addr(), address);
     });
 }
@@ -401,13 +393,11 @@ fn a_slow_consumer_keeps_the_inbound_buffer_bounded() {
                 .await
                 .unwrap();
         }
-        // Wait until the receive loop has filled the buffer and is blocked on its put.
+        // Wait (polling the state, bounded by `run`) until the receive loop has filled the
+        // buffer and is blocked on its put.
         let mut description = inbound_description(&server);
-        for _ in 0..500 {
-            if description.buffer_size == Some(4) && description.pending_puts == 1 {
-                break;
-            }
-            weir::runtime::sleep(Duration::from_millis(2)).await;
+        while !(description.buffer_size == Some(4) && description.pending_puts == 1) {
+            futures_lite::future::yield_now().await;
             description = inbound_description(&server);
         }
         assert_eq!(description.buffer_size, Some(4));

@@ -1,0 +1,152 @@
+//! `client`: connecting to a TCP server.
+
+use std::io;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use futures_lite::future;
+
+use crate::runtime;
+use crate::{Deferred, Error};
+
+use super::connection::{TcpConnection, connection};
+use super::info::ConnectionInfo;
+use super::options::{ClientOptions, Remote};
+
+/// Connects to a TCP server: Aleph's `tcp/client`. The deferred is realized with the
+/// connection, or with the error that prevented it:
+///
+/// - a refused connection (or an unreachable host…) is an [I/O error](Error::is_io) whose
+///   message names the address tried, and whose source is the `io::Error`;
+/// - a host name that does not resolve is an I/O error naming it;
+/// - past [`ClientOptions::connect_timeout`] (30 s by default), a
+///   [timeout error](Error::is_timeout) naming the target.
+///
+/// A host name is resolved on weir's blocking pool; its addresses are tried in turn, and the
+/// error for the last one is reported.
+///
+/// # Cancel safety
+///
+/// Connecting runs on weir's executor. Realizing the returned deferred yourself (say with
+/// `deferred.error(weir::Error::cancelled())`) aborts the attempt: the socket being connected
+/// is dropped, and a connection that completes anyway is closed at once. Dropping the deferred
+/// does not abort the attempt; a connection made then is closed as nobody holds it.
+///
+/// # Examples
+///
+/// ```
+/// use weir::tcp::{self, ClientOptions, ServerOptions};
+///
+/// # weir::runtime::block_on(async {
+/// let server = tcp::start_server(|_| {}, ServerOptions::new().address(([127, 0, 0, 1], 0)))
+///     .await
+///     .unwrap();
+/// let address = server.local_addr();
+/// let connection = tcp::client(ClientOptions::new().remote_address(address)).await.unwrap();
+/// assert_eq!(connection.remote_addr(), address);
+///
+/// // Once the server is closed, connecting is refused, with the address in the message.
+/// drop(connection);
+/// server.close().await.unwrap();
+/// let refused = tcp::client(ClientOptions::new().remote_address(address)).await.unwrap_err();
+/// assert!(refused.is_io());
+/// assert!(refused.to_string().contains(&address.to_string()));
+/// # });
+/// ```
+pub fn client(options: ClientOptions) -> Deferred<TcpConnection, Error> {
+    let result = Deferred::new();
+    let cancelled: Deferred<(), Error> = Deferred::new();
+    let on_realized = cancelled.clone();
+    result.clone().on_realized(move |_| {
+        on_realized.success(());
+    });
+    let realizer = result.clone();
+    runtime::spawn(async move {
+        let attempt = future::or(async { Some(connect(options).await) }, async {
+            let _ = cancelled.await;
+            None
+        })
+        .await;
+        if let Some(outcome) = attempt {
+            // Already realized (cancelled): the connection, if any, is dropped and closes.
+            let _ = realizer.try_realize(outcome);
+        }
+    })
+    .detach();
+    result
+}
+
+/// Resolves and connects within the timeout, then wraps the socket.
+async fn connect(options: ClientOptions) -> Result<TcpConnection, Error> {
+    if let Some(local) = options.local_address {
+        return Err(Error::from(io::Error::new(
+            io::ErrorKind::Unsupported,
+            format!("binding the local address {local} before connecting is not supported yet"),
+        )));
+    }
+    let target = match &options.remote {
+        Remote::Unset => {
+            return Err(Error::from(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "no remote address: set ClientOptions::host and port, or remote_address",
+            )));
+        }
+        Remote::Host(host, port) => format!("{host}:{port}"),
+        Remote::Address(address) => address.to_string(),
+    };
+    let timeout = options.connect_timeout;
+    // The timer is polled first, so that a zero timeout fails deterministically.
+    let stream = future::or(
+        async {
+            runtime::sleep(timeout).await;
+            Err(timed_out(&target, timeout))
+        },
+        open(&options.remote),
+    )
+    .await?;
+    if options.nodelay {
+        if let Err(error) = stream.set_nodelay(true) {
+            log::debug!("weir: tcp client: setting TCP_NODELAY failed: {error}");
+        }
+    }
+    let info = ConnectionInfo::tcp(stream.local_addr()?, stream.peer_addr()?);
+    Ok(connection(stream, info, options.buffers))
+}
+
+/// Resolves the remote and tries each of its addresses in turn.
+async fn open(remote: &Remote) -> Result<async_net::TcpStream, Error> {
+    let addresses: Vec<SocketAddr> = match remote {
+        Remote::Unset => Vec::new(),
+        Remote::Address(address) => vec![*address],
+        Remote::Host(host, port) => {
+            async_net::resolve((host.as_str(), *port))
+                .await
+                .map_err(|error| {
+                    io::Error::new(
+                        error.kind(),
+                        format!("could not resolve {host}:{port}: {error}"),
+                    )
+                })?
+        }
+    };
+    let mut last = io::Error::new(io::ErrorKind::NotFound, "no address to connect to");
+    for address in addresses {
+        match async_net::TcpStream::connect(address).await {
+            Ok(stream) => return Ok(stream),
+            Err(error) => {
+                last = io::Error::new(
+                    error.kind(),
+                    format!("could not connect to {address}: {error}"),
+                );
+            }
+        }
+    }
+    Err(Error::from(last))
+}
+
+fn timed_out(target: &str, after: Duration) -> Error {
+    Error::from(io::Error::new(
+        io::ErrorKind::TimedOut,
+        format!("connecting to {target} timed out after {after:?}"),
+    ))
+}

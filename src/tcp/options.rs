@@ -1,0 +1,535 @@
+//! `ServerOptions` and `ClientOptions`: how [`start_server`](super::start_server) listens and
+//! how [`client`](super::client) connects.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+/// The default number of chunks read from a socket but not yet taken.
+pub(crate) const DEFAULT_INBOUND_BUFFER: usize = 16;
+/// The default size of one read from a socket, in bytes.
+pub(crate) const DEFAULT_READ_CHUNK_SIZE: usize = 16 * 1024;
+
+/// The inbound buffering of one connection: at most `inbound_buffer` chunks of at most
+/// `read_chunk_size` bytes wait for a taker (plus the one chunk the read task is putting).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Buffers {
+    pub(crate) inbound_buffer: usize,
+    pub(crate) read_chunk_size: usize,
+}
+
+impl Default for Buffers {
+    fn default() -> Self {
+        Buffers {
+            inbound_buffer: DEFAULT_INBOUND_BUFFER,
+            read_chunk_size: DEFAULT_READ_CHUNK_SIZE,
+        }
+    }
+}
+
+/// How a TCP server listens; a builder passed to [`start_server`](super::start_server).
+///
+/// | option | default | what it does |
+/// |---|---|---|
+/// | [`address`](ServerOptions::address), [`ip`](ServerOptions::ip), [`port`](ServerOptions::port) | `0.0.0.0:0` | the address to listen on: every IPv4 interface, as Aleph's `:port` does, and an ephemeral port that [`Server::local_addr`](super::Server::local_addr) reports |
+/// | [`listener`](ServerOptions::listener) | none | an already-bound `std::net::TcpListener` to accept on instead (Aleph's `:listen-socket`); weir owns it from then on and closes it when the server closes |
+/// | [`nodelay`](ServerOptions::nodelay) | on | `TCP_NODELAY` on each accepted connection: small writes go out at once |
+/// | [`inbound_buffer`](ServerOptions::inbound_buffer) | 16 chunks | chunks read but not yet taken, per connection; when full, weir stops reading that socket |
+/// | [`read_chunk_size`](ServerOptions::read_chunk_size) | 16 KiB | the most one read takes from the socket: one inbound chunk |
+/// | [`shutdown_timeout`](ServerOptions::shutdown_timeout) | 15 s | how long [`Server::close`](super::Server::close) waits for open connections before closing them (Aleph's `:shutdown-timeout`) |
+///
+/// Memory per connection for inbound data stays below
+/// `(inbound_buffer + 1) × read_chunk_size`, whatever the peer sends.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use weir::tcp::{self, ServerOptions};
+///
+/// # weir::runtime::block_on(async {
+/// let options = ServerOptions::new()
+///     .address(([127, 0, 0, 1], 0))
+///     .inbound_buffer(4)
+///     .read_chunk_size(4096)
+///     .shutdown_timeout(Duration::from_secs(1));
+/// let server = tcp::start_server(|_connection| {}, options).await.unwrap();
+/// assert_ne!(server.local_addr().port(), 0);
+/// server.close().await.unwrap();
+/// # });
+/// ```
+#[derive(Debug)]
+pub struct ServerOptions {
+    pub(crate) address: SocketAddr,
+    pub(crate) listener: Option<std::net::TcpListener>,
+    pub(crate) nodelay: bool,
+    pub(crate) buffers: Buffers,
+    pub(crate) shutdown_timeout: Duration,
+}
+
+impl ServerOptions {
+    /// The default options; see the [table](ServerOptions).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir::tcp::ServerOptions;
+    ///
+    /// let options = ServerOptions::new();
+    /// assert_eq!(format!("{options:?}"), format!("{:?}", ServerOptions::default()));
+    /// ```
+    pub fn new() -> Self {
+        ServerOptions {
+            address: SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0)),
+            listener: None,
+            nodelay: true,
+            buffers: Buffers::default(),
+            shutdown_timeout: Duration::from_secs(15),
+        }
+    }
+
+    /// The address and port to listen on (port 0: an ephemeral port). Anything convertible to
+    /// a [`SocketAddr`], such as `([127, 0, 0, 1], 0)`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir::tcp::{self, ServerOptions};
+    ///
+    /// # weir::runtime::block_on(async {
+    /// let server = tcp::start_server(|_| {}, ServerOptions::new().address(([127, 0, 0, 1], 0)))
+    ///     .await
+    ///     .unwrap();
+    /// assert_eq!(server.local_addr().ip().to_string(), "127.0.0.1");
+    /// # server.close();
+    /// # });
+    /// ```
+    pub fn address(mut self, address: impl Into<SocketAddr>) -> Self {
+        self.address = address.into();
+        self
+    }
+
+    /// The IP address to listen on, keeping the port.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::net::Ipv4Addr;
+    /// use weir::tcp::{self, ServerOptions};
+    ///
+    /// # weir::runtime::block_on(async {
+    /// let server = tcp::start_server(|_| {}, ServerOptions::new().ip(Ipv4Addr::LOCALHOST.into()))
+    ///     .await
+    ///     .unwrap();
+    /// assert!(server.local_addr().ip().is_loopback());
+    /// # server.close();
+    /// # });
+    /// ```
+    pub fn ip(mut self, ip: IpAddr) -> Self {
+        self.address.set_ip(ip);
+        self
+    }
+
+    /// The port to listen on, keeping the IP address (0: an ephemeral port).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir::tcp::{self, ServerOptions};
+    ///
+    /// # weir::runtime::block_on(async {
+    /// let localhost = || ServerOptions::new().address(([127, 0, 0, 1], 0));
+    /// let first = tcp::start_server(|_| {}, localhost()).await.unwrap();
+    /// // The same port again is taken: starting fails with the I/O error.
+    /// let taken = localhost().port(first.local_addr().port());
+    /// assert!(tcp::start_server(|_| {}, taken).await.unwrap_err().is_io());
+    /// # first.close();
+    /// # });
+    /// ```
+    pub fn port(mut self, port: u16) -> Self {
+        self.address.set_port(port);
+        self
+    }
+
+    /// Accepts on an already-bound listener instead of binding
+    /// [`address`](ServerOptions::address) (Aleph's `:listen-socket`). weir takes it over: it
+    /// is made non-blocking and closed when the server closes, as Aleph closes its listening
+    /// channel. To keep using the socket afterwards, pass a
+    /// [`try_clone`](std::net::TcpListener::try_clone).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir::tcp::{self, ServerOptions};
+    ///
+    /// # weir::runtime::block_on(async {
+    /// let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    /// let address = listener.local_addr().unwrap();
+    /// let server = tcp::start_server(|_| {}, ServerOptions::new().listener(listener))
+    ///     .await
+    ///     .unwrap();
+    /// assert_eq!(server.local_addr(), address);
+    /// # server.close();
+    /// # });
+    /// ```
+    pub fn listener(mut self, listener: std::net::TcpListener) -> Self {
+        self.listener = Some(listener);
+        self
+    }
+
+    /// Sets `TCP_NODELAY` on accepted connections (default on), so that small writes are sent
+    /// at once rather than coalesced (Nagle's algorithm).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir::tcp::ServerOptions;
+    ///
+    /// let options = ServerOptions::new().nodelay(false);
+    /// assert!(format!("{options:?}").contains("nodelay: false"));
+    /// ```
+    pub fn nodelay(mut self, nodelay: bool) -> Self {
+        self.nodelay = nodelay;
+        self
+    }
+
+    /// How many chunks read from each connection wait for a taker (default 16; 0: each chunk
+    /// waits for its taker). When they are all waiting, weir stops reading that socket and the
+    /// peer's writes block once the kernel's buffers fill: backpressure reaches the peer.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir::tcp::{self, ClientOptions, ServerOptions};
+    ///
+    /// # weir::runtime::block_on(async {
+    /// let (tx, rx) = std::sync::mpsc::channel();
+    /// let options = ServerOptions::new().address(([127, 0, 0, 1], 0)).inbound_buffer(2);
+    /// let server = tcp::start_server(move |c| tx.send(c.inbound_capacity()).unwrap(), options)
+    ///     .await
+    ///     .unwrap();
+    /// let _client = tcp::client(ClientOptions::new().remote_address(server.local_addr())).await;
+    /// assert_eq!(rx.recv().unwrap(), 2);
+    /// # server.close();
+    /// # });
+    /// ```
+    pub fn inbound_buffer(mut self, chunks: usize) -> Self {
+        self.buffers.inbound_buffer = chunks;
+        self
+    }
+
+    /// The most one read takes from a connection, so the largest inbound chunk (default
+    /// 16 KiB; at least 1).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir::tcp::{self, ClientOptions, ServerOptions};
+    ///
+    /// # weir::runtime::block_on(async {
+    /// let (tx, rx) = std::sync::mpsc::channel();
+    /// let options = ServerOptions::new().address(([127, 0, 0, 1], 0)).read_chunk_size(0);
+    /// let server = tcp::start_server(move |c| tx.send(c.read_chunk_size()).unwrap(), options)
+    ///     .await
+    ///     .unwrap();
+    /// let _client = tcp::client(ClientOptions::new().remote_address(server.local_addr())).await;
+    /// assert_eq!(rx.recv().unwrap(), 1); // clamped to at least 1
+    /// # server.close();
+    /// # });
+    /// ```
+    pub fn read_chunk_size(mut self, bytes: usize) -> Self {
+        self.buffers.read_chunk_size = bytes.max(1);
+        self
+    }
+
+    /// How long [`Server::close`](super::Server::close) lets open connections finish before
+    /// closing them (default 15 s, Aleph's).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use weir::tcp::{self, ServerOptions};
+    ///
+    /// # weir::runtime::block_on(async {
+    /// let options = ServerOptions::new()
+    ///     .address(([127, 0, 0, 1], 0))
+    ///     .shutdown_timeout(Duration::from_millis(100));
+    /// let server = tcp::start_server(|_| {}, options).await.unwrap();
+    /// assert_eq!(server.shutdown_timeout(), Duration::from_millis(100));
+    /// # server.close();
+    /// # });
+    /// ```
+    pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
+        self.shutdown_timeout = timeout;
+        self
+    }
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        ServerOptions::new()
+    }
+}
+
+/// Where a client connects to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Remote {
+    /// Nothing set yet: connecting fails.
+    Unset,
+    /// A host name (or IP address text) and a port, resolved when connecting.
+    Host(String, u16),
+    /// An address.
+    Address(SocketAddr),
+}
+
+/// How a TCP client connects; a builder passed to [`client`](super::client).
+///
+/// | option | default | what it does |
+/// |---|---|---|
+/// | [`host`](ClientOptions::host) and [`port`](ClientOptions::port), or [`remote_address`](ClientOptions::remote_address) | none: required | where to connect; a host name is resolved and each of its addresses tried in turn |
+/// | [`local_address`](ClientOptions::local_address) | none | the local address to bind first (not supported yet: see there) |
+/// | [`connect_timeout`](ClientOptions::connect_timeout) | 30 s | resolving and connecting together, Aleph's `:connect-timeout` |
+/// | [`nodelay`](ClientOptions::nodelay) | on | `TCP_NODELAY`: small writes go out at once |
+/// | [`inbound_buffer`](ClientOptions::inbound_buffer) | 16 chunks | chunks read but not yet taken; when full, weir stops reading |
+/// | [`read_chunk_size`](ClientOptions::read_chunk_size) | 16 KiB | the most one read takes from the socket |
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use weir::tcp::{self, ClientOptions, ServerOptions};
+///
+/// # weir::runtime::block_on(async {
+/// let server = tcp::start_server(|_| {}, ServerOptions::new().address(([127, 0, 0, 1], 0)))
+///     .await
+///     .unwrap();
+/// let options = ClientOptions::new()
+///     .host("127.0.0.1")
+///     .port(server.local_addr().port())
+///     .connect_timeout(Duration::from_secs(5));
+/// let connection = tcp::client(options).await.unwrap();
+/// assert_eq!(connection.info().remote_addr(), server.local_addr());
+/// # server.close();
+/// # });
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClientOptions {
+    pub(crate) remote: Remote,
+    pub(crate) local_address: Option<SocketAddr>,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) nodelay: bool,
+    pub(crate) buffers: Buffers,
+}
+
+impl ClientOptions {
+    /// The default options, with no remote address yet; see the [table](ClientOptions).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir::tcp::{self, ClientOptions};
+    ///
+    /// # weir::runtime::block_on(async {
+    /// assert_eq!(ClientOptions::new(), ClientOptions::default());
+    /// // Without a remote address there is nothing to connect to.
+    /// assert!(tcp::client(ClientOptions::new()).await.unwrap_err().is_io());
+    /// # });
+    /// ```
+    pub fn new() -> Self {
+        ClientOptions {
+            remote: Remote::Unset,
+            local_address: None,
+            connect_timeout: Duration::from_secs(30),
+            nodelay: true,
+            buffers: Buffers::default(),
+        }
+    }
+
+    /// The host to connect to: a name, resolved when connecting, or an IP address as text.
+    /// Keeps a port set before (or 0 until [`port`](ClientOptions::port) sets it).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir::tcp::{self, ClientOptions, ServerOptions};
+    ///
+    /// # weir::runtime::block_on(async {
+    /// let server = tcp::start_server(|_| {}, ServerOptions::new().address(([127, 0, 0, 1], 0)))
+    ///     .await
+    ///     .unwrap();
+    /// let options = ClientOptions::new().host("localhost").port(server.local_addr().port());
+    /// // "localhost" may resolve to ::1 first, where nothing listens: the next address is tried.
+    /// let connection = tcp::client(options).await.unwrap();
+    /// assert_eq!(connection.info().remote_addr(), server.local_addr());
+    /// # server.close();
+    /// # });
+    /// ```
+    pub fn host(mut self, host: impl Into<String>) -> Self {
+        let port = self.port_or_zero();
+        self.remote = Remote::Host(host.into(), port);
+        self
+    }
+
+    /// The port to connect to, keeping the host or address set before.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir::tcp::ClientOptions;
+    ///
+    /// let options = ClientOptions::new().host("example.com").port(7);
+    /// assert!(format!("{options:?}").contains("\"example.com\", 7"));
+    /// ```
+    pub fn port(mut self, port: u16) -> Self {
+        self.remote = match self.remote {
+            Remote::Unset => Remote::Host(Ipv4Addr::LOCALHOST.to_string(), port),
+            Remote::Host(host, _) => Remote::Host(host, port),
+            Remote::Address(mut address) => {
+                address.set_port(port);
+                Remote::Address(address)
+            }
+        };
+        self
+    }
+
+    /// The address to connect to, instead of a host and port (Aleph's `:remote-address`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir::tcp::{self, ClientOptions, ServerOptions};
+    ///
+    /// # weir::runtime::block_on(async {
+    /// let server = tcp::start_server(|_| {}, ServerOptions::new().address(([127, 0, 0, 1], 0)))
+    ///     .await
+    ///     .unwrap();
+    /// let connection = tcp::client(ClientOptions::new().remote_address(server.local_addr()))
+    ///     .await
+    ///     .unwrap();
+    /// assert_eq!(connection.remote_addr(), server.local_addr());
+    /// # server.close();
+    /// # });
+    /// ```
+    pub fn remote_address(mut self, address: impl Into<SocketAddr>) -> Self {
+        self.remote = Remote::Address(address.into());
+        self
+    }
+
+    /// The local address to bind before connecting (Aleph's `:local-address`).
+    ///
+    /// **Not supported yet**: the standard library cannot bind a socket before connecting it,
+    /// and weir does not depend on `socket2`, so a client with a local address fails with an
+    /// [I/O error](crate::Error::is_io) of kind [`Unsupported`](std::io::ErrorKind::Unsupported).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir::tcp::{self, ClientOptions};
+    ///
+    /// # weir::runtime::block_on(async {
+    /// let options = ClientOptions::new()
+    ///     .remote_address(([127, 0, 0, 1], 9))
+    ///     .local_address(([127, 0, 0, 1], 0));
+    /// let error = tcp::client(options).await.unwrap_err();
+    /// assert!(error.is_io());
+    /// assert!(error.to_string().contains("local address"));
+    /// # });
+    /// ```
+    pub fn local_address(mut self, address: impl Into<SocketAddr>) -> Self {
+        self.local_address = Some(address.into());
+        self
+    }
+
+    /// How long resolving and connecting may take together (default 30 s, Aleph's). Past it
+    /// the client fails with a [timeout error](crate::Error::is_timeout) naming the target. A
+    /// zero timeout fails at once: the timer is checked before the connection is tried.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use weir::tcp::{self, ClientOptions};
+    ///
+    /// # weir::runtime::block_on(async {
+    /// let options = ClientOptions::new()
+    ///     .remote_address(([127, 0, 0, 1], 9))
+    ///     .connect_timeout(Duration::ZERO);
+    /// assert!(tcp::client(options).await.unwrap_err().is_timeout());
+    /// # });
+    /// ```
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Sets `TCP_NODELAY` on the connection (default on).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir::tcp::ClientOptions;
+    ///
+    /// assert_ne!(ClientOptions::new().nodelay(false), ClientOptions::new());
+    /// ```
+    pub fn nodelay(mut self, nodelay: bool) -> Self {
+        self.nodelay = nodelay;
+        self
+    }
+
+    /// How many chunks read wait for a taker (default 16; 0: each waits for its taker); when
+    /// they are all waiting weir stops reading. See [`ServerOptions::inbound_buffer`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir::tcp::{self, ClientOptions, ServerOptions};
+    ///
+    /// # weir::runtime::block_on(async {
+    /// let server = tcp::start_server(|_| {}, ServerOptions::new().address(([127, 0, 0, 1], 0)))
+    ///     .await
+    ///     .unwrap();
+    /// let options = ClientOptions::new().remote_address(server.local_addr()).inbound_buffer(3);
+    /// assert_eq!(tcp::client(options).await.unwrap().inbound_capacity(), 3);
+    /// # server.close();
+    /// # });
+    /// ```
+    pub fn inbound_buffer(mut self, chunks: usize) -> Self {
+        self.buffers.inbound_buffer = chunks;
+        self
+    }
+
+    /// The most one read takes from the socket (default 16 KiB; at least 1).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir::tcp::{self, ClientOptions, ServerOptions};
+    ///
+    /// # weir::runtime::block_on(async {
+    /// let server = tcp::start_server(|_| {}, ServerOptions::new().address(([127, 0, 0, 1], 0)))
+    ///     .await
+    ///     .unwrap();
+    /// let options = ClientOptions::new().remote_address(server.local_addr()).read_chunk_size(512);
+    /// assert_eq!(tcp::client(options).await.unwrap().read_chunk_size(), 512);
+    /// # server.close();
+    /// # });
+    /// ```
+    pub fn read_chunk_size(mut self, bytes: usize) -> Self {
+        self.buffers.read_chunk_size = bytes.max(1);
+        self
+    }
+
+    fn port_or_zero(&self) -> u16 {
+        match &self.remote {
+            Remote::Unset => 0,
+            Remote::Host(_, port) => *port,
+            Remote::Address(address) => address.port(),
+        }
+    }
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        ClientOptions::new()
+    }
+}
