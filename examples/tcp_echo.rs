@@ -5,8 +5,10 @@
 //! cargo run --release --example tcp_echo -- --port P [--tls]
 //! ```
 //!
-//! Prints `listening on 127.0.0.1:P` once ready and runs until killed. `--tls` is reserved
-//! for TLS, which arrives with `weir::tls`: for now it says so and exits with status 2.
+//! Prints `listening on 127.0.0.1:P` once ready and runs until killed. With `--tls` it serves
+//! TLS with a self-signed certificate for `localhost` and `127.0.0.1`, whose PEM it writes to a
+//! file and names on a line `certificate <path>` printed before the ready line; a client
+//! trusts that file to connect (for example `openssl s_client -CAfile <path>`).
 
 use std::process::ExitCode;
 
@@ -30,16 +32,27 @@ fn main() -> ExitCode {
     let Some(port) = port else {
         return usage("--port is required");
     };
-    if tls {
-        eprintln!("tcp_echo: --tls is not available yet: TLS arrives with weir::tls");
-        return ExitCode::from(2);
-    }
-
     weir::runtime::block_on(async {
         let echo = |connection: TcpConnection| {
             stream::connect(connection.clone(), connection, ConnectOptions::new());
         };
-        let options = ServerOptions::new().address(([127, 0, 0, 1], port));
+        let mut options = ServerOptions::new().address(([127, 0, 0, 1], port));
+        if tls {
+            let certificate = match weir::tls::self_signed(&["localhost", "127.0.0.1"]) {
+                Ok(certificate) => certificate,
+                Err(error) => {
+                    eprintln!("tcp_echo: {error}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            let path = std::env::temp_dir().join(format!("weir-tcp-echo-{port}.pem"));
+            if let Err(error) = std::fs::write(&path, certificate.certificate_pem()) {
+                eprintln!("tcp_echo: could not write {}: {error}", path.display());
+                return ExitCode::FAILURE;
+            }
+            println!("certificate {}", path.display());
+            options = options.tls(certificate.server_config());
+        }
         let server = match tcp::start_server(echo, options).await {
             Ok(server) => server,
             Err(error) => {

@@ -11,9 +11,9 @@
 //! wait is bounded, so a broken check fails instead of hanging; the whole tour takes well under
 //! a second.
 //!
-//! Today the sections are `deferred`, `runtime` and `streams`. Later releases add a section each
-//! (the network adapters): a list of checks in the style of `DEFERRED`, and one
-//! `tour.section(..)` line in `main`.
+//! Today the sections are `deferred`, `runtime`, `streams`, `macros`, `bytes`, `codec` and `udp`.
+//! Later releases add a section each (the other network adapters): a list of checks in the style
+//! of `DEFERRED`, and one `tour.section(..)` line in `main`.
 
 use std::any::Any;
 use std::fmt::Debug;
@@ -50,6 +50,10 @@ fn main() -> ExitCode {
     tour.section("runtime", RUNTIME);
     tour.section("streams", STREAMS);
     tour.section("macros", MACROS);
+    tour.section("bytes", BYTES);
+    tour.section("codec", CODEC);
+    #[cfg(feature = "udp")]
+    tour.section("udp", UDP);
     tour.finish(started.elapsed())
 }
 
@@ -1574,4 +1578,686 @@ fn pipeline_fan_out() -> Result<(), String> {
         "sinks got {left:?} and {right:?}"
     );
     Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// bytes
+
+const BYTES: &[(&str, Check)] = &[
+    (
+        "IntoBytes takes owned buffers over without copying",
+        into_bytes_zero_copy,
+    ),
+    (
+        "to_bytes and to_string collect within a limit; past it the source is closed",
+        collect_with_limits,
+    ),
+    (
+        "invalid UTF-8 is an error at its byte; the lossy variant replaces it",
+        invalid_utf8,
+    ),
+    (
+        "chunks, from_reader and to_reader round trip; a failed source fails the reader",
+        readers_round_trip,
+    ),
+    (
+        "lines across chunks; an overlong line ends them with a protocol error",
+        lines_with_a_maximum,
+    ),
+    (
+        "files: write, read with a limit, a source of chunks; a missing file names its path",
+        files,
+    ),
+    (
+        "transfer closes the writer unless told not to",
+        transfer_closes,
+    ),
+    ("compare_bytes and hex_dump", compare_and_dump),
+];
+
+/// A message for an unexpected error.
+fn unexpected(error: impl std::fmt::Display) -> String {
+    format!("unexpected error: {error}")
+}
+
+fn into_bytes_zero_copy() -> Result<(), String> {
+    use weir::bytes::IntoBytes;
+
+    let vec = b"owned".to_vec();
+    let address = vec.as_ptr();
+    let bytes = vec.into_bytes();
+    ensure!(bytes == "owned", "the Vec became {bytes:?}");
+    ensure!(bytes.as_ptr() == address, "the Vec was copied");
+    let text = String::from("text");
+    let address = text.as_ptr();
+    let bytes = IntoBytes::into_bytes(text);
+    ensure!(
+        bytes == "text" && bytes.as_ptr() == address,
+        "the String was copied"
+    );
+    let borrowed = "borrowed".into_bytes();
+    ensure!(borrowed == "borrowed", "&str became {borrowed:?}");
+    Ok(())
+}
+
+fn collect_with_limits() -> Result<(), String> {
+    within_limit(async {
+        let all = weir::bytes::to_bytes(stream::iter(vec!["ab", "cd", "ef"]), 6)
+            .await
+            .map_err(unexpected)?;
+        ensure!(all == "abcdef", "collected {all:?}");
+        let text =
+            weir::bytes::to_string(stream::iter(vec![b"caf\xc3".to_vec(), b"\xa9".to_vec()]), 5)
+                .await
+                .map_err(unexpected)?;
+        ensure!(
+            text == "café",
+            "a character split across chunks became {text:?}"
+        );
+
+        let source = Channel::new(4);
+        source.put("0123456789").await.map_err(unexpected)?;
+        source.put("more").await.map_err(unexpected)?;
+        let over = weir::bytes::to_bytes(source.clone(), 5).await;
+        let over = over.err().ok_or("11 bytes collected within a limit of 5")?;
+        ensure!(over.is_protocol(), "past the limit: {over}");
+        ensure!(
+            over.to_string() == "protocol error: stream longer than the limit of 5 bytes",
+            "the error says {over}"
+        );
+        ensure!(
+            source.is_closed(),
+            "the source was left open past the limit"
+        );
+        Ok(())
+    })
+}
+
+fn invalid_utf8() -> Result<(), String> {
+    within_limit(async {
+        let invalid = weir::bytes::to_string(stream::iter(vec![&b"ok\xff"[..]]), 16).await;
+        let invalid = invalid.err().ok_or("invalid UTF-8 was accepted")?;
+        ensure!(
+            invalid.is_protocol()
+                && invalid.to_string() == "protocol error: invalid UTF-8 at byte 2",
+            "the error says {invalid}"
+        );
+        let lossy = weir::bytes::to_string_lossy(stream::iter(vec![&b"ok\xff"[..]]), 16)
+            .await
+            .map_err(unexpected)?;
+        ensure!(lossy == "ok\u{fffd}", "lossy gave {lossy:?}");
+        ensure!(
+            weir::bytes::decode_utf8(&b"a\xc3"[..]).is_err_and(|e| e.is_protocol()),
+            "decode_utf8 accepted a cut character"
+        );
+        ensure!(
+            weir::bytes::decode_utf8_lossy(&b"a\xffb"[..]) == "a\u{fffd}b",
+            "decode_utf8_lossy"
+        );
+        Ok(())
+    })
+}
+
+fn readers_round_trip() -> Result<(), String> {
+    use futures_lite::AsyncReadExt;
+
+    within_limit(async {
+        let data: Vec<u8> = (0..=255u8).cycle().take(10_000).collect();
+        let original = bytes::Bytes::from(data.clone());
+        let pieces: Vec<bytes::Bytes> = weir::bytes::chunks(original.clone(), 1000).collect().await;
+        ensure!(pieces.len() == 10, "{} chunks of 1000", pieces.len());
+        ensure!(
+            pieces[3].as_ptr() == original[3000..].as_ptr(),
+            "chunks copied the buffer"
+        );
+
+        let mut reader = weir::bytes::to_reader(stream::iter(pieces));
+        let mut copy = Vec::new();
+        reader.read_to_end(&mut copy).await.map_err(unexpected)?;
+        let source = weir::bytes::from_reader(futures_lite::io::Cursor::new(copy), 333);
+        let drained = source.drained();
+        let again = weir::bytes::to_bytes(source, data.len())
+            .await
+            .map_err(unexpected)?;
+        ensure!(again == data, "the bytes changed on the way");
+        ensure!(drained.await.is_ok(), "end of file was not a clean end");
+
+        let failing = Channel::new(2);
+        failing.put("partial").await.map_err(unexpected)?;
+        failing.close_with_error(Error::msg("connection reset"));
+        let mut read = Vec::new();
+        let failed = weir::bytes::to_reader(failing).read_to_end(&mut read).await;
+        ensure!(read == b"partial", "read {read:?} before the error");
+        ensure!(
+            failed.is_err_and(|e| e.to_string().contains("connection reset")),
+            "the reader hid the source's error"
+        );
+        Ok(())
+    })
+}
+
+fn lines_with_a_maximum() -> Result<(), String> {
+    within_limit(async {
+        let text = stream::iter(vec!["one\r\ntw", "o\n", "three"]);
+        let lines: Vec<String> = weir::bytes::lines(text, 5).collect().await;
+        ensure!(lines == ["one", "two", "three"], "lines: {lines:?}");
+
+        let long = weir::bytes::lines(stream::iter(vec!["short\nmuch too long\nnever\n"]), 8);
+        let drained = long.drained();
+        let lines: Vec<String> = long.collect().await;
+        ensure!(lines == ["short"], "before the long line: {lines:?}");
+        let error = drained.await.err().ok_or("an overlong line was accepted")?;
+        ensure!(
+            error.to_string() == "protocol error: line longer than 8 bytes at byte 6",
+            "the error says {error}"
+        );
+        Ok(())
+    })
+}
+
+fn files() -> Result<(), String> {
+    within_limit(async {
+        let path = std::env::temp_dir().join(format!("weir-tour-{}", std::process::id()));
+        let written = weir::bytes::write_file(&path, weir::bytes::chunks(vec![7u8; 100_000], 4096))
+            .await
+            .map_err(unexpected)?;
+        ensure!(written == 100_000, "wrote {written} bytes");
+        let read = weir::bytes::read_file(&path, 100_000)
+            .await
+            .map_err(unexpected)?;
+        ensure!(
+            read.len() == 100_000 && read.iter().all(|&b| b == 7),
+            "read back {} bytes",
+            read.len()
+        );
+        let over = weir::bytes::read_file(&path, 99_999).await;
+        ensure!(
+            over.is_err_and(|e| e.is_protocol()),
+            "a file past the limit was read"
+        );
+        let chunks = weir::bytes::file_source(&path, 64 * 1024).count().await;
+        ensure!(chunks >= 2, "100000 bytes in {chunks} chunks of 64 KiB");
+        std::fs::remove_file(&path).map_err(unexpected)?;
+
+        let missing = weir::bytes::read_file(&path, 10).await;
+        ensure!(
+            missing.is_err_and(|e| e.is_io() && e.to_string().contains("weir-tour-")),
+            "a missing file: no I/O error naming the path"
+        );
+        Ok(())
+    })
+}
+
+/// A writer that records what it is given and whether it was closed.
+#[derive(Clone, Default)]
+struct Recorder(Arc<Mutex<(Vec<u8>, bool)>>);
+
+impl Recorder {
+    fn get(&self) -> (Vec<u8>, bool) {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+}
+
+impl futures_io::AsyncWrite for Recorder {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        let mut record = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        record.0.extend_from_slice(buf);
+        Poll::Ready(Ok(buf.len()))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_close(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).1 = true;
+        Poll::Ready(Ok(()))
+    }
+}
+
+fn transfer_closes() -> Result<(), String> {
+    use weir::bytes::TransferOptions;
+
+    within_limit(async {
+        let writer = Recorder::default();
+        let source = stream::iter(vec!["hello ", "world"]);
+        let written = weir::bytes::transfer(source, writer.clone(), TransferOptions::new())
+            .await
+            .map_err(unexpected)?;
+        let (bytes, closed) = writer.get();
+        ensure!(
+            written == 11 && bytes == b"hello world",
+            "transferred {written}: {bytes:?}"
+        );
+        ensure!(closed, "the writer was not closed by default");
+
+        let writer = Recorder::default();
+        let keep_open = TransferOptions::new().close(false);
+        weir::bytes::transfer(stream::iter(vec!["kept"]), writer.clone(), keep_open)
+            .await
+            .map_err(unexpected)?;
+        let (bytes, closed) = writer.get();
+        ensure!(bytes == b"kept", "transferred {bytes:?}");
+        ensure!(!closed, "close(false) closed the writer");
+        Ok(())
+    })
+}
+
+fn compare_and_dump() -> Result<(), String> {
+    use std::cmp::Ordering;
+    use weir::bytes::{compare_bytes, hex_dump};
+
+    ensure!(
+        compare_bytes(b"abc", b"abd") == Ordering::Less
+            && compare_bytes([0xff], [0x01]) == Ordering::Greater
+            && compare_bytes(b"ab", b"abc") == Ordering::Less
+            && compare_bytes("same", b"same") == Ordering::Equal,
+        "compare_bytes ordering"
+    );
+    let dump = hex_dump(b"hello, world\n\x00\xff!XY");
+    let expected = "00000000  68 65 6c 6c 6f 2c 20 77  6f 72 6c 64 0a 00 ff 21  |hello, world...!|\n\
+                    00000010  58 59                                             |XY|\n";
+    ensure!(dump == expected, "hex_dump gave\n{dump}");
+    ensure!(hex_dump(b"").is_empty(), "an empty dump is not empty");
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// codec
+
+const CODEC: &[(&str, Check)] = &[
+    (
+        "lines: encode into a channel and decode back, split anywhere",
+        lines_round_trip,
+    ),
+    (
+        "length-prefixed: every prefix and byte order round trips",
+        length_prefixed_round_trip,
+    ),
+    ("delimiter: frames round trip", delimiter_round_trip),
+    (
+        "an oversize frame ends the frames with a protocol error and closes the input",
+        oversize_frame,
+    ),
+    (
+        "framed: two ends of an in-memory connection talk",
+        framed_pipe,
+    ),
+];
+
+/// Encodes every item with `codec` into one buffer, then decodes it from chunks of `size`
+/// bytes through `codec::decode`.
+async fn round_trip<C, T>(mut codec: C, items: Vec<T>, size: usize) -> Result<Vec<C::Frame>, String>
+where
+    C: weir::codec::Encoder<T> + weir::codec::Decoder + Send + 'static,
+{
+    let mut buf = bytes::BytesMut::new();
+    for item in items {
+        codec.encode(item, &mut buf).map_err(unexpected)?;
+    }
+    let frames = weir::codec::decode(weir::bytes::chunks(buf.freeze(), size), codec);
+    let drained = frames.drained();
+    let frames: Vec<C::Frame> = frames.collect().await;
+    drained.await.map_err(unexpected)?;
+    Ok(frames)
+}
+
+fn lines_round_trip() -> Result<(), String> {
+    use weir::codec::LinesCodec;
+
+    within_limit(async {
+        let pipe = Channel::<bytes::Bytes>::new(8);
+        let mut writer = weir::codec::encode(pipe.clone(), LinesCodec::new());
+        let reader = weir::codec::decode(pipe.clone(), LinesCodec::new());
+        for line in ["GET /", "Host: example", ""] {
+            writer.send(line).await.map_err(unexpected)?;
+        }
+        ensure!(
+            writer
+                .send("two\nlines")
+                .await
+                .is_err_and(|e| e.is_protocol()),
+            "a line with a newline was encoded"
+        );
+        SinkExt::<&str>::close(&mut writer)
+            .await
+            .map_err(unexpected)?;
+        let lines: Vec<String> = reader.collect().await;
+        ensure!(lines == ["GET /", "Host: example", ""], "decoded {lines:?}");
+
+        for size in [1, 2, 7] {
+            let lines = round_trip(LinesCodec::new(), vec!["héllo", "wörld"], size).await?;
+            ensure!(
+                lines == ["héllo", "wörld"],
+                "in chunks of {size}: {lines:?}"
+            );
+        }
+        Ok(())
+    })
+}
+
+fn length_prefixed_round_trip() -> Result<(), String> {
+    use weir::codec::{Endian, LengthPrefixedCodec, Prefix};
+
+    within_limit(async {
+        let frames = vec![
+            bytes::Bytes::new(),
+            bytes::Bytes::from_static(b"x"),
+            bytes::Bytes::from(vec![9u8; 200]),
+        ];
+        for prefix in [
+            Prefix::U8,
+            Prefix::U16,
+            Prefix::U32,
+            Prefix::U64,
+            Prefix::Varint,
+        ] {
+            for endian in [Endian::Big, Endian::Little] {
+                let codec = LengthPrefixedCodec::new(prefix).endian(endian);
+                let decoded = round_trip(codec, frames.clone(), 3).await?;
+                ensure!(decoded == frames, "{prefix:?} {endian:?}: {decoded:?}");
+            }
+        }
+        Ok(())
+    })
+}
+
+fn delimiter_round_trip() -> Result<(), String> {
+    use weir::codec::DelimiterCodec;
+
+    within_limit(async {
+        let frames = vec![
+            bytes::Bytes::from_static(b"Host: example"),
+            bytes::Bytes::new(),
+            bytes::Bytes::from_static(b"Accept: */*"),
+        ];
+        let decoded = round_trip(DelimiterCodec::new(b"\r\n\r\n"), frames.clone(), 3).await?;
+        ensure!(decoded == frames, "decoded {decoded:?}");
+        let mut buf = bytes::BytesMut::new();
+        ensure!(
+            weir::codec::Encoder::encode(&mut DelimiterCodec::new(b";"), b"a;b", &mut buf)
+                .is_err_and(|e| e.is_protocol())
+                && buf.is_empty(),
+            "a frame containing its delimiter was encoded"
+        );
+        Ok(())
+    })
+}
+
+fn oversize_frame() -> Result<(), String> {
+    use weir::codec::{Decoder, DelimiterCodec, LengthPrefixedCodec, LinesCodec, Prefix};
+
+    /// Decodes `input` fed through a channel; the frames before the end, the error, and
+    /// whether the channel was closed.
+    async fn refused<D>(decoder: D, input: &'static [u8]) -> Result<(usize, Error, bool), String>
+    where
+        D: Decoder + Send + 'static,
+    {
+        let channel = Channel::<bytes::Bytes>::new(4);
+        channel
+            .put(bytes::Bytes::from_static(input))
+            .await
+            .map_err(unexpected)?;
+        let frames = weir::codec::decode(channel.clone(), decoder);
+        let drained = frames.drained();
+        let count = frames.count().await;
+        let error = drained
+            .await
+            .err()
+            .ok_or("the oversize frame was accepted")?;
+        Ok((count, error, channel.is_closed()))
+    }
+
+    within_limit(async {
+        let max = LengthPrefixedCodec::new(Prefix::U32).max_frame_size(8);
+        let (count, error, closed) = refused(max, b"\x00\x00\x00\x02ok\xff\xff\xff\xff").await?;
+        ensure!(count == 1, "{count} frames before the oversize one");
+        ensure!(
+            error.is_protocol()
+                && error.to_string()
+                    == "protocol error: frame of 4294967295 bytes exceeds the maximum of 8 bytes",
+            "the error says {error}"
+        );
+        ensure!(closed, "the input was left open");
+
+        let (count, error, closed) =
+            refused(LinesCodec::new().max_length(4), b"ok\nfar too long").await?;
+        ensure!(
+            count == 1 && closed && error.to_string() == "protocol error: line longer than 4 bytes",
+            "lines: {count} frames, closed {closed}, {error}"
+        );
+        let (count, error, closed) = refused(
+            DelimiterCodec::new(b";").max_frame_size(2),
+            b"ok;far too long",
+        )
+        .await?;
+        ensure!(
+            count == 1
+                && closed
+                && error.to_string() == "protocol error: frame longer than 2 bytes",
+            "delimiter: {count} frames, closed {closed}, {error}"
+        );
+        Ok(())
+    })
+}
+
+fn framed_pipe() -> Result<(), String> {
+    use weir::codec::{LengthPrefixedCodec, Prefix};
+
+    within_limit(async {
+        let (a_to_b, b_to_a) = (
+            Channel::<bytes::Bytes>::new(2),
+            Channel::<bytes::Bytes>::new(2),
+        );
+        let codec = LengthPrefixedCodec::new(Prefix::Varint);
+        let mut a = weir::codec::framed(
+            stream::splice(a_to_b.clone(), b_to_a.clone()),
+            codec.clone(),
+        );
+        let mut b = weir::codec::framed(stream::splice(b_to_a, a_to_b), codec);
+        let server = runtime::spawn(async move {
+            while let Some(request) = b.next().await {
+                let reply = [&b"echo "[..], &request].concat();
+                b.send(bytes::Bytes::from(reply)).await?;
+            }
+            Ok::<_, Error>(())
+        });
+        for i in 0..100 {
+            a.send(bytes::Bytes::from(format!("{i}")))
+                .await
+                .map_err(unexpected)?;
+            let reply = a.next().await.ok_or("the connection ended")?;
+            ensure!(reply == format!("echo {i}"), "reply {reply:?} to {i}");
+        }
+        Source::close(&a);
+        server.await.map_err(unexpected)?;
+        ensure!(
+            a.drained().await.is_ok(),
+            "the connection did not end cleanly"
+        );
+        Ok(())
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// udp
+
+#[cfg(feature = "udp")]
+const UDP: &[(&str, Check)] = &[
+    (
+        "a round trip between two sockets on loopback",
+        udp_checks::round_trip,
+    ),
+    (
+        "an oversize datagram is refused on its put; the socket still works",
+        udp_checks::oversize,
+    ),
+    (
+        "connect: an echo server is its inbound side mapped into its outbound side",
+        udp_checks::echo,
+    ),
+    (
+        "closing ends a pending take and closes the operating-system socket",
+        udp_checks::closing,
+    ),
+];
+
+#[cfg(feature = "udp")]
+mod udp_checks {
+    use weir::runtime;
+    use weir::stream::{self, Channel, ConnectOptions, Source, SourceExt};
+    use weir::udp::{self, Datagram, DatagramTooLarge, MAX_PAYLOAD_V4, SocketOptions, UdpSocket};
+
+    use super::{LIMIT, unexpected, within_limit};
+
+    async fn open(options: SocketOptions) -> Result<UdpSocket, String> {
+        udp::socket(options.address(([127, 0, 0, 1], 0)))
+            .await
+            .map_err(unexpected)
+    }
+
+    /// The next inbound datagram, or a failure after `LIMIT` or at the socket's end.
+    async fn take(socket: &UdpSocket) -> Result<Datagram, String> {
+        runtime::timeout(LIMIT, UdpSocket::take(socket))
+            .await
+            .map_err(|_| format!("no datagram within {LIMIT:?}"))?
+            .ok_or_else(|| "the socket ended".to_string())
+    }
+
+    pub(super) fn round_trip() -> Result<(), String> {
+        within_limit(async {
+            let server = open(SocketOptions::new()).await?;
+            let client = open(SocketOptions::new()).await?;
+            ensure!(
+                server.local_addr().ip().is_loopback() && server.local_addr().port() != 0,
+                "bound to {}",
+                server.local_addr()
+            );
+            client
+                .put(Datagram::new(server.local_addr(), "ping"))
+                .await
+                .map_err(unexpected)?;
+            let request = take(&server).await?;
+            ensure!(
+                request.peer == client.local_addr() && request.payload == "ping",
+                "the server got {request:?}"
+            );
+            server
+                .put(Datagram::new(request.peer, "pong"))
+                .await
+                .map_err(unexpected)?;
+            let reply = take(&client).await?;
+            ensure!(
+                reply.peer == server.local_addr() && reply.payload == "pong",
+                "the client got {reply:?}"
+            );
+            Ok(())
+        })
+    }
+
+    pub(super) fn oversize() -> Result<(), String> {
+        within_limit(async {
+            let socket = open(SocketOptions::new()).await?;
+            let me = socket.local_addr();
+            let error = socket
+                .put(Datagram::new(me, vec![0; MAX_PAYLOAD_V4 + 1]))
+                .await
+                .err()
+                .ok_or("an oversize datagram was accepted")?;
+            let too_large = error
+                .downcast_ref::<DatagramTooLarge>()
+                .ok_or_else(|| format!("not a DatagramTooLarge: {error}"))?;
+            ensure!(
+                (too_large.size(), too_large.limit(), too_large.peer())
+                    == (MAX_PAYLOAD_V4 + 1, MAX_PAYLOAD_V4, me),
+                "the error says {too_large:?}"
+            );
+            ensure!(
+                error.to_string()
+                    == format!(
+                        "datagram of 65508 bytes to {me} is larger than the maximum UDP payload of 65507 bytes"
+                    ),
+                "the error says {error}"
+            );
+            socket
+                .put(Datagram::new(me, vec![7; MAX_PAYLOAD_V4]))
+                .await
+                .map_err(unexpected)?;
+            let largest = take(&socket).await?;
+            ensure!(
+                largest.len() == MAX_PAYLOAD_V4 && largest.payload.iter().all(|&b| b == 7),
+                "the largest datagram came back as {} bytes",
+                largest.len()
+            );
+            Ok(())
+        })
+    }
+
+    pub(super) fn echo() -> Result<(), String> {
+        within_limit(async {
+            let server = open(SocketOptions::new()).await?;
+            let shout = server.clone().map(|request: Datagram| {
+                Datagram::new(request.peer, request.payload.to_ascii_uppercase())
+            });
+            let echo = stream::connect(shout, server.clone(), ConnectOptions::new());
+
+            let client = open(SocketOptions::new()).await?;
+            let to = server.local_addr();
+            let words = ["hello", "udp", "echo"];
+            let requests = stream::iter(words.map(|word| Datagram::new(to, word)));
+            stream::connect(
+                requests,
+                client.clone(),
+                ConnectOptions::new().downstream(false),
+            );
+            let replies = Channel::new(8);
+            stream::connect(client.clone(), replies.clone(), ConnectOptions::new());
+            for word in words {
+                let reply = super::take_within(&replies)
+                    .await?
+                    .ok_or("the replies ended")?;
+                ensure!(
+                    reply.payload == word.to_ascii_uppercase() && reply.peer == to,
+                    "the reply to {word:?} is {reply:?}"
+                );
+            }
+            server.close();
+            echo.await.map_err(unexpected)?;
+            client.close();
+            ensure!(
+                super::take_within(&replies).await?.is_none(),
+                "the replies were not closed with the client"
+            );
+            Ok(())
+        })
+    }
+
+    pub(super) fn closing() -> Result<(), String> {
+        within_limit(async {
+            let socket = open(SocketOptions::new()).await?;
+            let address = socket.local_addr();
+            let waiting = {
+                let socket = socket.clone();
+                runtime::spawn(async move { UdpSocket::take(&socket).await })
+            };
+            socket.close();
+            ensure!(waiting.await.is_none(), "a pending take got a datagram");
+            ensure!(
+                socket
+                    .put(Datagram::new(address, "late"))
+                    .await
+                    .is_err_and(|e| e.is_closed()),
+                "a put after close was accepted"
+            );
+            socket.socket_closed().await.map_err(unexpected)?;
+            Ok(())
+        })
+    }
 }

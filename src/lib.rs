@@ -123,6 +123,13 @@ mod book {
     #[doc = include_str!("../book/src/pipelines.md")]
     pub struct Pipelines;
 
+    #[doc = include_str!("../book/src/bytes.md")]
+    pub struct Bytes;
+
+    #[cfg(feature = "udp")]
+    #[doc = include_str!("../book/src/udp.md")]
+    pub struct Udp;
+
     #[doc = include_str!("../README.md")]
     pub struct Readme;
 }

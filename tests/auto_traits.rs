@@ -10,6 +10,16 @@ use weir::stream::{
 };
 use weir::{Deferred, Error};
 
+use bytes::Bytes;
+use futures_lite::io::Cursor;
+use weir::bytes::{
+    Chunks, FileSource, FromReader, Lines, SourceReader, TransferOptions, WriterSink,
+};
+use weir::codec::{
+    Decode, DelimiterCodec, DuplexHalf, Encode, Endian, Framed, LengthPrefixedCodec, LinesCodec,
+    Prefix,
+};
+
 fn send_sync<T: Send + Sync>() {}
 fn send<T: Send>() {}
 
@@ -71,4 +81,42 @@ fn stream_types_are_send_and_shared_handles_are_sync() {
     send::<IntoSink<futures::sink::Drain<u8>>>();
     send::<BlockingIter<Channel<u8>>>();
     send::<Transform<Channel<u8>, weir::stream::FnTransducer<fn(u8) -> Option<u8>>, u8>>();
+}
+
+#[test]
+fn bytes_and_codec_types_are_send_and_values_are_sync() {
+    // Values and options: shared freely.
+    send_sync::<TransferOptions>();
+    send_sync::<LinesCodec>();
+    send_sync::<LengthPrefixedCodec>();
+    send_sync::<DelimiterCodec>();
+    send_sync::<Prefix>();
+    send_sync::<Endian>();
+    // The two halves `framed` makes share their duplex stream behind a lock.
+    send_sync::<DuplexHalf<Splice<Channel<Bytes>, Channel<Bytes>>>>();
+    // Sources owned by one consumer, and sinks owned by one producer: Send, so they can move
+    // into a task.
+    send::<Chunks>();
+    send::<FileSource>();
+    send::<FromReader<Cursor<Vec<u8>>>>();
+    send::<Lines<Channel<Bytes>>>();
+    send::<SourceReader<Channel<Bytes>>>();
+    send::<WriterSink<Cursor<Vec<u8>>>>();
+    send::<WriterSink<async_fs::File>>();
+    send::<Decode<Channel<Bytes>, LinesCodec>>();
+    send::<Encode<Channel<Bytes>, LengthPrefixedCodec>>();
+    send::<Framed<Splice<Channel<Bytes>, Channel<Bytes>>, DelimiterCodec>>();
+}
+
+#[cfg(feature = "udp")]
+#[test]
+fn udp_types_are_send_and_sync() {
+    use weir::udp::{Datagram, DatagramTooLarge, SocketOptions, UdpSocket};
+
+    // A socket is a shared handle: one task can take while another puts.
+    send_sync::<UdpSocket>();
+    send_sync::<Datagram>();
+    send_sync::<DatagramTooLarge>();
+    send_sync::<SocketOptions>();
+    send_sync::<Deferred<UdpSocket>>();
 }

@@ -92,7 +92,11 @@ where
     S::Item: Into<Bytes>,
     D: Decoder,
 {
-    let vertex = Arc::new(CodecVertex::new("decode", Some(Deferred::new()), None));
+    let vertex = Arc::new(CodecVertex::new(
+        "decode",
+        Some(Deferred::new().quiet()),
+        None,
+    ));
     source
         .node()
         .link(Some("decode".to_string()), &Node::new(vertex.clone()));

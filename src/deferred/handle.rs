@@ -112,6 +112,13 @@ impl<T, E> Deferred<T, E> {
         }
     }
 
+    /// This deferred never logs the dropped-error warning: for weir's own records of how a
+    /// stream ended, which report an error to whoever asks but are not a failure nobody saw.
+    pub(crate) fn quiet(self) -> Self {
+        self.cell().mark_observed();
+        self
+    }
+
     pub(crate) fn cell(&self) -> &Arc<Cell<T, E>> {
         match &self.cell {
             Some(cell) => cell,

@@ -121,8 +121,8 @@ impl<T> Queue<T> {
             kind,
             label,
             edges: Edges::default(),
-            closed: Deferred::new(),
-            drained: Deferred::new(),
+            closed: Deferred::new().quiet(),
+            drained: Deferred::new().quiet(),
         }
     }
 

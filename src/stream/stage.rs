@@ -31,7 +31,7 @@ impl Stage {
         Stage {
             vertex: Arc::new(StageVertex {
                 kind: kind.into(),
-                drained: Deferred::new(),
+                drained: Deferred::new().quiet(),
                 finished: AtomicBool::new(false),
                 closed: AtomicBool::new(false),
                 edges: Edges::default(),

@@ -109,8 +109,31 @@ async fn connect(options: ClientOptions) -> Result<TcpConnection, Error> {
             log::debug!("weir: tcp client: setting TCP_NODELAY failed: {error}");
         }
     }
-    let info = ConnectionInfo::tcp(stream.local_addr()?, stream.peer_addr()?);
-    Ok(connection(stream, info, options.buffers))
+    let (local, remote) = (stream.local_addr()?, stream.peer_addr()?);
+    #[cfg(feature = "tls")]
+    if let Some(tls) = &options.tls {
+        let name = match (&tls.server_name, &options.remote) {
+            (Some(name), _) => name.clone(),
+            (None, Remote::Host(host, _)) => host.clone(),
+            (None, _) => remote.ip().to_string(),
+        };
+        let handshake = crate::tls::connect(&tls.config, &name, stream);
+        let stream = future::or(
+            async {
+                runtime::sleep(timeout).await;
+                Err(timed_out(&target, timeout))
+            },
+            handshake,
+        )
+        .await?;
+        let info = ConnectionInfo::tls(local, remote, stream.session_info());
+        return Ok(connection(stream, info, options.buffers));
+    }
+    Ok(connection(
+        stream,
+        ConnectionInfo::tcp(local, remote),
+        options.buffers,
+    ))
 }
 
 /// Resolves the remote and tries each of its addresses in turn.

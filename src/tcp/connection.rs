@@ -44,7 +44,7 @@ where
         read_done: AtomicBool::new(false),
         write_done: AtomicBool::new(false),
         abort: Deferred::new(),
-        socket_closed: Deferred::new(),
+        socket_closed: Deferred::new().quiet(),
     });
     let owner = Arc::new(Owner {
         state: io_state.clone(),
@@ -254,7 +254,7 @@ impl TcpConnection {
     /// let client = tcp::client(ClientOptions::new().remote_address(server.local_addr()))
     ///     .await
     ///     .unwrap();
-    /// let on_server = rx.recv().unwrap();
+    /// let on_server = rx.recv_timeout(std::time::Duration::from_secs(5)).unwrap();
     /// assert_eq!(on_server.remote_addr(), client.info().local_addr());
     /// assert_eq!(on_server.local_addr(), client.info().remote_addr());
     /// # server.close();
@@ -325,7 +325,7 @@ impl TcpConnection {
     /// let client = tcp::client(ClientOptions::new().remote_address(server.local_addr()))
     ///     .await
     ///     .unwrap();
-    /// let on_server: tcp::TcpConnection = rx.recv().unwrap();
+    /// let on_server: tcp::TcpConnection = rx.recv_timeout(std::time::Duration::from_secs(5)).unwrap();
     /// client.put("ping").await.unwrap();
     /// assert_eq!(on_server.take().await.unwrap(), "ping");
     ///
@@ -372,7 +372,7 @@ impl TcpConnection {
     /// let client = tcp::client(ClientOptions::new().remote_address(server.local_addr()))
     ///     .await
     ///     .unwrap();
-    /// let _accepted: tcp::TcpConnection = rx.recv().unwrap();
+    /// let _accepted: tcp::TcpConnection = rx.recv_timeout(std::time::Duration::from_secs(5)).unwrap();
     /// // The server sends nothing: taking waits (bounded here by a timeout).
     /// let waited = weir::runtime::timeout(Duration::from_millis(10), client.take()).await;
     /// assert!(waited.unwrap_err().is_timeout());

@@ -49,6 +49,22 @@ pub struct ConnectionInfo {
 }
 
 impl ConnectionInfo {
+    /// The info of a TLS connection: the two addresses and what the handshake negotiated.
+    #[cfg(feature = "tls")]
+    pub(crate) fn tls(
+        local_addr: SocketAddr,
+        remote_addr: SocketAddr,
+        session: &crate::tls::TlsInfo,
+    ) -> Self {
+        ConnectionInfo {
+            tls_protocol_version: Some(session.protocol().to_string()),
+            tls_cipher_suite: Some(session.cipher_suite().to_string()),
+            alpn_protocol: session.alpn_protocol().map(Bytes::copy_from_slice),
+            peer_certificates: Some(session.peer_certificates().to_vec()),
+            ..ConnectionInfo::tcp(local_addr, remote_addr)
+        }
+    }
+
     /// The info of a plain TCP connection: the two addresses, no TLS.
     pub(crate) fn tcp(local_addr: SocketAddr, remote_addr: SocketAddr) -> Self {
         ConnectionInfo {

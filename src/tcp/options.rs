@@ -64,6 +64,8 @@ pub struct ServerOptions {
     pub(crate) nodelay: bool,
     pub(crate) buffers: Buffers,
     pub(crate) shutdown_timeout: Duration,
+    #[cfg(feature = "tls")]
+    pub(crate) tls: Option<crate::tls::ServerConfig>,
 }
 
 impl ServerOptions {
@@ -84,7 +86,30 @@ impl ServerOptions {
             nodelay: true,
             buffers: Buffers::default(),
             shutdown_timeout: Duration::from_secs(15),
+            #[cfg(feature = "tls")]
+            tls: None,
         }
+    }
+
+    /// Serves TLS with `config` (default: plain TCP). Each accepted connection's handshake runs
+    /// in a task of its own, so a slow handshake never holds up accepting; the handler gets the
+    /// connection once the handshake is done, with the negotiated protocol, cipher suite, ALPN
+    /// protocol and client certificates in its [`ConnectionInfo`](super::ConnectionInfo). A
+    /// failed handshake is logged and the socket closed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir::tcp::ServerOptions;
+    ///
+    /// let certificate = weir::tls::self_signed(&["localhost"]).unwrap();
+    /// let options = ServerOptions::new().tls(certificate.server_config());
+    /// assert!(format!("{options:?}").contains("tls: Some"));
+    /// ```
+    #[cfg(feature = "tls")]
+    pub fn tls(mut self, config: crate::tls::ServerConfig) -> Self {
+        self.tls = Some(config);
+        self
     }
 
     /// The address and port to listen on (port 0: an ephemeral port). Anything convertible to
@@ -208,7 +233,7 @@ impl ServerOptions {
     ///     .await
     ///     .unwrap();
     /// let _client = tcp::client(ClientOptions::new().remote_address(server.local_addr())).await;
-    /// assert_eq!(rx.recv().unwrap(), 2);
+    /// assert_eq!(rx.recv_timeout(std::time::Duration::from_secs(5)).unwrap(), 2);
     /// # server.close();
     /// # });
     /// ```
@@ -232,7 +257,7 @@ impl ServerOptions {
     ///     .await
     ///     .unwrap();
     /// let _client = tcp::client(ClientOptions::new().remote_address(server.local_addr())).await;
-    /// assert_eq!(rx.recv().unwrap(), 1); // clamped to at least 1
+    /// assert_eq!(rx.recv_timeout(std::time::Duration::from_secs(5)).unwrap(), 1); // clamped to at least 1
     /// # server.close();
     /// # });
     /// ```
@@ -319,7 +344,28 @@ pub struct ClientOptions {
     pub(crate) connect_timeout: Duration,
     pub(crate) nodelay: bool,
     pub(crate) buffers: Buffers,
+    #[cfg(feature = "tls")]
+    pub(crate) tls: Option<ClientTls>,
 }
+
+/// A client's TLS settings; options compare equal when they share the same config.
+#[cfg(feature = "tls")]
+#[derive(Clone, Debug)]
+pub(crate) struct ClientTls {
+    pub(crate) config: crate::tls::ClientConfig,
+    pub(crate) server_name: Option<String>,
+}
+
+#[cfg(feature = "tls")]
+impl PartialEq for ClientTls {
+    fn eq(&self, other: &Self) -> bool {
+        std::sync::Arc::ptr_eq(self.config.rustls(), other.config.rustls())
+            && self.server_name == other.server_name
+    }
+}
+
+#[cfg(feature = "tls")]
+impl Eq for ClientTls {}
 
 impl ClientOptions {
     /// The default options, with no remote address yet; see the [table](ClientOptions).
@@ -342,7 +388,56 @@ impl ClientOptions {
             connect_timeout: Duration::from_secs(30),
             nodelay: true,
             buffers: Buffers::default(),
+            #[cfg(feature = "tls")]
+            tls: None,
         }
+    }
+
+    /// Connects with TLS using `config` (default: plain TCP). The name checked against the
+    /// server's certificate and sent as SNI is the [`host`](ClientOptions::host), unless
+    /// [`tls_server_name`](ClientOptions::tls_server_name) or the config's own server name says
+    /// otherwise; with only a [`remote_address`](ClientOptions::remote_address) it is the IP
+    /// address. Verification is on unless the config was built with
+    /// `danger_accept_invalid_certs`. The connect timeout covers the handshake too.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir::tcp::ClientOptions;
+    ///
+    /// let options = ClientOptions::new().host("localhost").port(443).tls(weir::tls::ClientConfig::default());
+    /// assert_ne!(options, ClientOptions::new().host("localhost").port(443));
+    /// ```
+    #[cfg(feature = "tls")]
+    pub fn tls(mut self, config: crate::tls::ClientConfig) -> Self {
+        let server_name = self.tls.take().and_then(|tls| tls.server_name);
+        self.tls = Some(ClientTls {
+            config,
+            server_name,
+        });
+        self
+    }
+
+    /// The name to verify the server's certificate against and send as SNI, when it differs
+    /// from the host connected to. Only meaningful with [`tls`](ClientOptions::tls).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir::tcp::ClientOptions;
+    ///
+    /// let options = ClientOptions::new()
+    ///     .remote_address(([127, 0, 0, 1], 8443))
+    ///     .tls(weir::tls::ClientConfig::default())
+    ///     .tls_server_name("localhost");
+    /// assert!(format!("{options:?}").contains("localhost"));
+    /// ```
+    #[cfg(feature = "tls")]
+    pub fn tls_server_name(mut self, name: impl Into<String>) -> Self {
+        if let Some(tls) = &mut self.tls {
+            tls.server_name = Some(name.into());
+        }
+        self
     }
 
     /// The host to connect to: a name, resolved when connecting, or an IP address as text.

@@ -146,9 +146,11 @@ impl Server {
         runtime::spawn(accept_loop(
             listener,
             inner.clone(),
-            handler,
+            Arc::new(handler),
             options.nodelay,
             options.buffers,
+            #[cfg(feature = "tls")]
+            options.tls,
         ))
         .detach();
         Ok(Server { inner })
@@ -208,7 +210,7 @@ impl Server {
     ///     .unwrap();
     /// assert_eq!(server.connection_count(), 0);
     /// let _client = tcp::client(ClientOptions::new().remote_address(server.local_addr())).await;
-    /// let accepted: tcp::TcpConnection = rx.recv().unwrap();
+    /// let accepted: tcp::TcpConnection = rx.recv_timeout(std::time::Duration::from_secs(5)).unwrap();
     /// assert_eq!(server.connection_count(), 1);
     /// let closed = accepted.socket_closed();
     /// drop(accepted);
@@ -247,7 +249,7 @@ impl Server {
     /// let client = tcp::client(ClientOptions::new().remote_address(server.local_addr()))
     ///     .await
     ///     .unwrap();
-    /// let accepted: tcp::TcpConnection = rx.recv().unwrap();
+    /// let accepted: tcp::TcpConnection = rx.recv_timeout(std::time::Duration::from_secs(5)).unwrap();
     ///
     /// // Nobody closes the connection: the server closes it after the timeout.
     /// server.close().await.unwrap();
@@ -332,9 +334,10 @@ impl fmt::Debug for Server {
 async fn accept_loop<H>(
     listener: async_net::TcpListener,
     server: Arc<Inner>,
-    handler: H,
+    handler: Arc<H>,
     nodelay: bool,
     buffers: Buffers,
+    #[cfg(feature = "tls")] tls: Option<crate::tls::ServerConfig>,
 ) where
     H: Fn(TcpConnection) + Send + Sync + 'static,
 {
@@ -378,21 +381,51 @@ async fn accept_loop<H>(
             }
         }
         let local_addr = stream.local_addr().unwrap_or(server.local_addr);
+        #[cfg(feature = "tls")]
+        if let Some(config) = &tls {
+            // The handshake runs on its own, so that a slow one never holds up accepting.
+            let (server, handler, config) = (server.clone(), handler.clone(), config.clone());
+            runtime::spawn(async move {
+                match crate::tls::accept(&config, stream).await {
+                    Ok(stream) => {
+                        let info =
+                            ConnectionInfo::tls(local_addr, remote_addr, stream.session_info());
+                        let connection = connection(stream, info, buffers);
+                        server.register(&connection);
+                        hand_over(&server, &*handler, connection, remote_addr);
+                    }
+                    Err(error) => log::debug!(
+                        "weir: tcp server {}: TLS handshake with {remote_addr} failed: {error}",
+                        server.local_addr
+                    ),
+                }
+            })
+            .detach();
+            continue;
+        }
         let connection = connection(
             stream,
             ConnectionInfo::tcp(local_addr, remote_addr),
             buffers,
         );
         server.register(&connection);
-        if catch_unwind(AssertUnwindSafe(|| handler(connection))).is_err() {
-            log::error!(
-                "weir: tcp server {}: the handler panicked on the connection from {remote_addr}",
-                server.local_addr
-            );
-        }
+        hand_over(&server, &*handler, connection, remote_addr);
     }
     drop(listener);
     server.accept_stopped.success(());
+}
+
+/// Calls the handler with a new connection; a panic in it is logged and goes no further.
+fn hand_over<H>(server: &Inner, handler: &H, connection: TcpConnection, remote_addr: SocketAddr)
+where
+    H: Fn(TcpConnection) + Send + Sync + 'static,
+{
+    if catch_unwind(AssertUnwindSafe(|| handler(connection))).is_err() {
+        log::error!(
+            "weir: tcp server {}: the handler panicked on the connection from {remote_addr}",
+            server.local_addr
+        );
+    }
 }
 
 /// Accept errors about one connection (it was reset before being accepted…): accepting goes on

@@ -160,7 +160,7 @@ impl UdpSocket {
             .capacity(options.inbound_buffer)
             .description(format!("udp {local_addr} inbound"))
             .build();
-        let socket_closed = Deferred::new();
+        let socket_closed = Deferred::new().quiet();
         let owner = Arc::new(Owner {
             socket: Some(socket),
             closed: socket_closed.clone(),
