@@ -415,7 +415,7 @@ impl TcpConnection {
     /// let client = tcp::client(ClientOptions::new().remote_address(server.local_addr()))
     ///     .await
     ///     .unwrap();
-    /// assert_eq!(client.read_chunk_size(), 16 * 1024);
+    /// assert_eq!(client.read_chunk_size(), 64 * 1024);
     /// # server.close();
     /// # });
     /// ```

@@ -7,7 +7,7 @@ use std::time::Duration;
 /// The default number of chunks read from a socket but not yet taken.
 pub(crate) const DEFAULT_INBOUND_BUFFER: usize = 16;
 /// The default size of one read from a socket, in bytes.
-pub(crate) const DEFAULT_READ_CHUNK_SIZE: usize = 16 * 1024;
+pub(crate) const DEFAULT_READ_CHUNK_SIZE: usize = 64 * 1024;
 
 /// The inbound buffering of one connection: at most `inbound_buffer` chunks of at most
 /// `read_chunk_size` bytes wait for a taker (plus the one chunk the read task is putting).
@@ -34,7 +34,7 @@ impl Default for Buffers {
 /// | [`listener`](ServerOptions::listener) | none | an already-bound `std::net::TcpListener` to accept on instead (Aleph's `:listen-socket`); weir owns it from then on and closes it when the server closes |
 /// | [`nodelay`](ServerOptions::nodelay) | on | `TCP_NODELAY` on each accepted connection: small writes go out at once |
 /// | [`inbound_buffer`](ServerOptions::inbound_buffer) | 16 chunks | chunks read but not yet taken, per connection; when full, weir stops reading that socket |
-/// | [`read_chunk_size`](ServerOptions::read_chunk_size) | 16 KiB | the most one read takes from the socket: one inbound chunk |
+/// | [`read_chunk_size`](ServerOptions::read_chunk_size) | 64 KiB | the most one read takes from the socket: one inbound chunk |
 /// | [`shutdown_timeout`](ServerOptions::shutdown_timeout) | 15 s | how long [`Server::close`](super::Server::close) waits for open connections before closing them (Aleph's `:shutdown-timeout`) |
 ///
 /// Memory per connection for inbound data stays below
@@ -243,7 +243,7 @@ impl ServerOptions {
     }
 
     /// The most one read takes from a connection, so the largest inbound chunk (default
-    /// 16 KiB; at least 1).
+    /// 64 KiB; at least 1).
     ///
     /// # Examples
     ///
@@ -316,7 +316,7 @@ pub(crate) enum Remote {
 /// | [`connect_timeout`](ClientOptions::connect_timeout) | 30 s | resolving and connecting together, Aleph's `:connect-timeout` |
 /// | [`nodelay`](ClientOptions::nodelay) | on | `TCP_NODELAY`: small writes go out at once |
 /// | [`inbound_buffer`](ClientOptions::inbound_buffer) | 16 chunks | chunks read but not yet taken; when full, weir stops reading |
-/// | [`read_chunk_size`](ClientOptions::read_chunk_size) | 16 KiB | the most one read takes from the socket |
+/// | [`read_chunk_size`](ClientOptions::read_chunk_size) | 64 KiB | the most one read takes from the socket |
 ///
 /// # Examples
 ///
@@ -593,7 +593,7 @@ impl ClientOptions {
         self
     }
 
-    /// The most one read takes from the socket (default 16 KiB; at least 1).
+    /// The most one read takes from the socket (default 64 KiB; at least 1).
     ///
     /// # Examples
     ///
