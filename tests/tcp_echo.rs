@@ -411,3 +411,26 @@ fn a_raw_peer_sees_written_bytes_and_the_half_close() {
         assert_eq!(read_exactly(&client, 3).await, b"bye");
     });
 }
+
+#[test]
+fn a_client_binds_its_local_address_first() {
+    run(async {
+        let server = tcp::start_server(|_| {}, ServerOptions::new().address(([127, 0, 0, 1], 0)))
+            .await
+            .unwrap();
+        let options = ClientOptions::new()
+            .remote_address(server.local_addr())
+            .local_address(([127, 0, 0, 3], 0));
+        let connection = tcp::client(options).await.unwrap();
+        assert_eq!(connection.local_addr().ip().to_string(), "127.0.0.3");
+        // A local address this machine does not have cannot be bound: a clear I/O error.
+        let unbindable = ClientOptions::new()
+            .remote_address(server.local_addr())
+            .local_address(([192, 0, 2, 1], 0));
+        let error = tcp::client(unbindable).await.unwrap_err();
+        assert!(error.is_io(), "{error}");
+        assert!(error.to_string().contains("192.0.2.1"), "{error}");
+        drop(connection);
+        drop(server.close());
+    });
+}

@@ -78,12 +78,6 @@ pub fn client(options: ClientOptions) -> Deferred<TcpConnection, Error> {
 
 /// Resolves and connects within the timeout, then wraps the socket.
 async fn connect(options: ClientOptions) -> Result<TcpConnection, Error> {
-    if let Some(local) = options.local_address {
-        return Err(Error::from(io::Error::new(
-            io::ErrorKind::Unsupported,
-            format!("binding the local address {local} before connecting is not supported yet"),
-        )));
-    }
     let target = match &options.remote {
         Remote::Unset => {
             return Err(Error::from(io::Error::new(
@@ -101,7 +95,7 @@ async fn connect(options: ClientOptions) -> Result<TcpConnection, Error> {
             runtime::sleep(timeout).await;
             Err(timed_out(&target, timeout))
         },
-        open(&options.remote),
+        open(&options.remote, options.local_address),
     )
     .await?;
     if options.nodelay {
@@ -136,8 +130,8 @@ async fn connect(options: ClientOptions) -> Result<TcpConnection, Error> {
     ))
 }
 
-/// Resolves the remote and tries each of its addresses in turn.
-async fn open(remote: &Remote) -> Result<async_net::TcpStream, Error> {
+/// Resolves the remote and tries each of its addresses in turn, from `local` if given.
+async fn open(remote: &Remote, local: Option<SocketAddr>) -> Result<async_net::TcpStream, Error> {
     let addresses: Vec<SocketAddr> = match remote {
         Remote::Unset => Vec::new(),
         Remote::Address(address) => vec![*address],
@@ -154,7 +148,11 @@ async fn open(remote: &Remote) -> Result<async_net::TcpStream, Error> {
     };
     let mut last = io::Error::new(io::ErrorKind::NotFound, "no address to connect to");
     for address in addresses {
-        match async_net::TcpStream::connect(address).await {
+        let connected = match local {
+            None => async_net::TcpStream::connect(address).await,
+            Some(local) => connect_from(local, address).await,
+        };
+        match connected {
             Ok(stream) => return Ok(stream),
             Err(error) => {
                 last = io::Error::new(
@@ -165,6 +163,39 @@ async fn open(remote: &Remote) -> Result<async_net::TcpStream, Error> {
         }
     }
     Err(Error::from(last))
+}
+
+/// Connects to `address` from a socket bound to `local` first (the standard library cannot
+/// bind before connecting; socket2 can).
+async fn connect_from(local: SocketAddr, address: SocketAddr) -> io::Result<async_net::TcpStream> {
+    let socket = socket2::Socket::new(
+        socket2::Domain::for_address(address),
+        socket2::Type::STREAM,
+        Some(socket2::Protocol::TCP),
+    )?;
+    socket.bind(&local.into()).map_err(|error| {
+        io::Error::new(
+            error.kind(),
+            format!("could not bind the local address {local}: {error}"),
+        )
+    })?;
+    socket.set_nonblocking(true)?;
+    // A non-blocking connect usually reports "in progress": the outcome is known once the
+    // socket is writable. An immediate failure is returned if the socket never connects.
+    let started = socket.connect(&address.into());
+    let stream = async_io::Async::new(std::net::TcpStream::from(socket))?;
+    if started.is_err() {
+        stream.writable().await?;
+        if let Some(error) = stream.get_ref().take_error()? {
+            return Err(error);
+        }
+        if stream.get_ref().peer_addr().is_err() {
+            return Err(started
+                .err()
+                .unwrap_or_else(|| io::ErrorKind::NotConnected.into()));
+        }
+    }
+    Ok(async_net::TcpStream::from(stream))
 }
 
 fn timed_out(target: &str, after: Duration) -> Error {

@@ -312,7 +312,7 @@ pub(crate) enum Remote {
 /// | option | default | what it does |
 /// |---|---|---|
 /// | [`host`](ClientOptions::host) and [`port`](ClientOptions::port), or [`remote_address`](ClientOptions::remote_address) | none: required | where to connect; a host name is resolved and each of its addresses tried in turn |
-/// | [`local_address`](ClientOptions::local_address) | none | the local address to bind first (not supported yet: see there) |
+/// | [`local_address`](ClientOptions::local_address) | none | the local address (and port, 0: any) to bind before connecting |
 /// | [`connect_timeout`](ClientOptions::connect_timeout) | 30 s | resolving and connecting together, Aleph's `:connect-timeout` |
 /// | [`nodelay`](ClientOptions::nodelay) | on | `TCP_NODELAY`: small writes go out at once |
 /// | [`inbound_buffer`](ClientOptions::inbound_buffer) | 16 chunks | chunks read but not yet taken; when full, weir stops reading |
@@ -510,24 +510,26 @@ impl ClientOptions {
         self
     }
 
-    /// The local address to bind before connecting (Aleph's `:local-address`).
-    ///
-    /// **Not supported yet**: the standard library cannot bind a socket before connecting it,
-    /// and weir does not depend on `socket2`, so a client with a local address fails with an
-    /// [I/O error](crate::Error::is_io) of kind [`Unsupported`](std::io::ErrorKind::Unsupported).
+    /// The local address to bind before connecting (Aleph's `:local-address`); port 0 lets the
+    /// system pick the port. A local address that cannot be bound is an
+    /// [I/O error](crate::Error::is_io) naming it.
     ///
     /// # Examples
     ///
     /// ```
-    /// use weir::tcp::{self, ClientOptions};
+    /// use weir::tcp::{self, ClientOptions, ServerOptions};
     ///
     /// # weir::runtime::block_on(async {
+    /// let server = tcp::start_server(|_| {}, ServerOptions::new().address(([127, 0, 0, 1], 0)))
+    ///     .await
+    ///     .unwrap();
     /// let options = ClientOptions::new()
-    ///     .remote_address(([127, 0, 0, 1], 9))
-    ///     .local_address(([127, 0, 0, 1], 0));
-    /// let error = tcp::client(options).await.unwrap_err();
-    /// assert!(error.is_io());
-    /// assert!(error.to_string().contains("local address"));
+    ///     .remote_address(server.local_addr())
+    ///     .local_address(([127, 0, 0, 2], 0));
+    /// let connection = tcp::client(options).await.unwrap();
+    /// assert_eq!(connection.local_addr().ip().to_string(), "127.0.0.2");
+    /// # drop(connection);
+    /// # server.close();
     /// # });
     /// ```
     pub fn local_address(mut self, address: impl Into<SocketAddr>) -> Self {
