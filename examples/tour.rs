@@ -11,7 +11,8 @@
 //! wait is bounded, so a broken check fails instead of hanging; the whole tour takes well under
 //! a second.
 //!
-//! Today the sections are `deferred`, `runtime`, `streams`, `macros`, `bytes`, `codec` and `udp`.
+//! Today the sections are `deferred`, `runtime`, `streams`, `macros`, `bytes`, `codec`, `udp`,
+//! `tcp` and `tls`.
 //! Later releases add a section each (the other network adapters): a list of checks in the style
 //! of `DEFERRED`, and one `tour.section(..)` line in `main`.
 
@@ -54,6 +55,10 @@ fn main() -> ExitCode {
     tour.section("codec", CODEC);
     #[cfg(feature = "udp")]
     tour.section("udp", UDP);
+    #[cfg(feature = "tcp")]
+    tour.section("tcp", TCP);
+    #[cfg(feature = "tls")]
+    tour.section("tls", TLS);
     tour.finish(started.elapsed())
 }
 
@@ -2257,6 +2262,402 @@ mod udp_checks {
                 "a put after close was accepted"
             );
             socket.socket_closed().await.map_err(unexpected)?;
+            Ok(())
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// tcp
+
+#[cfg(feature = "tcp")]
+const TCP: &[(&str, Check)] = &[
+    (
+        "an echo round trip on loopback",
+        tcp_checks::echo_round_trip,
+    ),
+    (
+        "many concurrent clients each get their own bytes back",
+        tcp_checks::many_clients,
+    ),
+    (
+        "a slow consumer stops the reading: the inbound buffer stays at its capacity",
+        tcp_checks::backpressure,
+    ),
+    (
+        "half-close: the server reads to the end and still answers",
+        tcp_checks::half_close,
+    ),
+    (
+        "a refused connection is an I/O error naming the address",
+        tcp_checks::refused,
+    ),
+];
+
+#[cfg(feature = "tcp")]
+mod tcp_checks {
+    use std::sync::mpsc;
+
+    use futures::SinkExt;
+    use weir::stream::{self, ConnectOptions, Description, Source};
+    use weir::tcp::{self, ClientOptions, Server, ServerOptions, TcpConnection};
+
+    use super::{LIMIT, unexpected, within_limit};
+
+    fn localhost() -> ServerOptions {
+        ServerOptions::new().address(([127, 0, 0, 1], 0))
+    }
+
+    async fn echo_server() -> Result<Server, String> {
+        let echo = |c: TcpConnection| {
+            stream::connect(c.clone(), c, ConnectOptions::new());
+        };
+        tcp::start_server(echo, localhost())
+            .await
+            .map_err(unexpected)
+    }
+
+    /// A server that hands each accepted connection over.
+    async fn handing_server(
+        options: ServerOptions,
+    ) -> Result<(Server, mpsc::Receiver<TcpConnection>), String> {
+        let (tx, rx) = mpsc::channel();
+        let server = tcp::start_server(
+            move |c| {
+                let _ = tx.send(c);
+            },
+            options,
+        )
+        .await
+        .map_err(unexpected)?;
+        Ok((server, rx))
+    }
+
+    async fn connect(server: &Server) -> Result<TcpConnection, String> {
+        tcp::client(ClientOptions::new().remote_address(server.local_addr()))
+            .await
+            .map_err(unexpected)
+    }
+
+    /// Takes from `connection` until `n` bytes arrived, each take bounded by `LIMIT`.
+    async fn read_exactly(connection: &TcpConnection, n: usize) -> Result<Vec<u8>, String> {
+        let mut got = Vec::with_capacity(n);
+        while got.len() < n {
+            let chunk = weir::runtime::timeout(LIMIT, connection.take())
+                .await
+                .map_err(|_| format!("no bytes within {LIMIT:?} after {}", got.len()))?
+                .ok_or_else(|| format!("the connection ended after {} bytes", got.len()))?;
+            got.extend_from_slice(&chunk);
+        }
+        Ok(got)
+    }
+
+    /// The description of the connection's channel behind `edge` (`sink` or `source`).
+    fn channel(connection: &TcpConnection, edge: &str) -> Result<Description, String> {
+        Source::node(connection)
+            .downstream()
+            .into_iter()
+            .find(|e| e.description.as_deref() == Some(edge))
+            .map(|e| e.target.description())
+            .ok_or_else(|| format!("no {edge} edge in the graph"))
+    }
+
+    pub(super) fn echo_round_trip() -> Result<(), String> {
+        within_limit(async {
+            let server = echo_server().await?;
+            let client = connect(&server).await?;
+            client.put("marco").await.map_err(unexpected)?;
+            let echoed = read_exactly(&client, 5).await?;
+            ensure!(echoed == b"marco", "echoed {echoed:?}");
+            ensure!(
+                Source::description(&client).kind == "tcp"
+                    && client.info().remote_addr() == server.local_addr(),
+                "the connection says {:?}",
+                client.info()
+            );
+            Source::close(&client);
+            server.close().await.map_err(unexpected)?;
+            Ok(())
+        })
+    }
+
+    pub(super) fn many_clients() -> Result<(), String> {
+        within_limit(async {
+            let server = echo_server().await?;
+            let clients: Vec<_> = (0..16u8)
+                .map(|i| {
+                    let address = server.local_addr();
+                    weir::runtime::spawn(async move {
+                        let client = tcp::client(ClientOptions::new().remote_address(address))
+                            .await
+                            .map_err(unexpected)?;
+                        let data: Vec<u8> = (0..20_000u32).map(|n| (n as u8) ^ i).collect();
+                        for chunk in data.chunks(1000) {
+                            client.put(chunk.to_vec()).await.map_err(unexpected)?;
+                        }
+                        let got = read_exactly(&client, data.len()).await?;
+                        ensure!(got == data, "client {i} got other bytes back");
+                        Source::close(&client);
+                        Ok::<_, String>(())
+                    })
+                })
+                .collect();
+            for client in clients {
+                client.await?;
+            }
+            server.close().await.map_err(unexpected)?;
+            Ok(())
+        })
+    }
+
+    pub(super) fn backpressure() -> Result<(), String> {
+        within_limit(async {
+            let options = localhost().inbound_buffer(2).read_chunk_size(4096);
+            let (server, accepted) = handing_server(options).await?;
+            let client = connect(&server).await?;
+            let slow = accepted.recv_timeout(LIMIT).map_err(unexpected)?;
+            ensure!(
+                channel(&client, "sink")?.buffer_capacity == Some(0),
+                "the outbound channel buffers: a put would not wait for its write"
+            );
+            const TOTAL: usize = 1 << 20;
+            let writer = {
+                let client = client.clone();
+                weir::runtime::spawn(async move {
+                    for _ in 0..TOTAL / 16384 {
+                        client.put(vec![7u8; 16384]).await?;
+                    }
+                    Ok::<_, weir::Error>(())
+                })
+            };
+            // Nothing taken: the inbound buffer fills to its capacity and reading stops there.
+            loop {
+                let buffered = channel(&slow, "source")?.buffer_size.unwrap_or(0);
+                ensure!(buffered <= 2, "{buffered} chunks buffered, capacity 2");
+                if buffered == 2 {
+                    break;
+                }
+                futures_lite::future::yield_now().await;
+            }
+            let mut received = 0;
+            while received < TOTAL {
+                let chunk = weir::runtime::timeout(LIMIT, slow.take())
+                    .await
+                    .map_err(unexpected)?
+                    .ok_or("the connection ended early")?;
+                received += chunk.len();
+                let buffered = channel(&slow, "source")?.buffer_size.unwrap_or(0);
+                ensure!(
+                    chunk.len() <= 4096 && buffered <= 2,
+                    "a chunk of {} bytes, {buffered} chunks buffered",
+                    chunk.len()
+                );
+            }
+            writer.await.map_err(unexpected)?;
+            Source::close(&client);
+            Source::close(&slow);
+            server.close().await.map_err(unexpected)?;
+            Ok(())
+        })
+    }
+
+    pub(super) fn half_close() -> Result<(), String> {
+        within_limit(async {
+            let (server, accepted) = handing_server(localhost()).await?;
+            let mut client = connect(&server).await?;
+            let on_server = accepted.recv_timeout(LIMIT).map_err(unexpected)?;
+            client.send("question").await.map_err(unexpected)?;
+            SinkExt::<&str>::close(&mut client)
+                .await
+                .map_err(unexpected)?;
+            let request = weir::bytes::to_bytes(on_server.clone(), 1024)
+                .await
+                .map_err(unexpected)?;
+            ensure!(request == "question", "the server read {request:?}");
+            ensure!(
+                Source::drained(&on_server).await.is_ok(),
+                "the half-close did not drain the server's side cleanly"
+            );
+            on_server.put("answer").await.map_err(unexpected)?;
+            Source::close(&on_server);
+            let reply = weir::bytes::to_bytes(client.clone(), 1024)
+                .await
+                .map_err(unexpected)?;
+            ensure!(reply == "answer", "the client read {reply:?}");
+            client.socket_closed().await.map_err(unexpected)?;
+            server.close().await.map_err(unexpected)?;
+            Ok(())
+        })
+    }
+
+    pub(super) fn refused() -> Result<(), String> {
+        within_limit(async {
+            let address = std::net::TcpListener::bind("127.0.0.1:0")
+                .and_then(|listener| listener.local_addr())
+                .map_err(unexpected)?;
+            let error = tcp::client(ClientOptions::new().remote_address(address))
+                .await
+                .err()
+                .ok_or("connected to a port nothing listens on")?;
+            let kind = std::error::Error::source(&error)
+                .and_then(|e| e.downcast_ref::<std::io::Error>())
+                .map(std::io::Error::kind);
+            ensure!(
+                error.is_io()
+                    && error.to_string().contains(&address.to_string())
+                    && kind == Some(std::io::ErrorKind::ConnectionRefused),
+                "the error says {error} ({kind:?})"
+            );
+            Ok(())
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// tls
+
+#[cfg(feature = "tls")]
+const TLS: &[(&str, Check)] = &[
+    (
+        "an echo over TLS with a self-signed certificate",
+        tls_checks::echo,
+    ),
+    (
+        "the negotiated ALPN protocol is in the connection info on both sides",
+        tls_checks::alpn,
+    ),
+    (
+        "an untrusted certificate is refused with a clear error",
+        tls_checks::untrusted,
+    ),
+];
+
+#[cfg(feature = "tls")]
+mod tls_checks {
+    use std::sync::mpsc;
+
+    use weir::stream::{self, ConnectOptions, Source};
+    use weir::tcp::{self, ClientOptions, Server, ServerOptions, TcpConnection};
+    use weir::tls::{self, ClientConfig, SelfSigned};
+
+    use super::{LIMIT, unexpected, within_limit};
+
+    /// A TLS echo server for `certificate` offering `alpn`; accepted connections are sent on.
+    async fn echo_server(
+        certificate: &SelfSigned,
+        alpn: &[&str],
+    ) -> Result<(Server, mpsc::Receiver<TcpConnection>), String> {
+        let (tx, rx) = mpsc::channel();
+        let config = certificate
+            .server_config()
+            .with_alpn_protocols(alpn.iter().copied());
+        let options = ServerOptions::new()
+            .address(([127, 0, 0, 1], 0))
+            .tls(config);
+        let echo = move |c: TcpConnection| {
+            let _ = tx.send(c.clone());
+            stream::connect(c.clone(), c, ConnectOptions::new());
+        };
+        let server = tcp::start_server(echo, options).await.map_err(unexpected)?;
+        Ok((server, rx))
+    }
+
+    fn certificate() -> Result<SelfSigned, String> {
+        tls::self_signed(&["localhost"]).map_err(unexpected)
+    }
+
+    pub(super) fn echo() -> Result<(), String> {
+        within_limit(async {
+            let certificate = certificate()?;
+            let (server, _accepted) = echo_server(&certificate, &[]).await?;
+            let options = ClientOptions::new()
+                .host("localhost")
+                .port(server.local_addr().port())
+                .tls(certificate.client_config_trusting_it());
+            let client = tcp::client(options).await.map_err(unexpected)?;
+            let message = "hello over TLS";
+            client.put(message).await.map_err(unexpected)?;
+            let mut echoed = Vec::new();
+            while echoed.len() < message.len() {
+                let chunk = weir::runtime::timeout(LIMIT, client.take())
+                    .await
+                    .map_err(unexpected)?
+                    .ok_or("the connection ended")?;
+                echoed.extend_from_slice(&chunk);
+            }
+            ensure!(echoed == message.as_bytes(), "echoed {echoed:?}");
+            ensure!(
+                client.info().tls_protocol_version() == Some("TLSv1.3"),
+                "the info says {:?}",
+                client.info()
+            );
+            Source::close(&client);
+            server.close().await.map_err(unexpected)?;
+            Ok(())
+        })
+    }
+
+    pub(super) fn alpn() -> Result<(), String> {
+        within_limit(async {
+            let certificate = certificate()?;
+            let (server, accepted) = echo_server(&certificate, &["h2", "http/1.1"]).await?;
+            let config = certificate
+                .client_config_trusting_it()
+                .with_alpn_protocols(["http/1.1"]);
+            let options = ClientOptions::new()
+                .remote_address(server.local_addr())
+                .tls(config)
+                .tls_server_name("localhost");
+            let client = tcp::client(options).await.map_err(unexpected)?;
+            let on_server = accepted.recv_timeout(LIMIT).map_err(unexpected)?;
+            for (side, info) in [("client", client.info()), ("server", on_server.info())] {
+                ensure!(
+                    info.alpn_protocol() == Some(&b"http/1.1"[..]),
+                    "the {side} agreed on {:?}",
+                    info.alpn_protocol()
+                );
+            }
+            ensure!(
+                client
+                    .info()
+                    .peer_certificates()
+                    .and_then(|chain| chain.first())
+                    == Some(&bytes::Bytes::copy_from_slice(
+                        certificate.certificate_der()
+                    )),
+                "the client does not have the server's certificate"
+            );
+            Source::close(&client);
+            drop(on_server);
+            server.close().await.map_err(unexpected)?;
+            Ok(())
+        })
+    }
+
+    pub(super) fn untrusted() -> Result<(), String> {
+        within_limit(async {
+            let certificate = certificate()?;
+            let (server, _accepted) = echo_server(&certificate, &[]).await?;
+            let options = ClientOptions::new()
+                .host("localhost")
+                .port(server.local_addr().port())
+                .tls(ClientConfig::default()); // webpki roots: a self-signed certificate is unknown
+            let error = tcp::client(options)
+                .await
+                .err()
+                .ok_or("connected to a server nobody vouches for")?;
+            let message = error.to_string();
+            ensure!(
+                error.is_protocol()
+                    && message.contains("TLS handshake failed")
+                    && message.contains("UnknownIssuer"),
+                "the error says {message}"
+            );
+            ensure!(
+                server.connection_count() == 0,
+                "the server kept a connection"
+            );
+            server.close().await.map_err(unexpected)?;
             Ok(())
         })
     }

@@ -130,6 +130,14 @@ mod book {
     #[doc = include_str!("../book/src/udp.md")]
     pub struct Udp;
 
+    #[cfg(feature = "tcp")]
+    #[doc = include_str!("../book/src/tcp.md")]
+    pub struct Tcp;
+
+    #[cfg(feature = "tls")]
+    #[doc = include_str!("../book/src/tls.md")]
+    pub struct Tls;
+
     #[doc = include_str!("../README.md")]
     pub struct Readme;
 }

@@ -434,3 +434,18 @@ fn a_client_binds_its_local_address_first() {
         drop(server.close());
     });
 }
+
+#[test]
+fn close_refuses_new_connections_at_once() {
+    run(async {
+        for _ in 0..20 {
+            let options = ServerOptions::new().address(([127, 0, 0, 1], 0));
+            let server = tcp::start_server(|_| {}, options).await.unwrap();
+            let closing = server.close();
+            let refused =
+                tcp::client(ClientOptions::new().remote_address(server.local_addr())).await;
+            assert!(refused.unwrap_err().is_io());
+            closing.await.unwrap();
+        }
+    });
+}

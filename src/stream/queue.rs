@@ -135,7 +135,9 @@ impl<T> Queue<T> {
             self.closed.success(());
         }
         if let Some(outcome) = wake.drained {
-            let _ = self.drained.try_realize(outcome);
+            if !self.drained.is_realized() {
+                let _ = self.drained.try_realize(outcome);
+            }
         }
         if let Some(waker) = wake.first {
             waker.wake();
@@ -532,8 +534,11 @@ impl<T> State<T> {
         self.waiting_takers = 0;
     }
 
+    /// Once closed and empty, every caller (not only the first) realizes the drain deferred
+    /// after unlocking: realizing is idempotent, and this way nobody returns `None` before the
+    /// drain's outcome can be read, whichever thread got there first.
     fn check_drained(&mut self, wake: &mut Wake) {
-        if self.closed && !self.drain_announced && self.buffer.is_empty() && self.puts.is_empty() {
+        if self.closed && self.buffer.is_empty() && self.puts.is_empty() {
             self.drain_announced = true;
             wake.drained = Some(match &self.cause {
                 Some(cause) => Err(cause.clone()),

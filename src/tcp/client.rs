@@ -106,7 +106,7 @@ async fn connect(options: ClientOptions) -> Result<TcpConnection, Error> {
     let (local, remote) = (stream.local_addr()?, stream.peer_addr()?);
     #[cfg(feature = "tls")]
     if let Some(tls) = &options.tls {
-        let name = match (&tls.server_name, &options.remote) {
+        let name = match (&options.tls_server_name, &options.remote) {
             (Some(name), _) => name.clone(),
             (None, Remote::Host(host, _)) => host.clone(),
             (None, _) => remote.ip().to_string(),

@@ -346,6 +346,8 @@ pub struct ClientOptions {
     pub(crate) buffers: Buffers,
     #[cfg(feature = "tls")]
     pub(crate) tls: Option<ClientTls>,
+    #[cfg(feature = "tls")]
+    pub(crate) tls_server_name: Option<String>,
 }
 
 /// A client's TLS settings; options compare equal when they share the same config.
@@ -353,14 +355,12 @@ pub struct ClientOptions {
 #[derive(Clone, Debug)]
 pub(crate) struct ClientTls {
     pub(crate) config: crate::tls::ClientConfig,
-    pub(crate) server_name: Option<String>,
 }
 
 #[cfg(feature = "tls")]
 impl PartialEq for ClientTls {
     fn eq(&self, other: &Self) -> bool {
         std::sync::Arc::ptr_eq(self.config.rustls(), other.config.rustls())
-            && self.server_name == other.server_name
     }
 }
 
@@ -390,6 +390,8 @@ impl ClientOptions {
             buffers: Buffers::default(),
             #[cfg(feature = "tls")]
             tls: None,
+            #[cfg(feature = "tls")]
+            tls_server_name: None,
         }
     }
 
@@ -410,16 +412,12 @@ impl ClientOptions {
     /// ```
     #[cfg(feature = "tls")]
     pub fn tls(mut self, config: crate::tls::ClientConfig) -> Self {
-        let server_name = self.tls.take().and_then(|tls| tls.server_name);
-        self.tls = Some(ClientTls {
-            config,
-            server_name,
-        });
+        self.tls = Some(ClientTls { config });
         self
     }
 
     /// The name to verify the server's certificate against and send as SNI, when it differs
-    /// from the host connected to. Only meaningful with [`tls`](ClientOptions::tls).
+    /// from the host connected to. Only used with [`tls`](ClientOptions::tls), in either order.
     ///
     /// # Examples
     ///
@@ -434,9 +432,7 @@ impl ClientOptions {
     /// ```
     #[cfg(feature = "tls")]
     pub fn tls_server_name(mut self, name: impl Into<String>) -> Self {
-        if let Some(tls) = &mut self.tls {
-            tls.server_name = Some(name.into());
-        }
+        self.tls_server_name = Some(name.into());
         self
     }
 

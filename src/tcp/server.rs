@@ -109,6 +109,9 @@ struct Inner {
     /// Realized once the server and all its connections are closed.
     closed: Deferred<(), Error>,
     connections: Mutex<Registry>,
+    /// A handle on the listening socket, so that `close` can stop the listening at once (the
+    /// accept loop drops its own handle a moment later).
+    listener: async_net::TcpListener,
 }
 
 #[derive(Default)]
@@ -136,6 +139,7 @@ impl Server {
         let listener = async_net::TcpListener::try_from(std_listener)?;
         let local_addr = listener.local_addr()?;
         let inner = Arc::new(Inner {
+            listener: listener.clone(),
             local_addr,
             shutdown_timeout: options.shutdown_timeout,
             stop: Deferred::new(),
@@ -259,6 +263,9 @@ impl Server {
     /// ```
     pub fn close(&self) -> Deferred<(), Error> {
         if self.inner.stop.success(()) {
+            // Stop listening now: the kernel refuses new connections from here on (shutting a
+            // listening socket down closes its queue), and the accept loop sees the stop.
+            let _ = socket2::SockRef::from(&self.inner.listener).shutdown(std::net::Shutdown::Both);
             runtime::spawn(shut_down(self.inner.clone())).detach();
         }
         self.inner.closed.clone()
@@ -343,10 +350,14 @@ async fn accept_loop<H>(
 {
     let mut stop = server.stop.clone();
     loop {
-        let accepted = future::or(async { Some(listener.accept().await) }, async {
-            let _ = (&mut stop).await;
-            None
-        })
+        // The stop is checked first, so that nothing is accepted once `close` was called.
+        let accepted = future::or(
+            async {
+                let _ = (&mut stop).await;
+                None
+            },
+            async { Some(listener.accept().await) },
+        )
         .await;
         let (stream, remote_addr) = match accepted {
             None => break,

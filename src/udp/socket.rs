@@ -6,8 +6,11 @@ use std::fmt;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Weak};
 use std::task::{Context, Poll};
+
+use async_io::Async;
 
 use bytes::Bytes;
 use futures_lite::future;
@@ -117,6 +120,8 @@ struct Shared {
     outbound: Channel<Datagram>,
     inbound: Channel<Datagram>,
     socket_closed: Deferred<(), Error>,
+    /// For the direct-send fast path; weak so that the handles do not keep the socket open.
+    owner: Weak<Owner>,
 }
 
 impl Drop for Shared {
@@ -129,8 +134,62 @@ impl Drop for Shared {
 /// Owns the operating-system socket for the loops; the last loop to finish closes it and then
 /// realizes `closed`.
 struct Owner {
-    socket: Option<async_net::UdpSocket>,
+    socket: Option<Arc<Async<std::net::UdpSocket>>>,
     closed: Deferred<(), Error>,
+    /// How many outbound datagrams are not yet handed to the kernel: queued in the outbound
+    /// channel (counted before they are offered, uncounted if refused), in the send loop's
+    /// hands, or being sent directly by a put. A put may send directly (the fast path, which
+    /// saves the channel and the hop to the send loop) only when it moves this from 0 to 1:
+    /// then nothing put before it is still waiting, so no datagram overtakes an earlier one.
+    /// It may over-count (a put cancelled while waiting for room is kept counted, as it may
+    /// have been accepted), which only turns the fast path off; it never under-counts.
+    unsent: AtomicUsize,
+}
+
+impl Owner {
+    /// The fast path: sends `datagram` now, without blocking, if nothing put before it is
+    /// still unsent and the outbound side is open. `None` when it sent the datagram (or the
+    /// send failed, which closes the outbound side with the error, as the send loop would:
+    /// the put itself succeeded, as a queued one would have); otherwise the datagram is handed
+    /// back with `unsent` counting it, and the caller must queue it (uncounting it if the
+    /// channel refuses it).
+    fn try_send_now(&self, outbound: &Channel<Datagram>, datagram: Datagram) -> Option<Datagram> {
+        if self
+            .unsent
+            .compare_exchange(0, 1, Ordering::Acquire, Ordering::Relaxed)
+            .is_err()
+        {
+            self.unsent.fetch_add(1, Ordering::AcqRel);
+            return Some(datagram);
+        }
+        let socket = match &self.socket {
+            Some(socket) if !outbound.is_closed() => socket,
+            _ => return Some(datagram),
+        };
+        match socket.get_ref().send_to(&datagram.payload, datagram.peer) {
+            Ok(_) => {}
+            Err(error)
+                if matches!(
+                    error.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+                ) =>
+            {
+                // Still counted: the channel is empty (nothing was unsent), so it goes next.
+                return Some(datagram);
+            }
+            Err(error) => outbound.close_with_error(Error::from(error)),
+        }
+        self.unsent.fetch_sub(1, Ordering::Release);
+        None
+    }
+
+    /// Uncounts `n` datagrams that were counted but not queued, or that the send loop is done
+    /// with.
+    fn uncount(&self, n: usize) {
+        if n > 0 {
+            self.unsent.fetch_sub(n, Ordering::Release);
+        }
+    }
 }
 
 impl Drop for Owner {
@@ -149,8 +208,8 @@ impl UdpSocket {
         if let Some((group, interface)) = options.multicast_v4 {
             std_socket.join_multicast_v4(&group, &interface)?;
         }
-        let socket = async_net::UdpSocket::try_from(std_socket)?;
-        let local_addr = socket.local_addr()?;
+        let socket = Arc::new(Async::new(std_socket)?);
+        let local_addr = socket.get_ref().local_addr()?;
 
         let outbound = Channel::builder()
             .capacity(options.outbound_buffer)
@@ -164,7 +223,9 @@ impl UdpSocket {
         let owner = Arc::new(Owner {
             socket: Some(socket),
             closed: socket_closed.clone(),
+            unsent: AtomicUsize::new(0),
         });
+        let weak_owner = Arc::downgrade(&owner);
 
         if options.send_only {
             inbound.close();
@@ -184,11 +245,13 @@ impl UdpSocket {
             outbound: outbound.clone(),
             inbound: inbound.clone(),
             socket_closed,
+            owner: weak_owner.clone(),
         });
         let splice = stream::splice(
             Outbound {
                 channel: outbound,
                 local_addr,
+                owner: weak_owner,
             },
             inbound,
         );
@@ -257,11 +320,24 @@ impl UdpSocket {
     /// ```
     pub async fn put(&self, datagram: Datagram) -> Result<(), Error> {
         datagram.check_sendable(self.shared.local_addr)?;
-        self.shared
-            .outbound
-            .put(datagram)
-            .await
-            .map_err(|refused| refused.to_error())
+        let outbound = &self.shared.outbound;
+        let Some(owner) = self.shared.owner.upgrade() else {
+            // Both loops are done: the outbound side is closed, and the put fails.
+            return outbound.put(datagram).await.map_err(|e| e.to_error());
+        };
+        let Some(datagram) = owner.try_send_now(outbound, datagram) else {
+            return Ok(());
+        };
+        // Queued: counted until the send loop is done with it. A refused datagram was not
+        // queued; a put dropped while waiting for room stays counted (it may have been
+        // accepted), see `Owner::unsent`.
+        match outbound.put(datagram).await {
+            Ok(()) => Ok(()),
+            Err(refused) => {
+                owner.uncount(1);
+                Err(refused.to_error())
+            }
+        }
     }
 
     /// Takes the next inbound datagram (`peer` is its sender), or `None` once the inbound side
@@ -472,6 +548,8 @@ impl Sink<Datagram> for UdpSocket {
 struct Outbound {
     channel: Channel<Datagram>,
     local_addr: SocketAddr,
+    /// As in [`Shared`], for the fast path and the count of unsent datagrams.
+    owner: Weak<Owner>,
 }
 
 impl Clone for Outbound {
@@ -479,6 +557,7 @@ impl Clone for Outbound {
         Outbound {
             channel: self.channel.clone(),
             local_addr: self.local_addr,
+            owner: self.owner.clone(),
         }
     }
 }
@@ -500,7 +579,19 @@ impl futures_sink::Sink<Datagram> for Outbound {
 
     fn start_send(mut self: Pin<&mut Self>, datagram: Datagram) -> Result<(), Error> {
         datagram.check_sendable(self.local_addr)?;
-        Pin::new(&mut self.channel).start_send(datagram)
+        let Some(owner) = self.owner.upgrade() else {
+            return Pin::new(&mut self.channel).start_send(datagram);
+        };
+        // As in `UdpSocket::put`: send at once if nothing is unsent, else queue, counted.
+        // A datagram left pending in the channel stays there (the sink never withdraws it).
+        let Some(datagram) = owner.try_send_now(&self.channel, datagram) else {
+            return Ok(());
+        };
+        let sent = Pin::new(&mut self.channel).start_send(datagram);
+        if sent.is_err() {
+            owner.uncount(1);
+        }
+        sent
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
@@ -549,11 +640,11 @@ impl Sink<Datagram> for Outbound {
             .iter()
             .position(|datagram| datagram.check_sendable(local_addr).is_err());
         let Some(refused) = refused else {
-            return Pin::new(&mut self.channel).start_send_all(datagrams);
+            return self.queue_all(datagrams);
         };
         let mut rest = datagrams.split_off(refused);
         if !datagrams.is_empty() {
-            Pin::new(&mut self.channel).start_send_all(datagrams)?;
+            self.queue_all(datagrams)?;
         }
         let result = match rest.pop_front() {
             Some(datagram) => datagram.check_sendable(local_addr),
@@ -564,34 +655,101 @@ impl Sink<Datagram> for Outbound {
     }
 }
 
+impl Outbound {
+    /// Queues a run of checked datagrams, counting those the channel took as unsent (see
+    /// `Owner::unsent`); the ones it did not take stay in `datagrams`.
+    fn queue_all(&mut self, datagrams: &mut VecDeque<Datagram>) -> Result<(), Error> {
+        let owner = self.owner.upgrade();
+        let offered = datagrams.len();
+        if let Some(owner) = &owner {
+            owner.unsent.fetch_add(offered, Ordering::AcqRel);
+        }
+        let queued = Pin::new(&mut self.channel).start_send_all(datagrams);
+        if let Some(owner) = &owner {
+            owner.uncount(datagrams.len());
+        }
+        queued
+    }
+}
+
 /// Reads datagrams into the inbound channel until it closes or a receive error ends it.
-async fn receive_loop(owner: Arc<Owner>, inbound: Channel<Datagram>, max_datagram_size: usize) {
+async fn receive_loop(owner: Arc<Owner>, mut inbound: Channel<Datagram>, max_datagram_size: usize) {
     let Some(socket) = owner.socket.as_ref() else {
         return;
     };
     let mut buffer = vec![0; max_datagram_size];
     let mut closed = inbound.closed();
+    let mut batch = VecDeque::new();
+    // An error met while filling a batch, handled as the next receive's outcome.
+    let mut deferred_error = None;
     loop {
-        let received = future::or(async { Some(socket.recv_from(&mut buffer).await) }, async {
-            let _ = (&mut closed).await;
-            None
-        })
-        .await;
+        // Receive without waiting first: while datagrams keep coming (a burst, a window of
+        // them) this skips building the race against `closed` and polling it for each one. A
+        // closed inbound side still stops the loop: the put below then fails.
+        let received = match deferred_error.take() {
+            Some(error) => Err(error),
+            None => socket.get_ref().recv_from(&mut buffer),
+        };
+        let received = match received {
+            Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
+                let readable = future::or(async { Some(socket.readable().await) }, async {
+                    let _ = (&mut closed).await;
+                    None
+                })
+                .await;
+                match readable {
+                    None => return,
+                    Some(Ok(())) => continue,
+                    Some(Err(error)) => Err(error),
+                }
+            }
+            received => received,
+        };
         let (length, peer) = match received {
-            None => return,
-            Some(Ok(received)) => received,
-            Some(Err(error)) if is_skippable_receive_error(&error) => continue,
-            Some(Err(error)) => {
+            Ok(received) => received,
+            Err(error) if is_skippable_receive_error(&error) => continue,
+            Err(error) => {
                 inbound.close_with_error(Error::from(error));
                 return;
             }
         };
-        let datagram = Datagram {
+        batch.push_back(Datagram {
             peer,
             payload: Bytes::copy_from_slice(&buffer[..length]),
-        };
-        if inbound.put(datagram).await.is_err() {
-            return;
+        });
+        // Take what else is already there, without waiting, up to the room the inbound buffer
+        // has now (only this loop puts into it, so the room can only grow), and put it in one
+        // go: one lock and at most one wakeup of the taker for the lot, and never more than
+        // one pending put (backpressure as before: with no room, one datagram is put and
+        // awaited).
+        let room = Sink::room(&inbound);
+        while batch.len() < room {
+            match socket.get_ref().recv_from(&mut buffer) {
+                Ok((length, peer)) => batch.push_back(Datagram {
+                    peer,
+                    payload: Bytes::copy_from_slice(&buffer[..length]),
+                }),
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock => break,
+                Err(error) => {
+                    deferred_error = Some(error);
+                    break;
+                }
+            }
+        }
+        if batch.len() == 1 {
+            let datagram = batch.pop_front().expect("one datagram");
+            if inbound.put(datagram).await.is_err() {
+                return;
+            }
+        } else {
+            if Pin::new(&mut inbound).start_send_all(&mut batch).is_err() {
+                return;
+            }
+            let flushed =
+                future::poll_fn(|cx| futures_sink::Sink::poll_flush(Pin::new(&mut inbound), cx));
+            if flushed.await.is_err() {
+                return;
+            }
         }
     }
 }
@@ -617,10 +775,16 @@ async fn send_loop(owner: Arc<Owner>, outbound: Channel<Datagram>) {
         return;
     };
     while let Some(datagram) = outbound.take().await {
-        if let Err(error) = socket.send_to(&datagram.payload, datagram.peer).await {
+        let sent = socket.send_to(&datagram.payload, datagram.peer).await;
+        // Uncounted once the kernel has it (or the send failed), not before: until then a put
+        // must not send directly, which would overtake it.
+        owner.uncount(1);
+        if let Err(error) = sent {
             outbound.close_with_error(Error::from(error));
             // Drop what is still queued, so that the outbound side drains with the cause.
-            while outbound.take().await.is_some() {}
+            while outbound.take().await.is_some() {
+                owner.uncount(1);
+            }
             return;
         }
     }
