@@ -86,8 +86,7 @@ impl<St: futures_core::Stream + Send> Source for FromStream<St> {
     }
 
     fn close(&self) {
-        self.stage.mark_closed();
-        self.stage.finish(Ok(()));
+        self.stage.close();
     }
 
     fn drained(&self) -> Deferred<(), Error> {
@@ -186,8 +185,7 @@ impl<T: Send, E: Into<Error> + Send> Source for Once<T, E> {
     }
 
     fn close(&self) {
-        self.stage.mark_closed();
-        self.stage.finish(Ok(()));
+        self.stage.close();
     }
 
     fn drained(&self) -> Deferred<(), Error> {

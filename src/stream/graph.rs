@@ -275,6 +275,22 @@ pub(crate) struct Edges {
 type WeakEdge = (Option<String>, Weak<dyn Vertex>);
 
 impl Edges {
+    /// The edges of a duplex: to its `sink` and `source` halves, then the recorded ones.
+    pub(crate) fn with_halves(&self, sink: &Node, source: &Node) -> Vec<Edge> {
+        let mut edges = vec![
+            Edge {
+                description: Some("sink".to_string()),
+                target: sink.clone(),
+            },
+            Edge {
+                description: Some("source".to_string()),
+                target: source.clone(),
+            },
+        ];
+        edges.extend(self.snapshot());
+        edges
+    }
+
     pub(crate) fn add(&self, description: Option<String>, target: &Node) {
         let mut edges = self.edges.lock().unwrap_or_else(PoisonError::into_inner);
         edges.retain(|(_, weak)| weak.strong_count() > 0);

@@ -79,8 +79,7 @@ impl<I: Iterator + Unpin + Send> Source for Iter<I> {
 
     fn close(&self) {
         self.closed.set(true);
-        self.stage.mark_closed();
-        self.stage.finish(Ok(()));
+        self.stage.close();
     }
 
     fn drained(&self) -> Deferred<(), Error> {

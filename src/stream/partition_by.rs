@@ -314,8 +314,7 @@ impl<T: Send> Source for Partition<T> {
 
     /// Ends this partition at once; the rest of its run is skipped.
     fn close(&self) {
-        self.stage.mark_closed();
-        self.stage.finish(Ok(()));
+        self.stage.close();
         self.core.release(self.id);
     }
 

@@ -166,8 +166,7 @@ where
     /// Ends the source: the next poll returns `None` (a consumer already waiting for a tick
     /// sees it at that tick).
     fn close(&self) {
-        self.stage.mark_closed();
-        self.stage.finish(Ok(()));
+        self.stage.close();
     }
 
     fn drained(&self) -> Deferred<(), Error> {

@@ -709,18 +709,7 @@ impl Vertex for ConnectionVertex {
     }
 
     fn edges(&self) -> Vec<Edge> {
-        let mut edges = vec![
-            Edge {
-                description: Some("sink".to_string()),
-                target: self.sink.clone(),
-            },
-            Edge {
-                description: Some("source".to_string()),
-                target: self.source.clone(),
-            },
-        ];
-        edges.extend(self.edges.snapshot());
-        edges
+        self.edges.with_halves(&self.sink, &self.source)
     }
 
     fn link(&self, description: Option<String>, target: &Node) {

@@ -124,7 +124,7 @@ impl ClientConfig {
         P: AsRef<[u8]>,
     {
         let mut rustls = (*self.rustls).clone();
-        rustls.alpn_protocols = protocols.into_iter().map(|p| p.as_ref().to_vec()).collect();
+        rustls.alpn_protocols = super::pem::alpn_list(protocols);
         ClientConfig {
             rustls: Arc::new(rustls),
             ..self
@@ -361,7 +361,7 @@ impl ClientConfigBuilder {
         I: IntoIterator<Item = P>,
         P: AsRef<[u8]>,
     {
-        self.alpn = protocols.into_iter().map(|p| p.as_ref().to_vec()).collect();
+        self.alpn = super::pem::alpn_list(protocols);
         self
     }
 

@@ -137,3 +137,12 @@ pub(crate) fn add_roots(
     }
     Ok(())
 }
+
+/// An ALPN protocol list as rustls stores it.
+pub(super) fn alpn_list<I, P>(protocols: I) -> Vec<Vec<u8>>
+where
+    I: IntoIterator<Item = P>,
+    P: AsRef<[u8]>,
+{
+    protocols.into_iter().map(|p| p.as_ref().to_vec()).collect()
+}

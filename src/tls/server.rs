@@ -182,7 +182,7 @@ impl ServerConfig {
         P: AsRef<[u8]>,
     {
         let mut rustls = (*self.rustls).clone();
-        rustls.alpn_protocols = protocols.into_iter().map(|p| p.as_ref().to_vec()).collect();
+        rustls.alpn_protocols = super::pem::alpn_list(protocols);
         ServerConfig {
             rustls: Arc::new(rustls),
             handshake_timeout: self.handshake_timeout,
@@ -346,7 +346,7 @@ impl ServerConfigBuilder {
         I: IntoIterator<Item = P>,
         P: AsRef<[u8]>,
     {
-        self.alpn = protocols.into_iter().map(|p| p.as_ref().to_vec()).collect();
+        self.alpn = super::pem::alpn_list(protocols);
         self
     }
 
