@@ -12,7 +12,7 @@ use support::run;
 use weir::stream::{self, Channel, ConnectOptions, Description, Source};
 use weir::udp::{self, Datagram, DatagramTooLarge, SocketOptions, UdpSocket};
 
-/// The inbound channel's state, found through the socket's graph node (the splice's edge
+/// The inbound side's state, found through the socket's graph node (the splice's edge
 /// labelled `source`).
 fn inbound_description(socket: &UdpSocket) -> Description {
     Source::node(socket)
@@ -121,7 +121,7 @@ fn many_datagrams_arrive_intact() {
     // outruns any receiver and the kernel drops the excess, as UDP may.
     const WINDOW: usize = 50;
     run(async {
-        let server = open(localhost().inbound_buffer(WINDOW)).await;
+        let server = open(localhost()).await;
         let client = open(localhost()).await;
         let to = server.local_addr();
         let mut seen = HashSet::new();
@@ -351,9 +351,65 @@ fn closing_ends_a_pending_take() {
         let socket = open(localhost()).await;
         let taker = socket.clone();
         let waiting = weir::runtime::spawn(async move { taker.take().await });
+        // Close only once the take waits on the socket (polling the state, bounded by `run`).
+        while inbound_description(&socket).pending_takes == 0 {
+            futures_lite::future::yield_now().await;
+        }
         socket.close();
         assert_eq!(waiting.await, None);
         assert!(socket.drained().await.is_ok());
+        assert_eq!(inbound_description(&socket).pending_takes, 0);
+    });
+}
+
+#[test]
+fn several_waiting_takers_are_all_served() {
+    const TAKERS: usize = 4;
+    run(async {
+        let server = open(localhost()).await;
+        let client = open(localhost()).await;
+        let takers: Vec<_> = (0..TAKERS)
+            .map(|_| {
+                let server = server.clone();
+                weir::runtime::spawn(async move { server.take().await })
+            })
+            .collect();
+        while inbound_description(&server).pending_takes < TAKERS {
+            futures_lite::future::yield_now().await;
+        }
+        for i in 0..TAKERS {
+            client
+                .put(Datagram::new(server.local_addr(), format!("{i}")))
+                .await
+                .unwrap();
+        }
+        let mut got = Vec::new();
+        for taker in takers {
+            got.push(taker.await.expect("a datagram for every taker").payload);
+        }
+        got.sort();
+        assert_eq!(got, ["0", "1", "2", "3"]);
+        assert_eq!(inbound_description(&server).pending_takes, 0);
+    });
+}
+
+#[test]
+fn a_dropped_take_loses_nothing() {
+    run(async {
+        let socket = open(localhost()).await;
+        // A take that gives up while waiting...
+        assert!(
+            take_within(&socket, Duration::from_millis(10))
+                .await
+                .is_none()
+        );
+        assert_eq!(inbound_description(&socket).pending_takes, 0);
+        // ...leaves the next datagram to the next take.
+        socket
+            .put(Datagram::new(socket.local_addr(), "kept"))
+            .await
+            .unwrap();
+        assert_eq!(socket.take().await.unwrap().payload, "kept");
     });
 }
 
@@ -383,28 +439,48 @@ fn binding_a_taken_port_fails_with_an_io_error() {
 }
 
 #[test]
-fn a_slow_consumer_keeps_the_inbound_buffer_bounded() {
+fn a_slow_consumer_leaves_datagrams_in_the_kernel_and_loses_none_that_fit() {
+    const COUNT: usize = 64;
     run(async {
-        let server = open(localhost().inbound_buffer(4)).await;
+        let server = open(localhost().receive_buffer_size(1 << 20)).await;
         let client = open(localhost()).await;
-        for i in 0..64 {
+        // Nobody takes while these arrive: on loopback each is in the server's kernel buffer
+        // once its send returns.
+        for i in 0..COUNT {
             client
                 .put(Datagram::new(server.local_addr(), format!("{i}")))
                 .await
                 .unwrap();
         }
-        // Wait (polling the state, bounded by `run`) until the receive loop has filled the
-        // buffer and is blocked on its put.
-        let mut description = inbound_description(&server);
-        while !(description.buffer_size == Some(4) && description.pending_puts == 1) {
-            futures_lite::future::yield_now().await;
-            description = inbound_description(&server);
+        // weir holds none of them: its inbound side has no buffer, and nothing is waiting.
+        let description = inbound_description(&server);
+        assert_eq!(
+            (description.buffer_size, description.pending_takes),
+            (None, 0)
+        );
+        // Taken later, every one is there, in order.
+        for i in 0..COUNT {
+            let datagram = take_within(&server, Duration::from_secs(5))
+                .await
+                .unwrap_or_else(|| panic!("datagram {i} was lost"));
+            assert_eq!(datagram.payload, format!("{i}"));
         }
-        assert_eq!(description.buffer_size, Some(4));
-        assert!(description.pending_puts <= 1);
-        // Taking makes room, and reading resumes.
-        assert_eq!(server.take().await.unwrap().payload, "0");
-        assert_eq!(server.take().await.unwrap().payload, "1");
+    });
+}
+
+#[test]
+fn the_kernel_buffer_sizes_are_settable() {
+    run(async {
+        let options = localhost()
+            .receive_buffer_size(256 * 1024)
+            .send_buffer_size(256 * 1024);
+        let socket = open(options).await;
+        // Systems round and cap the size (Linux doubles it, up to `net.core.rmem_max`).
+        let size = socket.receive_buffer_size().unwrap();
+        assert!(size > 0, "{size}");
+        socket.close();
+        socket.socket_closed().await.unwrap();
+        assert!(socket.receive_buffer_size().unwrap_err().is_closed());
     });
 }
 

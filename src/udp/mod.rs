@@ -3,7 +3,7 @@
 //! [`socket`] binds a UDP socket and hands back a [`UdpSocket`]: a weir [`Source`] of the
 //! [`Datagram`]s it receives and a [`Sink`] of those it sends, each a payload of [`Bytes`] and
 //! a peer address (the sender of an inbound datagram, the destination of an outbound one).
-//! Like every weir connection it is a [`splice`] of two channels, so it composes with
+//! Like every weir connection it is a [`splice`] of a sink and a source, so it composes with
 //! [`connect`], the combinators of [`SourceExt`] and `futures::{StreamExt, SinkExt}`.
 //!
 //! ```
@@ -31,9 +31,10 @@
 //! ```
 //!
 //! UDP is unreliable and so is this adapter, in the same ways: datagrams can be lost, repeated
-//! or reordered. Backpressure reaches the socket (a slow consumer stops the receive loop), but
-//! not the peer: datagrams arriving meanwhile queue in the kernel, which drops what does not
-//! fit in its buffer.
+//! or reordered. weir reads the socket only when its source is taken from, so backpressure
+//! reaches the socket but not the peer: datagrams arriving while nobody takes queue in the
+//! kernel, which drops what does not fit in its buffer
+//! ([`SocketOptions::receive_buffer_size`]).
 //!
 //! # From Aleph
 //!
@@ -55,7 +56,10 @@
 //! [`Bytes`]: bytes::Bytes
 
 mod datagram;
+mod inbound;
 mod options;
+mod outbound;
+mod owner;
 mod socket;
 
 pub use datagram::{Datagram, DatagramTooLarge, MAX_PAYLOAD_V4, MAX_PAYLOAD_V6};

@@ -11,8 +11,9 @@ use super::datagram::MAX_PAYLOAD_V4;
 /// | [`address`](SocketOptions::address), [`ip`](SocketOptions::ip), [`port`](SocketOptions::port) | `0.0.0.0:0` | the local address to bind: every IPv4 interface and an ephemeral port, as Aleph does; the socket reports the port it got through [`local_addr`](super::UdpSocket::local_addr) |
 /// | [`broadcast`](SocketOptions::broadcast) | off | `SO_BROADCAST`: allows sending to broadcast addresses |
 /// | [`multicast_v4`](SocketOptions::multicast_v4) | none | joins an IPv4 multicast group on an interface |
-/// | [`send_only`](SocketOptions::send_only) | off | no receive loop: nothing is read, the inbound side is drained at once |
-/// | [`inbound_buffer`](SocketOptions::inbound_buffer) | 128 | datagrams received but not yet taken; when full, weir stops reading and the kernel's buffer fills instead |
+/// | [`send_only`](SocketOptions::send_only) | off | nothing is read, the inbound side is drained at once |
+/// | [`receive_buffer_size`](SocketOptions::receive_buffer_size) | the system's | `SO_RCVBUF`: the kernel's buffer of received datagrams nobody has taken yet |
+/// | [`send_buffer_size`](SocketOptions::send_buffer_size) | the system's | `SO_SNDBUF`: the kernel's buffer of datagrams on their way out |
 /// | [`outbound_buffer`](SocketOptions::outbound_buffer) | 128 | datagrams put but not yet sent; when full, puts wait |
 /// | [`max_datagram_size`](SocketOptions::max_datagram_size) | 65 507 | the receive buffer: longer inbound datagrams are truncated to it by the kernel |
 ///
@@ -24,7 +25,7 @@ use super::datagram::MAX_PAYLOAD_V4;
 /// # weir::runtime::block_on(async {
 /// let options = SocketOptions::new()
 ///     .address(([127, 0, 0, 1], 0))
-///     .inbound_buffer(16)
+///     .receive_buffer_size(1 << 20)
 ///     .max_datagram_size(1500);
 /// let socket = udp::socket(options).await.unwrap();
 /// assert!(socket.local_addr().ip().is_loopback());
@@ -37,7 +38,8 @@ pub struct SocketOptions {
     pub(crate) broadcast: bool,
     pub(crate) multicast_v4: Option<(Ipv4Addr, Ipv4Addr)>,
     pub(crate) send_only: bool,
-    pub(crate) inbound_buffer: usize,
+    pub(crate) receive_buffer_size: Option<usize>,
+    pub(crate) send_buffer_size: Option<usize>,
     pub(crate) outbound_buffer: usize,
     pub(crate) max_datagram_size: usize,
 }
@@ -58,7 +60,8 @@ impl SocketOptions {
             broadcast: false,
             multicast_v4: None,
             send_only: false,
-            inbound_buffer: 128,
+            receive_buffer_size: None,
+            send_buffer_size: None,
             outbound_buffer: 128,
             max_datagram_size: MAX_PAYLOAD_V4,
         }
@@ -163,9 +166,9 @@ impl SocketOptions {
         self
     }
 
-    /// A send-only socket (default off): no receive loop runs, so nothing is read from the
-    /// socket (datagrams sent to it are left to the kernel, which drops them once its buffer is
-    /// full) and the socket's source is drained at once.
+    /// A send-only socket (default off): nothing is read from the socket (datagrams sent to
+    /// it are left to the kernel, which drops them once its buffer is full) and the socket's
+    /// source is drained at once.
     ///
     /// # Examples
     ///
@@ -185,10 +188,12 @@ impl SocketOptions {
         self
     }
 
-    /// How many received datagrams wait for a consumer (default 128; 0: each waits for its
-    /// taker). When they are all waiting, the receive loop stops reading: further datagrams
-    /// queue in the kernel's receive buffer, and the kernel drops what does not fit, which is
-    /// how UDP behaves under a slow consumer.
+    /// The kernel's receive buffer, in bytes (`SO_RCVBUF`; default: the system's). weir reads
+    /// the socket only when its source is taken from, so received datagrams nobody has taken
+    /// yet wait in this buffer, and the kernel drops those that do not fit: raise it for bursty
+    /// traffic. The system may round or cap the size (Linux doubles it and caps it at
+    /// `net.core.rmem_max`); [`UdpSocket::receive_buffer_size`](super::UdpSocket::receive_buffer_size)
+    /// reports what it chose.
     ///
     /// # Examples
     ///
@@ -196,14 +201,31 @@ impl SocketOptions {
     /// use weir::udp::{self, SocketOptions};
     ///
     /// # weir::runtime::block_on(async {
-    /// let socket = udp::socket(SocketOptions::new().address(([127, 0, 0, 1], 0)).inbound_buffer(4))
-    ///     .await
-    ///     .unwrap();
-    /// assert_eq!(socket.inbound_capacity(), 4);
+    /// let options = SocketOptions::new().address(([127, 0, 0, 1], 0)).receive_buffer_size(1 << 20);
+    /// let socket = udp::socket(options).await.unwrap();
+    /// assert!(socket.receive_buffer_size().unwrap() > 0);
     /// # });
     /// ```
-    pub fn inbound_buffer(mut self, datagrams: usize) -> Self {
-        self.inbound_buffer = datagrams;
+    pub fn receive_buffer_size(mut self, bytes: usize) -> Self {
+        self.receive_buffer_size = Some(bytes);
+        self
+    }
+
+    /// The kernel's send buffer, in bytes (`SO_SNDBUF`; default: the system's). When it is
+    /// full, datagrams wait in the outbound buffer ([`outbound_buffer`](Self::outbound_buffer)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir::udp::{self, SocketOptions};
+    ///
+    /// # weir::runtime::block_on(async {
+    /// let options = SocketOptions::new().address(([127, 0, 0, 1], 0)).send_buffer_size(1 << 20);
+    /// assert!(udp::socket(options).await.is_ok());
+    /// # });
+    /// ```
+    pub fn send_buffer_size(mut self, bytes: usize) -> Self {
+        self.send_buffer_size = Some(bytes);
         self
     }
 

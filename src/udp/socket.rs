@@ -1,48 +1,54 @@
 //! `socket` and `UdpSocket`: a UDP socket as a weir duplex stream of datagrams, a splice of an
-//! outbound channel (drained by a send loop) and an inbound channel (filled by a receive loop).
+//! outbound channel (drained by a send loop) and an inbound side that reads the socket when taken
+//! from.
 
-use std::collections::VecDeque;
 use std::fmt;
-use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 use std::task::{Context, Poll};
 
 use async_io::Async;
-
-use bytes::Bytes;
 use futures_lite::future;
 
 use crate::runtime;
-use crate::stream::{self, Channel, Node, Sink, Source, Splice, Take};
+use crate::stream::{self, Channel, Node, Sink, Source, Splice};
 use crate::{Deferred, Error};
 
 use super::datagram::Datagram;
+use super::inbound::{Inbound, InboundState};
 use super::options::SocketOptions;
+use super::outbound::{Outbound, send_loop};
+use super::owner::{OsSocket, Owner};
 
 /// Opens a UDP socket: Aleph's `udp/socket`. The deferred is realized at once (binding does not
 /// wait) with the socket as a duplex stream of [`Datagram`]s, or with the error that prevented
 /// it (an address in use, a refused multicast join…).
 ///
-/// The socket is [`stream::splice`] of two channels and runs two tasks on weir's executor:
+/// The socket is [`stream::splice`] of an outbound channel and an inbound source:
 ///
-/// - A **receive loop** reads datagrams and puts them into the inbound channel, awaiting each
-///   put. A slow consumer therefore stops the reading: datagrams then queue in the kernel's
-///   receive buffer and the kernel drops those that do not fit, which is how UDP behaves. A
-///   receive error ends the inbound side with that error as its drain cause
-///   ([`Source::drained`]); an ICMP "port unreachable" reported on receive (Windows does) is
-///   not an error and is skipped. With [`send_only`](SocketOptions::send_only) there is no
-///   receive loop and the inbound side is drained at once.
-/// - A **send loop** takes datagrams from the outbound channel and sends each with `send_to`.
+/// - **Receiving** happens in the consumer's own task: taking from the socket (a
+///   [`take`](UdpSocket::take), a poll of the stream, a [`stream::connect`]) reads the next
+///   datagram from the operating-system socket, or waits until one arrives. No task and no
+///   buffer sit between the kernel and the consumer, so a datagram costs what it costs on a
+///   raw socket. While nobody takes, datagrams wait in the kernel's receive buffer
+///   ([`SocketOptions::receive_buffer_size`]) and the kernel drops those that do not fit,
+///   which is how UDP behaves under a slow consumer; weir's memory stays bounded whatever
+///   the peers send. To read ahead while the consumer is busy, put a
+///   [`SourceExt::buffer`](crate::stream::SourceExt::buffer) after the socket. A receive
+///   error ends the inbound side with that error as its drain cause ([`Source::drained`]); an
+///   ICMP "port unreachable" reported on receive (Windows does) is not an error and is
+///   skipped. With [`send_only`](SocketOptions::send_only) nothing is read and the inbound
+///   side is drained at once.
+/// - **Sending**: a put sends at once when nothing is queued before it, otherwise it queues
+///   the datagram in the outbound channel, which a **send loop** task empties with `send_to`.
 ///   A send error (no route to the destination, say) closes the outbound side with that error
 ///   as its cause: the datagrams still queued are dropped, later puts fail, and
 ///   [`UdpSocket::outbound_drained`] reports the error. The inbound side keeps working.
 ///
-/// Closing the socket ([`Source::close`], or dropping every handle) closes both channels: the
-/// receive loop stops at once, the send loop once it has sent what was already queued, and
-/// then the operating-system socket is closed ([`UdpSocket::socket_closed`]).
+/// Closing the socket ([`Source::close`], or dropping every handle) closes both sides: waiting
+/// takes return `None` at once, the send loop stops once it has sent what was already queued,
+/// and then the operating-system socket is closed ([`UdpSocket::socket_closed`]).
 ///
 /// # Cancel safety
 ///
@@ -79,7 +85,7 @@ pub fn socket(options: SocketOptions) -> Deferred<UdpSocket, Error> {
 /// [`Datagram`]s (`peer` is the sender) and a [`Sink`] of outbound ones (`peer` is the
 /// destination). See [`socket`] for how it reads, writes and closes.
 ///
-/// It is [`stream::splice`] of an outbound and an inbound channel, wrapped so that it can
+/// It is [`stream::splice`] of an outbound channel and an inbound source, wrapped so that it can
 /// report its [`local_addr`](UdpSocket::local_addr) and check outbound datagrams before they
 /// are queued: a datagram larger than UDP can carry (see
 /// [`DatagramTooLarge`](super::DatagramTooLarge)), addressed to the other IP family, or to
@@ -109,7 +115,7 @@ pub fn socket(options: SocketOptions) -> Deferred<UdpSocket, Error> {
 /// # });
 /// ```
 pub struct UdpSocket {
-    splice: Splice<Outbound, Channel<Datagram>>,
+    splice: Splice<Outbound, Inbound>,
     shared: Arc<Shared>,
 }
 
@@ -118,9 +124,10 @@ struct Shared {
     local_addr: SocketAddr,
     broadcast: bool,
     outbound: Channel<Datagram>,
-    inbound: Channel<Datagram>,
+    inbound: Arc<InboundState>,
     socket_closed: Deferred<(), Error>,
-    /// For the direct-send fast path; weak so that the handles do not keep the socket open.
+    /// For the direct-send fast path and the socket options; weak so that the handles do not
+    /// keep the socket open.
     owner: Weak<Owner>,
 }
 
@@ -128,74 +135,6 @@ impl Drop for Shared {
     fn drop(&mut self) {
         self.inbound.close();
         self.outbound.close();
-    }
-}
-
-/// Owns the operating-system socket for the loops; the last loop to finish closes it and then
-/// realizes `closed`.
-struct Owner {
-    socket: Option<Arc<Async<std::net::UdpSocket>>>,
-    closed: Deferred<(), Error>,
-    /// How many outbound datagrams are not yet handed to the kernel: queued in the outbound
-    /// channel (counted before they are offered, uncounted if refused), in the send loop's
-    /// hands, or being sent directly by a put. A put may send directly (the fast path, which
-    /// saves the channel and the hop to the send loop) only when it moves this from 0 to 1:
-    /// then nothing put before it is still waiting, so no datagram overtakes an earlier one.
-    /// It may over-count (a put cancelled while waiting for room is kept counted, as it may
-    /// have been accepted), which only turns the fast path off; it never under-counts.
-    unsent: AtomicUsize,
-}
-
-impl Owner {
-    /// The fast path: sends `datagram` now, without blocking, if nothing put before it is
-    /// still unsent and the outbound side is open. `None` when it sent the datagram (or the
-    /// send failed, which closes the outbound side with the error, as the send loop would:
-    /// the put itself succeeded, as a queued one would have); otherwise the datagram is handed
-    /// back with `unsent` counting it, and the caller must queue it (uncounting it if the
-    /// channel refuses it).
-    fn try_send_now(&self, outbound: &Channel<Datagram>, datagram: Datagram) -> Option<Datagram> {
-        if self
-            .unsent
-            .compare_exchange(0, 1, Ordering::Acquire, Ordering::Relaxed)
-            .is_err()
-        {
-            self.unsent.fetch_add(1, Ordering::AcqRel);
-            return Some(datagram);
-        }
-        let socket = match &self.socket {
-            Some(socket) if !outbound.is_closed() => socket,
-            _ => return Some(datagram),
-        };
-        match socket.get_ref().send_to(&datagram.payload, datagram.peer) {
-            Ok(_) => {}
-            Err(error)
-                if matches!(
-                    error.kind(),
-                    io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
-                ) =>
-            {
-                // Still counted: the channel is empty (nothing was unsent), so it goes next.
-                return Some(datagram);
-            }
-            Err(error) => outbound.close_with_error(Error::from(error)),
-        }
-        self.unsent.fetch_sub(1, Ordering::Release);
-        None
-    }
-
-    /// Uncounts `n` datagrams that were counted but not queued, or that the send loop is done
-    /// with.
-    fn uncount(&self, n: usize) {
-        if n > 0 {
-            self.unsent.fetch_sub(n, Ordering::Release);
-        }
-    }
-}
-
-impl Drop for Owner {
-    fn drop(&mut self) {
-        drop(self.socket.take());
-        self.closed.success(());
     }
 }
 
@@ -208,35 +147,28 @@ impl UdpSocket {
         if let Some((group, interface)) = options.multicast_v4 {
             std_socket.join_multicast_v4(&group, &interface)?;
         }
-        let socket = Arc::new(Async::new(std_socket)?);
-        let local_addr = socket.get_ref().local_addr()?;
+        let kernel_buffers = socket2::SockRef::from(&std_socket);
+        if let Some(bytes) = options.receive_buffer_size {
+            kernel_buffers.set_recv_buffer_size(bytes)?;
+        }
+        if let Some(bytes) = options.send_buffer_size {
+            kernel_buffers.set_send_buffer_size(bytes)?;
+        }
+        let io = Async::new(std_socket)?;
+        let local_addr = io.get_ref().local_addr()?;
 
         let outbound = Channel::builder()
             .capacity(options.outbound_buffer)
             .description(format!("udp {local_addr} outbound"))
             .build();
-        let inbound = Channel::builder()
-            .capacity(options.inbound_buffer)
-            .description(format!("udp {local_addr} inbound"))
-            .build();
         let socket_closed = Deferred::new().quiet();
-        let owner = Arc::new(Owner {
-            socket: Some(socket),
-            closed: socket_closed.clone(),
-            unsent: AtomicUsize::new(0),
-        });
+        let owner = Arc::new(Owner::new(Arc::new(OsSocket::new(
+            io,
+            socket_closed.clone(),
+        ))));
         let weak_owner = Arc::downgrade(&owner);
-
-        if options.send_only {
-            inbound.close();
-        } else {
-            runtime::spawn(receive_loop(
-                owner.clone(),
-                inbound.clone(),
-                options.max_datagram_size,
-            ))
-            .detach();
-        }
+        let receiver = (!options.send_only).then(|| owner.clone());
+        let inbound = InboundState::new(local_addr, receiver, options.max_datagram_size);
         runtime::spawn(send_loop(owner, outbound.clone())).detach();
 
         let shared = Arc::new(Shared {
@@ -251,9 +183,9 @@ impl UdpSocket {
             Outbound {
                 channel: outbound,
                 local_addr,
-                owner: weak_owner,
+                owner: weak_owner.clone(),
             },
-            inbound,
+            Inbound::new(inbound, weak_owner),
         );
         Ok(UdpSocket { splice, shared })
     }
@@ -322,7 +254,7 @@ impl UdpSocket {
         datagram.check_sendable(self.shared.local_addr)?;
         let outbound = &self.shared.outbound;
         let Some(owner) = self.shared.owner.upgrade() else {
-            // Both loops are done: the outbound side is closed, and the put fails.
+            // The send loop is done and the inbound side closed: the put fails as closed.
             return outbound.put(datagram).await.map_err(|e| e.to_error());
         };
         let Some(datagram) = owner.try_send_now(outbound, datagram) else {
@@ -342,7 +274,9 @@ impl UdpSocket {
 
     /// Takes the next inbound datagram (`peer` is its sender), or `None` once the inbound side
     /// is drained: closed, send-only, or ended by a receive error (see
-    /// [`Source::drained`] for the cause).
+    /// [`Source::drained`] for the cause). It reads the operating-system socket itself, in the
+    /// calling task, and waits for a datagram when none is there. Several tasks may take at
+    /// once: each datagram goes to one of them.
     ///
     /// As for [`Channel::take`](crate::stream::Channel#take-and-futuresstreamext): with
     /// `futures::StreamExt` in scope, `socket.take()` on an owned socket resolves to
@@ -350,7 +284,9 @@ impl UdpSocket {
     ///
     /// # Cancel safety
     ///
-    /// Dropping the future loses nothing: a datagram is removed only when the future returns it.
+    /// Dropping the future loses nothing: a datagram is read from the socket only in the poll
+    /// that returns it, so a cancelled take leaves the next datagram in the kernel's buffer for
+    /// the next take.
     ///
     /// # Examples
     ///
@@ -365,12 +301,17 @@ impl UdpSocket {
     /// assert!(waited.unwrap_err().is_timeout());
     /// # });
     /// ```
-    pub fn take(&self) -> Take<'_, Datagram> {
-        self.splice.source().take()
+    pub async fn take(&self) -> Option<Datagram> {
+        let inbound = self.splice.source();
+        let mut waiting = None;
+        future::poll_fn(|cx| inbound.poll_take(&mut waiting, cx)).await
     }
 
-    /// How many received datagrams the inbound buffer holds
-    /// ([`SocketOptions::inbound_buffer`]).
+    /// The kernel's receive buffer for this socket, in bytes (`SO_RCVBUF`, as the system
+    /// reports it: Linux doubles the size asked with
+    /// [`SocketOptions::receive_buffer_size`] for its bookkeeping, and caps it). Datagrams
+    /// that arrive while nobody takes wait there; what does not fit is dropped by the kernel.
+    /// Fails with a [closed](Error::is_closed) error once the socket is closed.
     ///
     /// # Examples
     ///
@@ -378,12 +319,18 @@ impl UdpSocket {
     /// use weir::udp::{self, SocketOptions};
     ///
     /// # weir::runtime::block_on(async {
-    /// let socket = udp::socket(SocketOptions::new().address(([127, 0, 0, 1], 0))).await.unwrap();
-    /// assert_eq!(socket.inbound_capacity(), 128);
+    /// let options = SocketOptions::new().address(([127, 0, 0, 1], 0)).receive_buffer_size(65_536);
+    /// let socket = udp::socket(options).await.unwrap();
+    /// assert!(socket.receive_buffer_size().unwrap() >= 65_536);
     /// # });
     /// ```
-    pub fn inbound_capacity(&self) -> usize {
-        self.shared.inbound.capacity()
+    pub fn receive_buffer_size(&self) -> Result<usize, Error> {
+        let owner = self
+            .shared
+            .owner
+            .upgrade()
+            .ok_or_else(|| Error::closed("the UDP socket is closed"))?;
+        Ok(socket2::SockRef::from(owner.socket.io().get_ref()).recv_buffer_size()?)
     }
 
     /// How many datagrams waiting to be sent the outbound buffer holds
@@ -424,10 +371,9 @@ impl UdpSocket {
         Source::drained(&self.shared.outbound)
     }
 
-    /// A deferred realized once both loops have stopped and the operating-system socket is
-    /// closed, so that its address can be bound again. It follows closing the socket (or
-    /// dropping every handle): at once for the receive loop, after the queued datagrams are
-    /// sent for the send loop.
+    /// A deferred realized once the send loop has stopped, the inbound side is closed and the
+    /// operating-system socket is closed, so that its address can be bound again. It follows
+    /// closing the socket (or dropping every handle) once the queued datagrams are sent.
     ///
     /// # Examples
     ///
@@ -541,251 +487,5 @@ impl Sink<Datagram> for UdpSocket {
 
     fn close_with_cause(&self, cause: Error) {
         self.splice.sink().close_with_cause(cause);
-    }
-}
-
-/// The outbound half of the splice: the outbound channel, behind a check of each datagram.
-struct Outbound {
-    channel: Channel<Datagram>,
-    local_addr: SocketAddr,
-    /// As in [`Shared`], for the fast path and the count of unsent datagrams.
-    owner: Weak<Owner>,
-}
-
-impl Clone for Outbound {
-    fn clone(&self) -> Self {
-        Outbound {
-            channel: self.channel.clone(),
-            local_addr: self.local_addr,
-            owner: self.owner.clone(),
-        }
-    }
-}
-
-impl fmt::Debug for Outbound {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Outbound")
-            .field("channel", &self.channel)
-            .finish_non_exhaustive()
-    }
-}
-
-impl futures_sink::Sink<Datagram> for Outbound {
-    type Error = Error;
-
-    fn poll_ready(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        Pin::new(&mut self.channel).poll_ready(cx)
-    }
-
-    fn start_send(mut self: Pin<&mut Self>, datagram: Datagram) -> Result<(), Error> {
-        datagram.check_sendable(self.local_addr)?;
-        let Some(owner) = self.owner.upgrade() else {
-            return Pin::new(&mut self.channel).start_send(datagram);
-        };
-        // As in `UdpSocket::put`: send at once if nothing is unsent, else queue, counted.
-        // A datagram left pending in the channel stays there (the sink never withdraws it).
-        let Some(datagram) = owner.try_send_now(&self.channel, datagram) else {
-            return Ok(());
-        };
-        let sent = Pin::new(&mut self.channel).start_send(datagram);
-        if sent.is_err() {
-            owner.uncount(1);
-        }
-        sent
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        futures_sink::Sink::<Datagram>::poll_flush(Pin::new(&mut self.channel), cx)
-    }
-
-    fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        futures_sink::Sink::<Datagram>::poll_close(Pin::new(&mut self.channel), cx)
-    }
-}
-
-impl Sink<Datagram> for Outbound {
-    fn node(&self) -> Node {
-        self.channel.node()
-    }
-
-    fn poll_closed(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        Sink::poll_closed(Pin::new(&mut self.channel), cx)
-    }
-
-    fn is_closed(&self) -> bool {
-        self.channel.is_closed()
-    }
-
-    fn close_now(&self) {
-        self.channel.close();
-    }
-
-    fn close_with_cause(&self, cause: Error) {
-        self.channel.close_with_error(cause);
-    }
-
-    fn room(&self) -> usize {
-        Sink::room(&self.channel)
-    }
-
-    /// Checks the whole run first: a run of sendable datagrams goes to the channel at once;
-    /// otherwise the sendable ones before the first refused datagram do, and the refused one is
-    /// the error.
-    fn start_send_all(
-        mut self: Pin<&mut Self>,
-        datagrams: &mut VecDeque<Datagram>,
-    ) -> Result<(), Error> {
-        let local_addr = self.local_addr;
-        let refused = datagrams
-            .iter()
-            .position(|datagram| datagram.check_sendable(local_addr).is_err());
-        let Some(refused) = refused else {
-            return self.queue_all(datagrams);
-        };
-        let mut rest = datagrams.split_off(refused);
-        if !datagrams.is_empty() {
-            self.queue_all(datagrams)?;
-        }
-        let result = match rest.pop_front() {
-            Some(datagram) => datagram.check_sendable(local_addr),
-            None => Ok(()),
-        };
-        *datagrams = rest;
-        result
-    }
-}
-
-impl Outbound {
-    /// Queues a run of checked datagrams, counting those the channel took as unsent (see
-    /// `Owner::unsent`); the ones it did not take stay in `datagrams`.
-    fn queue_all(&mut self, datagrams: &mut VecDeque<Datagram>) -> Result<(), Error> {
-        let owner = self.owner.upgrade();
-        let offered = datagrams.len();
-        if let Some(owner) = &owner {
-            owner.unsent.fetch_add(offered, Ordering::AcqRel);
-        }
-        let queued = Pin::new(&mut self.channel).start_send_all(datagrams);
-        if let Some(owner) = &owner {
-            owner.uncount(datagrams.len());
-        }
-        queued
-    }
-}
-
-/// Reads datagrams into the inbound channel until it closes or a receive error ends it.
-async fn receive_loop(owner: Arc<Owner>, mut inbound: Channel<Datagram>, max_datagram_size: usize) {
-    let Some(socket) = owner.socket.as_ref() else {
-        return;
-    };
-    let mut buffer = vec![0; max_datagram_size];
-    let mut closed = inbound.closed();
-    let mut batch = VecDeque::new();
-    // An error met while filling a batch, handled as the next receive's outcome.
-    let mut deferred_error = None;
-    loop {
-        // Receive without waiting first: while datagrams keep coming (a burst, a window of
-        // them) this skips building the race against `closed` and polling it for each one. A
-        // closed inbound side still stops the loop: the put below then fails.
-        let received = match deferred_error.take() {
-            Some(error) => Err(error),
-            None => socket.get_ref().recv_from(&mut buffer),
-        };
-        let received = match received {
-            Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
-                let readable = future::or(async { Some(socket.readable().await) }, async {
-                    let _ = (&mut closed).await;
-                    None
-                })
-                .await;
-                match readable {
-                    None => return,
-                    Some(Ok(())) => continue,
-                    Some(Err(error)) => Err(error),
-                }
-            }
-            received => received,
-        };
-        let (length, peer) = match received {
-            Ok(received) => received,
-            Err(error) if is_skippable_receive_error(&error) => continue,
-            Err(error) => {
-                inbound.close_with_error(Error::from(error));
-                return;
-            }
-        };
-        batch.push_back(Datagram {
-            peer,
-            payload: Bytes::copy_from_slice(&buffer[..length]),
-        });
-        // Take what else is already there, without waiting, up to the room the inbound buffer
-        // has now (only this loop puts into it, so the room can only grow), and put it in one
-        // go: one lock and at most one wakeup of the taker for the lot, and never more than
-        // one pending put (backpressure as before: with no room, one datagram is put and
-        // awaited).
-        let room = Sink::room(&inbound);
-        while batch.len() < room {
-            match socket.get_ref().recv_from(&mut buffer) {
-                Ok((length, peer)) => batch.push_back(Datagram {
-                    peer,
-                    payload: Bytes::copy_from_slice(&buffer[..length]),
-                }),
-                Err(error) if error.kind() == io::ErrorKind::WouldBlock => break,
-                Err(error) => {
-                    deferred_error = Some(error);
-                    break;
-                }
-            }
-        }
-        if batch.len() == 1 {
-            let datagram = batch.pop_front().expect("one datagram");
-            if inbound.put(datagram).await.is_err() {
-                return;
-            }
-        } else {
-            if Pin::new(&mut inbound).start_send_all(&mut batch).is_err() {
-                return;
-            }
-            let flushed =
-                future::poll_fn(|cx| futures_sink::Sink::poll_flush(Pin::new(&mut inbound), cx));
-            if flushed.await.is_err() {
-                return;
-            }
-        }
-    }
-}
-
-/// Errors a receive reports that do not end the socket: an interrupted call; the ICMP "port
-/// unreachable" of an earlier send, which Windows reports on the next receive; and a datagram
-/// longer than the buffer, which Windows reports as `WSAEMSGSIZE` (the sender is not reported
-/// then, so the datagram is skipped; elsewhere the kernel truncates it silently).
-fn is_skippable_receive_error(error: &io::Error) -> bool {
-    const WSAEMSGSIZE: i32 = 10040;
-    matches!(
-        error.kind(),
-        io::ErrorKind::Interrupted
-            | io::ErrorKind::ConnectionReset
-            | io::ErrorKind::ConnectionRefused
-    ) || (cfg!(windows) && error.raw_os_error() == Some(WSAEMSGSIZE))
-}
-
-/// Sends the datagrams of the outbound channel until it is closed and drained, or a send error
-/// closes it.
-async fn send_loop(owner: Arc<Owner>, outbound: Channel<Datagram>) {
-    let Some(socket) = owner.socket.as_ref() else {
-        return;
-    };
-    while let Some(datagram) = outbound.take().await {
-        let sent = socket.send_to(&datagram.payload, datagram.peer).await;
-        // Uncounted once the kernel has it (or the send failed), not before: until then a put
-        // must not send directly, which would overtake it.
-        owner.uncount(1);
-        if let Err(error) = sent {
-            outbound.close_with_error(Error::from(error));
-            // Drop what is still queued, so that the outbound side drains with the cause.
-            while outbound.take().await.is_some() {
-                owner.uncount(1);
-            }
-            return;
-        }
     }
 }
