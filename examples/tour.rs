@@ -2101,6 +2101,10 @@ const UDP: &[(&str, Check)] = &[
         udp_checks::round_trip,
     ),
     (
+        "put_to sends to a host name, resolved to the socket's family",
+        udp_checks::by_name,
+    ),
+    (
         "an oversize datagram is refused on its put; the socket still works",
         udp_checks::oversize,
     ),
@@ -2162,6 +2166,26 @@ mod udp_checks {
             ensure!(
                 reply.peer == server.local_addr() && reply.payload == "pong",
                 "the client got {reply:?}"
+            );
+            Ok(())
+        })
+    }
+
+    pub(super) fn by_name() -> Result<(), String> {
+        within_limit(async {
+            let server = open(SocketOptions::new()).await?;
+            let client = open(SocketOptions::new()).await?;
+            let port = server.local_addr().port();
+            client
+                .put_to("localhost", port, "by name")
+                .await
+                .map_err(unexpected)?;
+            let got = take(&server).await?;
+            ensure!(got.payload == "by name", "the server got {got:?}");
+            let refused = client.put_to("::1", port, "v6").await;
+            ensure!(
+                refused.is_err(),
+                "an IPv4 socket accepted an IPv6 destination"
             );
             Ok(())
         })

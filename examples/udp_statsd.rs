@@ -129,6 +129,8 @@ async fn demo() -> Result<bool, Error> {
             .send_only(true),
     )
     .await?;
+    // As Aleph's `{:host "localhost" :port ...}`: the name is resolved once, then reused.
+    let statsd_addr = client.resolve("localhost", statsd_addr.port()).await?;
     let reports = [
         ("page.views", 1),
         ("page.views", 1),

@@ -513,3 +513,36 @@ fn the_socket_works_from_a_tokio_runtime() {
         .expect("test timed out");
     });
 }
+
+#[test]
+fn put_to_resolves_a_host_name() {
+    run(async {
+        let server = open(localhost()).await;
+        let client = open(localhost()).await;
+        let port = server.local_addr().port();
+        assert_eq!(
+            client.resolve("localhost", port).await.unwrap(),
+            server.local_addr()
+        );
+        client.put_to("localhost", port, "by name").await.unwrap();
+        client.put_to("127.0.0.1", port, "by text").await.unwrap();
+        assert_eq!(server.take().await.unwrap().payload, "by name");
+        assert_eq!(server.take().await.unwrap().payload, "by text");
+    });
+}
+
+#[test]
+fn put_to_a_host_of_the_other_family_is_refused_clearly() {
+    run(async {
+        let client = open(localhost()).await;
+        let err = client.put_to("::1", 9, "nowhere").await.unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "::1:9 has no IPv4 address this socket can send to"
+        );
+        // The socket still works.
+        let me = client.local_addr();
+        client.put(Datagram::new(me, "still here")).await.unwrap();
+        assert_eq!(client.take().await.unwrap().payload, "still here");
+    });
+}

@@ -44,7 +44,8 @@
 //! | `:broadcast?` | [`SocketOptions::broadcast`] |
 //! | (none) | [`SocketOptions::multicast_v4`], [`SocketOptions::send_only`], buffer sizes |
 //! | inbound `{:sender :message}` | [`Datagram`] with `peer` (the sender) and `payload` |
-//! | outbound `{:host :port :message}`, `{:socket-address :message}` | [`Datagram`] with `peer` (the destination) and `payload` |
+//! | outbound `{:socket-address :message}` | [`Datagram`] with `peer` (the destination) and `payload` |
+//! | outbound `{:host :port :message}` | [`UdpSocket::put_to`], or [`UdpSocket::resolve`] once and then [`Datagram`]s |
 //! | an oversized datagram errors the put | [`DatagramTooLarge`] from [`UdpSocket::put`] or `start_send` |
 //! | `:raw-stream?`, `:bootstrap-transform`, `:epoll?` | not needed: payloads are already [`Bytes`]; the reactor is async-io's |
 //!
@@ -56,6 +57,7 @@
 //! [`Bytes`]: bytes::Bytes
 
 mod datagram;
+mod host;
 mod inbound;
 mod options;
 mod outbound;
