@@ -125,3 +125,110 @@ fn a_wrong_server_name_is_refused() {
     assert!(refused.is_protocol(), "{refused}");
     drop(run(server.close()));
 }
+
+/// A TLS server whose handler sends each connection on `accepted` and then echoes it.
+fn server_with(
+    certificate: &tls::SelfSigned,
+    shutdown_timeout: Duration,
+    accepted: mpsc::Sender<TcpConnection>,
+) -> tcp::Server {
+    // Far longer than any bound here: only the server's close may end a stuck handshake.
+    let config = certificate
+        .server_config()
+        .with_handshake_timeout(Duration::from_secs(600));
+    let options = ServerOptions::new()
+        .address(([127, 0, 0, 1], 0))
+        .shutdown_timeout(shutdown_timeout)
+        .tls(config);
+    run(tcp::start_server(
+        move |connection: TcpConnection| {
+            let _ = accepted.send(connection.clone());
+            weir::runtime::spawn(async move {
+                while let Some(chunk) = connection.take().await {
+                    if connection.put(chunk).await.is_err() {
+                        break;
+                    }
+                }
+                weir::stream::Source::close(&connection);
+            })
+            .detach();
+        },
+        options,
+    ))
+    .unwrap()
+}
+
+/// Connects a plain TCP socket and waits until the server counts its handshake as under way.
+async fn connect_without_handshaking(server: &tcp::Server) -> async_net::TcpStream {
+    let raw = async_net::TcpStream::connect(server.local_addr())
+        .await
+        .unwrap();
+    while server.handshake_count() == 0 {
+        futures_lite::future::yield_now().await;
+    }
+    raw
+}
+
+#[test]
+fn close_waits_for_a_handshake_under_way_and_hands_its_connection_over() {
+    use futures_lite::{AsyncReadExt, AsyncWriteExt};
+
+    let certificate = tls::self_signed(&["localhost"]).unwrap();
+    let (tx, rx) = mpsc::channel();
+    let server = server_with(&certificate, BOUND, tx);
+    run(async {
+        let raw = connect_without_handshaking(&server).await;
+        assert_eq!(server.handshake_count(), 1);
+        let closing = server.close();
+
+        // The client only now starts its handshake: the server still completes it.
+        let mut client = tls::connect(&certificate.client_config_trusting_it(), "localhost", raw)
+            .await
+            .expect("the handshake completes after close");
+        let accepted = rx.recv_timeout(BOUND).expect("handed to the handler");
+        assert!(accepted.info().is_tls());
+        assert_eq!(server.handshake_count(), 0);
+        assert_eq!(server.connection_count(), 1);
+        assert!(
+            !closing.is_realized(),
+            "closed with a connection still open"
+        );
+
+        // It is served as any open connection...
+        client.write_all(b"late but served").await.unwrap();
+        client.flush().await.unwrap();
+        let mut echoed = [0; 15];
+        client.read_exact(&mut echoed).await.unwrap();
+        assert_eq!(&echoed, b"late but served");
+
+        // ...and the close completes once it is done.
+        client.close().await.unwrap();
+        drop(client);
+        closing.await.unwrap();
+        assert_eq!(server.connection_count(), 0);
+    });
+}
+
+#[test]
+fn close_abandons_a_handshake_still_under_way_at_the_shutdown_timeout() {
+    use futures_lite::AsyncReadExt;
+
+    let certificate = tls::self_signed(&["localhost"]).unwrap();
+    let (tx, rx) = mpsc::channel();
+    let server = server_with(&certificate, Duration::from_millis(50), tx);
+    run(async {
+        let mut raw = connect_without_handshaking(&server).await;
+        // The client never says hello: at the timeout the server gives up on it.
+        server.close().await.unwrap();
+        assert_eq!(server.handshake_count(), 0);
+        let mut buffer = [0; 16];
+        let read = weir::runtime::timeout(BOUND, raw.read(&mut buffer))
+            .await
+            .expect("the server closed the socket");
+        assert!(matches!(read, Ok(0) | Err(_)), "{read:?}");
+    });
+    assert!(
+        rx.try_recv().is_err(),
+        "the handler got an unfinished connection"
+    );
+}

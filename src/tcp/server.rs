@@ -108,6 +108,9 @@ struct Inner {
     accept_stopped: Deferred<(), Error>,
     /// Realized once the server and all its connections are closed.
     closed: Deferred<(), Error>,
+    /// Realized when the shutdown timeout has passed: handshakes still under way are
+    /// abandoned, and connections still open are closed.
+    aborted: Deferred<(), Error>,
     connections: Mutex<Registry>,
     /// A handle on the listening socket, so that `close` can stop the listening at once (the
     /// accept loop drops its own handle a moment later).
@@ -118,8 +121,34 @@ struct Inner {
 struct Registry {
     next_id: u64,
     open: HashMap<u64, Arc<IoState>>,
-    /// Set by `close`: realized once `open` is empty.
+    /// Accepted connections whose TLS handshake is under way: not yet handed to the handler,
+    /// but waited for by a graceful close like open ones.
+    handshakes: usize,
+    /// Set by `close`: realized once nothing is open and no handshake is under way.
     idle: Option<Deferred<(), Error>>,
+}
+
+impl Registry {
+    /// Records an open connection; its id.
+    fn insert(&mut self, io: Arc<IoState>) -> u64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.open.insert(id, io);
+        id
+    }
+
+    fn is_idle(&self) -> bool {
+        self.open.is_empty() && self.handshakes == 0
+    }
+
+    /// Realizes `idle` (when closing) if nothing is left.
+    fn check_idle(&self) {
+        if let Some(idle) = &self.idle {
+            if self.is_idle() {
+                idle.success(());
+            }
+        }
+    }
 }
 
 impl Server {
@@ -145,6 +174,7 @@ impl Server {
             stop: Deferred::new(),
             accept_stopped: Deferred::new(),
             closed: Deferred::new(),
+            aborted: Deferred::new().quiet(),
             connections: Mutex::new(Registry::default()),
         });
         runtime::spawn(accept_loop(
@@ -227,12 +257,36 @@ impl Server {
         self.inner.registry().open.len()
     }
 
+    /// How many accepted connections are still in their TLS handshake: not yet counted by
+    /// [`connection_count`](Server::connection_count) nor handed to the handler. Always 0
+    /// without [TLS](ServerOptions::tls).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir::tcp::{self, ServerOptions};
+    ///
+    /// # weir::runtime::block_on(async {
+    /// let server = tcp::start_server(|_| {}, ServerOptions::new().address(([127, 0, 0, 1], 0)))
+    ///     .await
+    ///     .unwrap();
+    /// assert_eq!(server.handshake_count(), 0);
+    /// # server.close();
+    /// # });
+    /// ```
+    pub fn handshake_count(&self) -> usize {
+        self.inner.registry().handshakes
+    }
+
     /// Closes the server gracefully: stops accepting at once (the listening socket is closed),
     /// then lets open connections work until they close, for at most the
     /// [shutdown timeout](ServerOptions::shutdown_timeout); connections still open then are
-    /// closed (their inbound sides drain with a [closed](Error::is_closed) error). The
-    /// deferred is realized once every connection's socket is closed. Calling it again returns
-    /// the same outcome.
+    /// closed (their inbound sides drain with a [closed](Error::is_closed) error). With
+    /// [TLS](ServerOptions::tls), a connection accepted before the close whose handshake is
+    /// still under way counts as open: it is handed to the handler if its handshake finishes
+    /// within the timeout, and abandoned (its socket closed) otherwise. The deferred is
+    /// realized once every connection's socket is closed and no handshake is left. Calling it
+    /// again returns the same outcome.
     ///
     /// # Cancel safety
     ///
@@ -304,23 +358,51 @@ impl Inner {
     /// Records an accepted connection; forgets it once its socket is closed.
     fn register(self: &Arc<Self>, connection: &TcpConnection) {
         let io = connection.io_state();
-        let id = {
-            let mut registry = self.registry();
-            let id = registry.next_id;
-            registry.next_id += 1;
-            registry.open.insert(id, io.clone());
-            id
+        let id = self.registry().insert(io.clone());
+        self.forget_when_closed(id, io);
+    }
+
+    /// Counts a TLS handshake as under way.
+    #[cfg(feature = "tls")]
+    fn handshake_started(&self) {
+        self.registry().handshakes += 1;
+    }
+
+    /// Ends a handshake counted by `handshake_started`: registers its connection, if it has
+    /// one, unless the shutdown timeout has passed meanwhile. True when the connection is to
+    /// be handed to the handler.
+    #[cfg(feature = "tls")]
+    fn handshake_finished(self: &Arc<Self>, connection: Option<&TcpConnection>) -> bool {
+        let mut registry = self.registry();
+        registry.handshakes -= 1;
+        // Checked under the lock that `shut_down` takes to list what it aborts, after it
+        // realized `aborted`: a connection is either refused here or aborted there.
+        let registered = match connection {
+            Some(connection) if !self.aborted.is_realized() => {
+                let io = connection.io_state();
+                Some((registry.insert(io.clone()), io))
+            }
+            _ => None,
         };
+        registry.check_idle();
+        drop(registry);
+        match registered {
+            Some((id, io)) => {
+                self.forget_when_closed(id, io);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Removes a registered connection once its socket is closed.
+    fn forget_when_closed(self: &Arc<Self>, id: u64, io: Arc<IoState>) {
         let server: Weak<Inner> = Arc::downgrade(self);
         io.socket_closed().on_realized(move |_| {
             if let Some(server) = server.upgrade() {
                 let mut registry = server.registry();
                 registry.open.remove(&id);
-                if registry.open.is_empty() {
-                    if let Some(idle) = &registry.idle {
-                        idle.success(());
-                    }
-                }
+                registry.check_idle();
             }
         });
     }
@@ -394,21 +476,45 @@ async fn accept_loop<H>(
         let local_addr = stream.local_addr().unwrap_or(server.local_addr);
         #[cfg(feature = "tls")]
         if let Some(config) = &tls {
-            // The handshake runs on its own, so that a slow one never holds up accepting.
+            // The handshake runs on its own, so that a slow one never holds up accepting. It
+            // counts as open for a graceful close, and is abandoned at the shutdown timeout.
             let (server, handler, config) = (server.clone(), handler.clone(), config.clone());
+            server.handshake_started();
             runtime::spawn(async move {
-                match crate::tls::accept(&config, stream).await {
-                    Ok(stream) => {
+                let handshake = crate::tls::accept(&config, stream);
+                let cancel = handshake.realizer();
+                let aborted = server.aborted.clone();
+                let outcome = future::or(async { Some(handshake.await) }, async {
+                    let _ = aborted.await;
+                    None
+                })
+                .await;
+                let connection = match outcome {
+                    Some(Ok(stream)) => {
                         let info =
                             ConnectionInfo::tls(local_addr, remote_addr, stream.session_info());
-                        let connection = connection(stream, info, buffers);
-                        server.register(&connection);
-                        hand_over(&server, &*handler, connection, remote_addr);
+                        Some(connection(stream, info, buffers))
                     }
-                    Err(error) => log::debug!(
-                        "weir: tcp server {}: TLS handshake with {remote_addr} failed: {error}",
-                        server.local_addr
-                    ),
+                    Some(Err(error)) => {
+                        log::debug!(
+                            "weir: tcp server {}: TLS handshake with {remote_addr} failed: {error}",
+                            server.local_addr
+                        );
+                        None
+                    }
+                    None => {
+                        // Failing the handshake's deferred cancels it, which closes the socket.
+                        cancel.error(Error::closed("tcp server shut down during the handshake"));
+                        None
+                    }
+                };
+                if server.handshake_finished(connection.as_ref()) {
+                    let connection = connection.expect("a registered connection");
+                    hand_over(&server, &*handler, connection, remote_addr);
+                } else if let Some(connection) = connection {
+                    connection
+                        .io_state()
+                        .abort(Error::closed("tcp server shut down"));
                 }
             })
             .detach();
@@ -455,16 +561,11 @@ fn is_per_connection_error(error: &io::Error) -> bool {
 /// timeout; then closes the remaining ones and waits for their sockets.
 async fn shut_down(server: Arc<Inner>) {
     let _ = server.accept_stopped.clone().await;
-    let idle = Deferred::new();
-    {
-        let mut registry = server.registry();
-        if registry.open.is_empty() {
-            idle.success(());
-        }
-        registry.idle = Some(idle.clone());
-    }
     let timeout = server.shutdown_timeout;
-    let _ = runtime::timeout(timeout, idle).await;
+    let _ = runtime::timeout(timeout, idle(&server)).await;
+    // Past the timeout (or idle already): abandon the handshakes still under way, then close
+    // what is still open, listed after `aborted` so that no handshake can register later.
+    server.aborted.success(());
     let remaining: Vec<Arc<IoState>> = server.registry().open.values().cloned().collect();
     for io in &remaining {
         io.abort(Error::closed("tcp server shut down"));
@@ -472,5 +573,16 @@ async fn shut_down(server: Arc<Inner>) {
     for io in remaining {
         let _ = io.socket_closed().await;
     }
+    // The abandoned handshakes end at once: wait until their tasks have uncounted them.
+    let _ = idle(&server).await;
     server.closed.success(());
+}
+
+/// A deferred realized once no connection is open and no handshake under way.
+fn idle(server: &Inner) -> Deferred<(), Error> {
+    let idle = Deferred::new();
+    let mut registry = server.registry();
+    registry.idle = Some(idle.clone());
+    registry.check_idle();
+    idle
 }
