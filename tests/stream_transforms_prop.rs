@@ -265,6 +265,22 @@ proptest! {
     }
 
     #[test]
+    fn try_map(items in items(), gaps in gaps(), stop in stop(), end in end()) {
+        // The model: the doubled items up to the first 13, which ends the source with its
+        // error; without a 13, the upstream's own end.
+        let model = items.iter().take_while(|&&n| n != 13).map(|n| n * 2).collect();
+        let expected_end = if items.contains(&13) {
+            Err("13 refused".to_string())
+        } else {
+            end.clone()
+        };
+        let source = upstream(items, &gaps, &end).try_map(|n| {
+            if n == 13 { Err(Error::msg("13 refused")) } else { Ok(n * 2) }
+        });
+        check(source, model, stop, expected_end)?;
+    }
+
+    #[test]
     fn filter(items in items(), gaps in gaps(), stop in stop(), end in end()) {
         let model = items.iter().copied().filter(|n| n % 3 != 0).collect();
         check(upstream(items, &gaps, &end).filter(|n| n % 3 != 0), model, stop, end)?;

@@ -67,6 +67,37 @@ pub trait SourceExt: Source {
         super::Map::new(self, f)
     }
 
+    /// Applies a fallible function to every message: `Ok` values go on, and the first `Err`
+    /// ends the source, with that error (converted into a [`weir::Error`](crate::Error)) as
+    /// its drain outcome, and closes the upstream, which nobody reads any more. Parse-or-fail
+    /// steps (bytes into records, lines into numbers) need nothing else. A panic in `f` ends
+    /// the source with a [panic error](crate::Error::is_panic), as in [`map`](SourceExt::map).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir::stream::{self, Source, SourceExt};
+    ///
+    /// # weir::runtime::block_on(async {
+    /// let numbers = stream::iter(["1", "2", "x", "4"]).try_map(|text| {
+    ///     text.parse::<u32>()
+    ///         .map_err(|error| weir::Error::msg(format!("{text:?}: {error}")))
+    /// });
+    /// let drained = numbers.drained();
+    /// let parsed: Vec<u32> = futures_lite::StreamExt::collect(numbers).await;
+    /// assert_eq!(parsed, vec![1, 2]);
+    /// assert_eq!(drained.await.unwrap_err().to_string(), "\"x\": invalid digit found in string");
+    /// # });
+    /// ```
+    fn try_map<T, E, F>(self, f: F) -> super::TryMap<Self, F>
+    where
+        Self: Sized,
+        F: FnMut(Self::Item) -> Result<T, E> + Send,
+        E: Into<crate::Error>,
+    {
+        super::TryMap::new(self, f)
+    }
+
     /// Keeps the messages for which `f` returns true: Manifold's `filter`. A panic in `f` ends
     /// the source with a [panic error](crate::Error::is_panic).
     ///

@@ -48,6 +48,7 @@
 //! | `consume`, `consume-async` | [`SourceExt::consume`], [`SourceExt::consume_async`] |
 //! | `stream->seq` | [`SourceExt::into_blocking_iter`], [`SourceExt::into_blocking_iter_timeout`] |
 //! | `map`, `filter`, `mapcat`, `reductions`, `reduce` | [`SourceExt::map`], [`SourceExt::filter`], [`SourceExt::mapcat`], [`SourceExt::reductions`], [`SourceExt::reduce`] |
+//! | `map` with a function that throws (logged, the stream closes) | [`SourceExt::try_map`]: the error ends the source as its drain cause |
 //! | `map` over several streams, `zip` | [`SourceExt::zip`], [`zip_all`], then `map` |
 //! | `concat` | [`SourceExt::concat`] |
 //! | `transform` (transducers) | [`SourceExt::transform`] with a [`Transducer`] |
@@ -106,6 +107,7 @@ mod stage;
 mod subscription;
 mod throttle;
 mod transform;
+mod try_map;
 mod zip;
 
 pub use batch::{Batch, BatchBy};
@@ -146,6 +148,7 @@ pub use splice::{Splice, splice};
 pub use subscription::Subscription;
 pub use throttle::Throttle;
 pub use transform::{FnTransducer, Then, Transducer, Transform};
+pub use try_map::TryMap;
 pub use zip::{Zip, ZipAll, zip_all};
 
 pub(crate) use graph::Edges;
