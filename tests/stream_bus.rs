@@ -237,3 +237,52 @@ fn dropping_a_subscription_unsubscribes_it() {
         );
     });
 }
+
+#[test]
+fn sliding_subscribers_keep_the_latest_and_never_hold_up_a_publish() {
+    run(async {
+        let bus = EventBus::with_stream_factory(|| weir::stream::sliding(3));
+        let slow = bus.subscribe("t");
+        let fast = bus.subscribe("t");
+        for n in 0..10 {
+            assert!(bus.publish("t", n).is_realized(), "publish {n} waited");
+            assert_eq!(fast.take().await, Some(n));
+        }
+        for n in 7..10 {
+            assert_eq!(slow.take().await, Some(n));
+        }
+        assert_eq!(slow.description().kind, "sliding-stream");
+    });
+}
+
+#[test]
+fn dropping_subscribers_keep_the_first_and_never_hold_up_a_publish() {
+    run(async {
+        let bus = EventBus::with_stream_factory(|| weir::stream::dropping(3));
+        let slow = bus.subscribe("t");
+        for n in 0..10 {
+            assert!(bus.publish("t", n).await.unwrap());
+        }
+        for n in 0..3 {
+            assert_eq!(slow.take().await, Some(n));
+        }
+        // Room again: the next message is kept.
+        assert!(bus.publish("t", 10).await.unwrap());
+        assert_eq!(slow.take().await, Some(10));
+    });
+}
+
+#[test]
+fn a_closed_overflowing_subscriber_leaves_the_bus() {
+    run(async {
+        let bus = EventBus::with_stream_factory(|| weir::stream::sliding(1));
+        let subscriber = bus.subscribe("t");
+        assert!(bus.publish("t", 1).await.unwrap());
+        subscriber.close();
+        assert_eq!(bus.subscriber_count("t"), 0);
+        assert!(
+            !bus.publish("t", 2).await.unwrap(),
+            "nobody left to accept it"
+        );
+    });
+}

@@ -15,6 +15,7 @@ use crate::{Deferred, Error};
 use super::channel::Channel;
 use super::queue::Offer;
 use super::sink::Sink;
+use super::subscriber_stream::SubscriberStream;
 use super::subscription::Subscription;
 
 /// A publish/subscribe hub keyed by topic: Manifold's `event-bus`.
@@ -27,7 +28,9 @@ use super::subscription::Subscription;
 /// Subscriber streams come from a factory: unbuffered channels by default (Manifold's
 /// default), so one slow subscriber holds up each publish until it takes the message. Give the
 /// bus buffered channels with [`with_stream_factory`](EventBus::with_stream_factory) to let
-/// subscribers fall behind by that much.
+/// subscribers fall behind by that much, or [`sliding`](super::sliding) or
+/// [`dropping`](super::dropping) channels so that a full subscriber loses messages instead of
+/// holding up the publishers (see [`SubscriberStream`]).
 ///
 /// `EventBus` is a cheap handle: clones share the same topics and subscribers.
 ///
@@ -55,7 +58,7 @@ pub struct EventBus<K, T> {
 struct Inner<K, T> {
     /// Copy-on-write lists: a publish takes the lock only to clone one `Arc`.
     topics: Mutex<HashMap<K, Arc<[Subscriber<T>]>>>,
-    factory: Box<dyn Fn() -> Channel<T> + Send + Sync>,
+    factory: Box<dyn Fn() -> (Channel<T>, Option<bool>) + Send + Sync>,
     next_id: AtomicU64,
     /// The answer of a publish that every subscriber accepted at once, shared so that the
     /// common case allocates nothing.
@@ -65,6 +68,8 @@ struct Inner<K, T> {
 struct Subscriber<T> {
     id: u64,
     channel: Channel<T>,
+    /// `None`: a publish waits for room; `Some(drop_oldest)`: it drops a message instead.
+    overflow: Option<bool>,
 }
 
 impl<K, T> EventBus<K, T>
@@ -84,9 +89,11 @@ where
         EventBus::with_stream_factory(Channel::unbuffered)
     }
 
-    /// A bus whose subscribers get the channels `factory` makes, one call per
-    /// [`subscribe`](EventBus::subscribe). Manifold's docs suggest a buffer, so that one slow
-    /// subscriber does not hold up publishing.
+    /// A bus whose subscribers get the streams `factory` makes, one call per
+    /// [`subscribe`](EventBus::subscribe): buffered [`Channel`]s, or
+    /// [`dropping`](super::dropping) or [`sliding`](super::sliding) channels, which decide
+    /// what a publish does when a subscriber is full (see [`SubscriberStream`]). Manifold's
+    /// docs suggest a buffer, so that one slow subscriber does not hold up publishing.
     ///
     /// # Examples
     ///
@@ -102,14 +109,15 @@ where
     /// assert_eq!(ticks.take().await, Some(1));
     /// # });
     /// ```
-    pub fn with_stream_factory<F>(factory: F) -> Self
+    pub fn with_stream_factory<F, S>(factory: F) -> Self
     where
-        F: Fn() -> Channel<T> + Send + Sync + 'static,
+        F: Fn() -> S + Send + Sync + 'static,
+        S: SubscriberStream<T>,
     {
         EventBus {
             inner: Arc::new(Inner {
                 topics: Mutex::new(HashMap::new()),
-                factory: Box::new(factory),
+                factory: Box::new(move || factory().into_channel()),
                 next_id: AtomicU64::new(0),
                 accepted: Deferred::succeeded(true),
             }),
@@ -131,7 +139,7 @@ where
     /// assert_eq!(bus.subscriber_count("alerts"), 0);
     /// ```
     pub fn subscribe(&self, topic: K) -> Subscription<T> {
-        let channel = (self.inner.factory)();
+        let (channel, overflow) = (self.inner.factory)();
         let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
         {
             let mut topics = self.inner.lock();
@@ -140,6 +148,7 @@ where
             grown.push(Subscriber {
                 id,
                 channel: channel.clone(),
+                overflow,
             });
             *subscribers = grown.into();
         }
@@ -202,7 +211,15 @@ where
                 message.clone()
             };
             let Some(copy) = copy else { break };
-            match subscriber.channel.queue().offer(copy) {
+            let queue = subscriber.channel.queue();
+            let offered = match subscriber.overflow {
+                None => queue.offer(copy),
+                Some(drop_oldest) => match queue.put_overflowing(copy, drop_oldest) {
+                    Ok(_dropped) => Offer::Accepted,
+                    Err(refused) => Offer::Refused(refused),
+                },
+            };
+            match offered {
                 Offer::Accepted => {}
                 Offer::Pending(seq) => pending.push((subscriber.channel.clone(), seq)),
                 Offer::Refused(error) if error.is_closed() => closed.push(subscriber.id),
@@ -321,6 +338,7 @@ impl<T> Clone for Subscriber<T> {
         Subscriber {
             id: self.id,
             channel: self.channel.clone(),
+            overflow: self.overflow,
         }
     }
 }

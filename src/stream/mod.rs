@@ -61,6 +61,7 @@
 //! | `periodically` | [`periodically`], [`periodically_after`] |
 //! | `dropping-stream`, `sliding-stream` | [`dropping`], [`sliding`] |
 //! | `event-bus`, `subscribe`, `publish!`, `active?`, `topic->subscribers` | [`EventBus`] |
+//! | `event-bus` with a stream generator | [`EventBus::with_stream_factory`] with a [`SubscriberStream`]: a [`Channel`], a [`dropping`] or a [`sliding`] channel |
 //! | `onto`, executors | not needed: weir's callbacks and tasks run on weir's executor |
 //!
 //! Differences worth knowing: closing a sink closes a connected source at once (with
@@ -104,6 +105,7 @@ mod sliding;
 mod source;
 mod splice;
 mod stage;
+mod subscriber_stream;
 mod subscription;
 mod throttle;
 mod transform;
@@ -145,6 +147,7 @@ pub use sink::Sink;
 pub use sliding::{DropOldest, SlidingChannel, sliding};
 pub use source::Source;
 pub use splice::{Splice, splice};
+pub use subscriber_stream::SubscriberStream;
 pub use subscription::Subscription;
 pub use throttle::Throttle;
 pub use transform::{FnTransducer, Then, Transducer, Transform};

@@ -152,6 +152,13 @@ impl<T: Send + 'static, P: Overflow> OverflowChannel<T, P> {
     }
 }
 
+impl<T, P> OverflowChannel<T, P> {
+    /// The channel underneath, for the event bus.
+    pub(super) fn channel(&self) -> &Channel<T> {
+        &self.channel
+    }
+}
+
 impl<T, P> Clone for OverflowChannel<T, P> {
     fn clone(&self) -> Self {
         OverflowChannel {
