@@ -546,3 +546,30 @@ fn put_to_a_host_of_the_other_family_is_refused_clearly() {
         assert_eq!(client.take().await.unwrap().payload, "still here");
     });
 }
+
+#[test]
+fn a_buffer_after_the_socket_reads_ahead_of_a_busy_consumer() {
+    use weir::stream::SourceExt;
+    const COUNT: usize = 16;
+    run(async {
+        let server = open(localhost()).await;
+        let client = open(localhost()).await;
+        let ahead = SourceExt::buffer(server.clone(), COUNT);
+        let buffer_node = Source::node(&ahead);
+        for i in 0..COUNT {
+            client
+                .put(Datagram::new(server.local_addr(), format!("{i}")))
+                .await
+                .unwrap();
+        }
+        // The buffer's task reads the socket while nobody takes from the buffer.
+        while buffer_node.description().buffer_size != Some(COUNT) {
+            futures_lite::future::yield_now().await;
+        }
+        let mut ahead = ahead;
+        for i in 0..COUNT {
+            let datagram = futures::StreamExt::next(&mut ahead).await.unwrap();
+            assert_eq!(datagram.payload, format!("{i}"));
+        }
+    });
+}
