@@ -232,3 +232,36 @@ fn close_abandons_a_handshake_still_under_way_at_the_shutdown_timeout() {
         "the handler got an unfinished connection"
     );
 }
+
+#[test]
+fn a_burst_then_a_half_close_arrives_whole_and_in_order_over_tls() {
+    use futures::SinkExt;
+    const PIECES: usize = 40;
+    let certificate = tls::self_signed(&["localhost"]).unwrap();
+    let (tx, _rx) = mpsc::channel();
+    let server = echo_server(&certificate, &[], tx);
+    run(async {
+        let options = ClientOptions::new()
+            .host("localhost")
+            .port(server.local_addr().port())
+            .tls(certificate.client_config_trusting_it());
+        let mut client = tcp::client(options).await.unwrap();
+        // Many records back to back, then close_notify: the server may read several records
+        // and the end of the stream in one go; every byte must come back before the end.
+        let mut sent = Vec::new();
+        for i in 0..PIECES {
+            let piece = vec![i as u8; 1000 + i * 997];
+            sent.extend_from_slice(&piece);
+            client.put(piece).await.unwrap();
+        }
+        SinkExt::<Bytes>::close(&mut client).await.unwrap();
+        let mut echoed = Vec::new();
+        while let Some(chunk) = client.take().await {
+            echoed.extend_from_slice(&chunk);
+        }
+        assert_eq!(echoed.len(), sent.len());
+        assert!(echoed == sent, "the echo differs from what was sent");
+        assert!(weir::stream::Source::drained(&client).await.is_ok());
+    });
+    drop(run(server.close()));
+}

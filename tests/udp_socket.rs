@@ -615,7 +615,10 @@ fn concurrent_takers_racing_sends_and_a_close_all_finish_and_lose_nothing() {
             for payload in &all {
                 let text = std::str::from_utf8(payload).unwrap();
                 let index: usize = text.parse().unwrap();
-                assert!(index < SENT && seen.insert(index), "{text} twice or mangled");
+                assert!(
+                    index < SENT && seen.insert(index),
+                    "{text} twice or mangled"
+                );
             }
             assert_eq!(inbound_description(&server).pending_takes, 0);
             server.socket_closed().await.unwrap();

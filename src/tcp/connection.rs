@@ -12,7 +12,7 @@ use std::task::{Context, Poll, ready};
 
 use bytes::{Bytes, BytesMut};
 use futures_io::{AsyncRead, AsyncWrite};
-use futures_lite::{AsyncReadExt, AsyncWriteExt, future};
+use futures_lite::{AsyncWriteExt, future};
 
 use crate::bytes::IntoBytes;
 use crate::runtime;
@@ -50,7 +50,7 @@ where
         state: io_state.clone(),
     });
     let (reader, writer) = futures_lite::io::split(io);
-    runtime::spawn(read_task(
+    let reading = read_task(
         Half {
             io: reader,
             owner: owner.clone(),
@@ -58,9 +58,19 @@ where
         inbound.clone(),
         outbound.clone(),
         buffers.read_chunk_size,
-    ))
-    .detach();
-    runtime::spawn(write_task(Half { io: writer, owner }, outbound.clone())).detach();
+        info.is_tls(),
+    );
+    let writing = write_task(Half { io: writer, owner }, outbound.clone());
+    if info.is_tls() {
+        // One task for both directions: a TLS session is one state that both encrypt and
+        // decrypt, behind the split's lock. From two tasks on two threads, one would block its
+        // thread on that lock while the other encrypts or decrypts a whole chunk.
+        runtime::spawn(future::zip(reading, writing)).detach();
+    } else {
+        // A plain socket's halves are independent: reads and writes run in parallel.
+        runtime::spawn(reading).detach();
+        runtime::spawn(writing).detach();
+    }
 
     let vertex = Arc::new(ConnectionVertex {
         local_addr: info.local_addr,
@@ -102,10 +112,15 @@ where
 ///   is full (its [`inbound_capacity`](TcpConnection::inbound_capacity) chunks wait for a
 ///   taker), nothing more is read: the kernel's buffers fill and the peer's writes stop, so
 ///   memory stays below `(inbound_capacity + 1) × read_chunk_size` under a slow consumer.
+///   Over TLS, a chunk gathers every record already decrypted or readable without waiting, up
+///   to the chunk size, rather than one record (at most 16 KiB) per chunk.
 /// - A **write task** takes from the outbound channel, which is **unbuffered**, writes each
 ///   message completely and then **acknowledges** it: a put ([`TcpConnection::put`],
 ///   `SinkExt::send`, `poll_flush`) completes only once its bytes were written to the socket
 ///   (handed to the kernel, or to the TLS layer and flushed).
+///
+/// Over TLS the two run as one task: both directions go through one TLS session, and from two
+/// threads one would wait for the other to encrypt or decrypt.
 ///
 /// Closing:
 ///
@@ -731,21 +746,25 @@ async fn stopped(
 }
 
 /// Reads chunks into the inbound channel until the peer's end of stream, an I/O error, the
-/// inbound channel closing or an abort.
+/// inbound channel closing or an abort. With `fill`, a chunk takes everything the stream can
+/// give without waiting, up to `chunk_size` (see [`read_chunk`]).
 async fn read_task<R: AsyncRead + Unpin>(
     mut half: Half<R>,
     inbound: Channel<Bytes>,
     outbound: Channel<Outgoing>,
     chunk_size: usize,
+    fill: bool,
 ) {
     let state = half.owner.state.clone();
     let mut closed = inbound.closed();
     let mut abort = state.abort.clone();
     let mut buffer = BytesMut::new();
+    let mut held_back = None;
     loop {
         // Zeroed once per allocation: after a chunk is split off, the rest is reused.
         buffer.resize(chunk_size, 0);
-        let read = future::or(async { Ok(half.io.read(&mut buffer[..]).await) }, async {
+        let reading = read_chunk(&mut half.io, &mut buffer[..], fill, &mut held_back);
+        let read = future::or(async { Ok(reading.await) }, async {
             Err(stopped(&mut closed, &mut abort).await)
         })
         .await;
@@ -782,6 +801,50 @@ async fn read_task<R: AsyncRead + Unpin>(
         }
     }
     state.read_done.store(true, Ordering::Release);
+}
+
+/// Reads at least one byte (or the end of the stream, or an error) into `buffer`. With `fill`,
+/// it then goes on reading while the stream has data ready, until `buffer` is full: a TLS
+/// stream hands out one record (at most 16 KiB) per read, and a chunk of several records costs
+/// one trip through the inbound channel instead of several. An end of stream or an error met
+/// after some bytes is `held_back` for the next call, so that those bytes come first.
+///
+/// Cancel safety: it returns in the poll that reads anything, so dropping it while it waits
+/// loses nothing.
+async fn read_chunk<R: AsyncRead + Unpin>(
+    io: &mut R,
+    buffer: &mut [u8],
+    fill: bool,
+    held_back: &mut Option<io::Result<usize>>,
+) -> io::Result<usize> {
+    if let Some(outcome) = held_back.take() {
+        return outcome;
+    }
+    let mut filled = 0;
+    future::poll_fn(|cx| {
+        loop {
+            let outcome = match Pin::new(&mut *io).poll_read(cx, &mut buffer[filled..]) {
+                Poll::Pending if filled == 0 => return Poll::Pending,
+                Poll::Pending => return Poll::Ready(Ok(filled)),
+                Poll::Ready(Err(error)) if error.kind() == io::ErrorKind::Interrupted => continue,
+                Poll::Ready(Ok(n)) if n > 0 => {
+                    filled += n;
+                    if fill && filled < buffer.len() {
+                        continue;
+                    }
+                    return Poll::Ready(Ok(filled));
+                }
+                Poll::Ready(outcome) => outcome,
+            };
+            // The end of the stream, or an error.
+            if filled == 0 {
+                return Poll::Ready(outcome);
+            }
+            *held_back = Some(outcome);
+            return Poll::Ready(Ok(filled));
+        }
+    })
+    .await
 }
 
 /// Writes what is put into the outbound channel, acknowledging each message once written;
