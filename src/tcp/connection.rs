@@ -27,10 +27,11 @@ use super::options::Buffers;
 /// Wraps any connected byte stream (a TCP socket, a TLS stream over one) into a
 /// [`TcpConnection`], starting its read and write tasks. TLS plugs in here: it hands over the
 /// stream after its handshake, with `info` carrying what the handshake negotiated.
-pub(crate) fn connection<S>(io: S, info: ConnectionInfo, buffers: Buffers) -> TcpConnection
-where
-    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-{
+pub(crate) fn connection<S: ConnectionIo>(
+    io: S,
+    info: ConnectionInfo,
+    buffers: Buffers,
+) -> TcpConnection {
     let label = format!("tcp {} -> {}", info.local_addr, info.remote_addr);
     let inbound = Channel::builder()
         .capacity(buffers.inbound_buffer)
@@ -49,7 +50,7 @@ where
     let owner = Arc::new(Owner {
         state: io_state.clone(),
     });
-    let (reader, writer) = futures_lite::io::split(io);
+    let (reader, writer) = io.into_halves();
     let reading = read_task(
         Half {
             io: reader,
@@ -58,16 +59,16 @@ where
         inbound.clone(),
         outbound.clone(),
         buffers.read_chunk_size,
-        info.is_tls(),
+        S::TLS,
     );
     let writing = write_task(Half { io: writer, owner }, outbound.clone());
-    if info.is_tls() {
+    if S::TLS {
         // One task for both directions: a TLS session is one state that both encrypt and
         // decrypt, behind the split's lock. From two tasks on two threads, one would block its
         // thread on that lock while the other encrypts or decrypts a whole chunk.
         runtime::spawn(future::zip(reading, writing)).detach();
     } else {
-        // A plain socket's halves are independent: reads and writes run in parallel.
+        // A plain socket's halves are independent handles: reads and writes run in parallel.
         runtime::spawn(reading).detach();
         runtime::spawn(writing).detach();
     }
@@ -189,6 +190,43 @@ impl Drop for Shared {
     fn drop(&mut self) {
         self.inbound.close();
         self.outbound.close();
+    }
+}
+
+/// A connected byte stream a [`TcpConnection`] can run over, and how to read and write it from
+/// its two tasks.
+pub(crate) trait ConnectionIo: Send + 'static {
+    type Reader: AsyncRead + Unpin + Send + 'static;
+    type Writer: AsyncWrite + Unpin + Send + 'static;
+    /// A TLS session: one state for both directions (run them in one task), and one record
+    /// per read (gather records into chunks).
+    const TLS: bool;
+
+    fn into_halves(self) -> (Self::Reader, Self::Writer);
+}
+
+/// A socket's handles are independent: one reads while the other writes, with no lock.
+impl ConnectionIo for async_net::TcpStream {
+    type Reader = async_net::TcpStream;
+    type Writer = async_net::TcpStream;
+    const TLS: bool = false;
+
+    fn into_halves(self) -> (Self::Reader, Self::Writer) {
+        (self.clone(), self)
+    }
+}
+
+#[cfg(feature = "tls")]
+impl<IO> ConnectionIo for crate::tls::TlsStream<IO>
+where
+    IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    type Reader = futures_lite::io::ReadHalf<Self>;
+    type Writer = futures_lite::io::WriteHalf<Self>;
+    const TLS: bool = true;
+
+    fn into_halves(self) -> (Self::Reader, Self::Writer) {
+        futures_lite::io::split(self)
     }
 }
 
