@@ -19,9 +19,12 @@ fn echo_server(
     let config = certificate
         .server_config()
         .with_alpn_protocols(alpn.iter().copied());
-    let options = ServerOptions::new()
-        .address(([127, 0, 0, 1], 0))
-        .tls(config);
+    start_echo(ServerOptions::new().tls(config), accepted)
+}
+
+/// Starts an echo server on loopback with `options`; each accepted connection is also sent on
+/// `accepted`.
+fn start_echo(options: ServerOptions, accepted: mpsc::Sender<TcpConnection>) -> tcp::Server {
     run(tcp::start_server(
         move |connection: TcpConnection| {
             let _ = accepted.send(connection.clone());
@@ -35,7 +38,7 @@ fn echo_server(
             })
             .detach();
         },
-        options,
+        options.address(([127, 0, 0, 1], 0)),
     ))
     .unwrap()
 }
@@ -126,7 +129,8 @@ fn a_wrong_server_name_is_refused() {
     drop(run(server.close()));
 }
 
-/// A TLS server whose handler sends each connection on `accepted` and then echoes it.
+/// A TLS echo server (see `start_echo`) with the given shutdown timeout, whose handshakes only
+/// the server's close can end.
 fn server_with(
     certificate: &tls::SelfSigned,
     shutdown_timeout: Duration,
@@ -137,25 +141,9 @@ fn server_with(
         .server_config()
         .with_handshake_timeout(Duration::from_secs(600));
     let options = ServerOptions::new()
-        .address(([127, 0, 0, 1], 0))
         .shutdown_timeout(shutdown_timeout)
         .tls(config);
-    run(tcp::start_server(
-        move |connection: TcpConnection| {
-            let _ = accepted.send(connection.clone());
-            weir::runtime::spawn(async move {
-                while let Some(chunk) = connection.take().await {
-                    if connection.put(chunk).await.is_err() {
-                        break;
-                    }
-                }
-                weir::stream::Source::close(&connection);
-            })
-            .detach();
-        },
-        options,
-    ))
-    .unwrap()
+    start_echo(options, accepted)
 }
 
 /// Connects a plain TCP socket and waits until the server counts its handshake as under way.
