@@ -51,7 +51,7 @@ fn weir_udp() -> u64 {
         let server_addr = server.local_addr();
         let echo = server.clone();
         let echo = spawn(async move {
-            while let Some(datagram) = echo.take().await {
+            while let Some(datagram) = echo.take_next().await {
                 if echo.put(datagram).await.is_err() {
                     break;
                 }
@@ -66,7 +66,7 @@ fn weir_udp() -> u64 {
                     .unwrap();
             }
             for _ in 0..WINDOW {
-                let back = client.take().await.unwrap();
+                let back = client.take_next().await.unwrap();
                 received += back.payload.len() as u64 / 64;
             }
         }
@@ -155,7 +155,7 @@ fn weir_echo(
                 });
                 let mut read = 0usize;
                 while read < per_connection {
-                    read += connection.take().await.unwrap().len();
+                    read += connection.take_next().await.unwrap().len();
                 }
                 writing.await;
                 weir::stream::Source::close(&connection);

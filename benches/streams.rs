@@ -48,7 +48,7 @@ fn weir_hop() -> u64 {
     });
     let consumer = spawn(async move {
         let mut sum = 0u64;
-        while let Some(i) = Channel::take(&s).await {
+        while let Some(i) = Channel::take_next(&s).await {
             sum += i;
         }
         sum
@@ -94,7 +94,7 @@ fn weir_chain() -> u64 {
     });
     block_on(async move {
         let mut sum = 0u64;
-        while let Some(i) = Channel::take(&last).await {
+        while let Some(i) = Channel::take_next(&last).await {
             sum += i;
         }
         producer.await;
@@ -137,9 +137,9 @@ fn async_channel_chain() -> u64 {
 
 fn weir_pipeline() -> u64 {
     let source = stream::iter(0..PIPELINE_ITEMS);
-    let chain = SourceExt::map(source, |x| x * 3);
-    let chain = SourceExt::filter(chain, |x| x % 2 == 0);
-    let chain = SourceExt::map(chain, |x| x / 2);
+    let chain = SourceExt::map_each(source, |x| x * 3);
+    let chain = SourceExt::filter_each(chain, |x| x % 2 == 0);
+    let chain = SourceExt::map_each(chain, |x| x / 2);
     block_on(chain.fold(0u64, |sum, x| async move { sum.wrapping_add(x) }))
 }
 

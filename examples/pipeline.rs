@@ -31,10 +31,10 @@ async fn run() -> Result<(), Error> {
 
     let done = pipeline!(
         orders.clone()
-            => map(|line: &str| line.split_once(' ').map(|(item, qty)| (item, qty.parse::<u32>().unwrap_or(0)))) as "parse"
-            => filter(|order| order.is_some())
-            => map(|order| { let (item, qty) = order.unwrap(); (item, qty * 10) }) as "price"
-            => filter(|(_, cents)| *cents >= 20) as "large orders"
+            => map_each(|line: &str| line.split_once(' ').map(|(item, qty)| (item, qty.parse::<u32>().unwrap_or(0)))) as "parse"
+            => filter_each(|order| order.is_some())
+            => map_each(|order| { let (item, qty) = order.unwrap(); (item, qty * 10) }) as "price"
+            => filter_each(|(_, cents)| *cents >= 20) as "large orders"
             => batch(2)
             => [
                 billing.clone() { description: "billing", timeout: Duration::from_secs(1) },
@@ -54,7 +54,7 @@ async fn run() -> Result<(), Error> {
     done.await?;
     println!("pipeline done: the source drained and both sinks accepted everything");
 
-    while let Some(batch) = billing.take().await {
+    while let Some(batch) = billing.take_next().await {
         println!("billing got {batch:?}");
     }
     println!("billing closed: {}", billing.is_closed());
@@ -63,7 +63,7 @@ async fn run() -> Result<(), Error> {
         !audit.is_closed()
     );
     audit.close();
-    while let Some(batch) = audit.take().await {
+    while let Some(batch) = audit.take_next().await {
         println!("audit got {batch:?}");
     }
 

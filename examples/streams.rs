@@ -46,7 +46,7 @@ fn run(step: impl Future<Output = Result<(), Error>>) -> Result<(), Error> {
 /// Everything left in `channel`, until it is drained.
 async fn drain<T>(channel: &Channel<T>) -> Vec<T> {
     let mut taken = Vec::new();
-    while let Some(message) = channel.take().await {
+    while let Some(message) = channel.take_next().await {
         taken.push(message);
     }
     taken
@@ -74,7 +74,7 @@ async fn backpressure() -> Result<(), Error> {
         })
     };
     let mut taken = 0;
-    while let Some(message) = channel.take().await {
+    while let Some(message) = channel.take_next().await {
         taken += 1;
         println!(
             "took {message}: the producer has put {} so far, never more than 3 ahead",
@@ -94,7 +94,7 @@ async fn unbuffered() -> Result<(), Error> {
     let mut put = channel.put("hello");
     println!("put(\"hello\") is pending: {}", is_pending(&mut put));
     println!("pending puts: {}", channel.description().pending_puts);
-    println!("take() -> {:?}", channel.take().await);
+    println!("take_next() -> {:?}", channel.take_next().await);
     println!("the put now completes: {:?}", put.await);
     Ok(())
 }
@@ -144,9 +144,9 @@ async fn closing_and_draining() -> Result<(), Error> {
     let refused = channel.put("too late").await.unwrap_err();
     println!("a put after close -> {refused}");
     println!("  and hands the message back: {:?}", refused.into_inner());
-    println!("take() -> {:?}", channel.take().await);
-    println!("take() -> {:?}", channel.take().await);
-    println!("take() -> {:?}", channel.take().await);
+    println!("take_next() -> {:?}", channel.take_next().await);
+    println!("take_next() -> {:?}", channel.take_next().await);
+    println!("take_next() -> {:?}", channel.take_next().await);
     println!(
         "drained() -> {:?}",
         channel.drained().await.map_err(|cause| cause.to_string())
@@ -172,9 +172,9 @@ async fn pending_limit() -> Result<(), Error> {
     );
     println!("  and hands the message back: {}", refused.into_inner());
     println!(
-        "nothing pending was lost: take() -> {:?}, {:?}, ...",
-        channel.take().await,
-        channel.take().await
+        "nothing pending was lost: take_next() -> {:?}, {:?}, ...",
+        channel.take_next().await,
+        channel.take_next().await
     );
     Ok(())
 }
@@ -199,7 +199,7 @@ async fn fan_out() -> Result<(), Error> {
     }
     orders.close();
     println!("put 3 orders and closed `orders`");
-    println!("audit took {:?}", audit.take().await);
+    println!("audit took {:?}", audit.take_next().await);
     println!(
         "audit, again at once: {:?}",
         audit.try_take(Duration::ZERO).await

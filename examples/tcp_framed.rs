@@ -83,10 +83,10 @@ fn fast_echo(connection: TcpConnection) {
     let replies = inbound
         // There is no fallible `map` on sources: a `Result` becomes a realized deferred, and
         // `realize_each` ends the stream at the first error.
-        .map(|frame| Deferred::from(parse(&frame)))
+        .map_each(|frame| Deferred::from(parse(&frame)))
         .realize_each()
-        .map(|message| reply("fast", message))
-        .map(|value| to_frame(&value));
+        .map_each(|message| reply("fast", message))
+        .map_each(|value| to_frame(&value));
     stream::connect(
         replies,
         outbound,

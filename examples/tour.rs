@@ -939,7 +939,7 @@ fn unbuffered_backpressure() -> Result<(), String> {
             "the take did not complete the put"
         );
 
-        let mut take = Channel::take(&channel);
+        let mut take = Channel::take_next(&channel);
         ensure!(poll_once(&mut take).is_pending(), "took from nothing");
         let mut put = channel.put("world");
         ensure!(
@@ -1146,7 +1146,8 @@ fn cancel_safety() -> Result<(), String> {
             channel.description().pending_puts == 0,
             "the dropped put's message stayed in the channel"
         );
-        let gave_up = runtime::timeout(Duration::from_millis(5), Channel::take(&channel)).await;
+        let gave_up =
+            runtime::timeout(Duration::from_millis(5), Channel::take_next(&channel)).await;
         ensure!(gave_up.is_err(), "a take from nothing completed");
         ensure!(
             channel.description().pending_takes == 0,
@@ -1154,8 +1155,8 @@ fn cancel_safety() -> Result<(), String> {
         );
 
         // A taker woken for a message but dropped before taking it passes it on.
-        let mut first = Channel::take(&channel);
-        let mut second = Channel::take(&channel);
+        let mut first = Channel::take_next(&channel);
+        let mut second = Channel::take_next(&channel);
         ensure!(
             poll_once(&mut first).is_pending() && poll_once(&mut second).is_pending(),
             "took from nothing"
@@ -1552,8 +1553,8 @@ fn pipeline_fan_out() -> Result<(), String> {
     let (evens, audit) = (Channel::new(8), Channel::new(8));
     let done = weir::pipeline!(
         source.clone()
-            => map(|n: u32| n * 10) as "scale"
-            => filter(|n: &u32| n % 20 == 0) as "evens"
+            => map_each(|n: u32| n * 10) as "scale"
+            => filter_each(|n: &u32| n % 20 == 0) as "evens"
             => [evens.clone(), audit.clone()]
     );
     let graph = source.node().render_text();
@@ -1571,10 +1572,10 @@ fn pipeline_fan_out() -> Result<(), String> {
     value(done)?;
     let (mut left, mut right) = (Vec::new(), Vec::new());
     weir::runtime::block_on(async {
-        while let Some(n) = Channel::take(&evens).await {
+        while let Some(n) = Channel::take_next(&evens).await {
             left.push(n);
         }
-        while let Some(n) = Channel::take(&audit).await {
+        while let Some(n) = Channel::take_next(&audit).await {
             right.push(n);
         }
     });
@@ -2134,7 +2135,7 @@ mod udp_checks {
 
     /// The next inbound datagram, or a failure after `LIMIT` or at the socket's end.
     async fn take(socket: &UdpSocket) -> Result<Datagram, String> {
-        runtime::timeout(LIMIT, UdpSocket::take(socket))
+        runtime::timeout(LIMIT, UdpSocket::take_next(socket))
             .await
             .map_err(|_| format!("no datagram within {LIMIT:?}"))?
             .ok_or_else(|| "the socket ended".to_string())
@@ -2232,7 +2233,7 @@ mod udp_checks {
     pub(super) fn echo() -> Result<(), String> {
         within_limit(async {
             let server = open(SocketOptions::new()).await?;
-            let shout = server.clone().map(|request: Datagram| {
+            let shout = server.clone().map_each(|request: Datagram| {
                 Datagram::new(request.peer, request.payload.to_ascii_uppercase())
             });
             let echo = stream::connect(shout, server.clone(), ConnectOptions::new());
@@ -2274,7 +2275,7 @@ mod udp_checks {
             let address = socket.local_addr();
             let waiting = {
                 let socket = socket.clone();
-                runtime::spawn(async move { UdpSocket::take(&socket).await })
+                runtime::spawn(async move { UdpSocket::take_next(&socket).await })
             };
             socket.close();
             ensure!(waiting.await.is_none(), "a pending take got a datagram");
@@ -2367,7 +2368,7 @@ mod tcp_checks {
     async fn read_exactly(connection: &TcpConnection, n: usize) -> Result<Vec<u8>, String> {
         let mut got = Vec::with_capacity(n);
         while got.len() < n {
-            let chunk = weir::runtime::timeout(LIMIT, connection.take())
+            let chunk = weir::runtime::timeout(LIMIT, connection.take_next())
                 .await
                 .map_err(|_| format!("no bytes within {LIMIT:?} after {}", got.len()))?
                 .ok_or_else(|| format!("the connection ended after {} bytes", got.len()))?;
@@ -2465,7 +2466,7 @@ mod tcp_checks {
             }
             let mut received = 0;
             while received < TOTAL {
-                let chunk = weir::runtime::timeout(LIMIT, slow.take())
+                let chunk = weir::runtime::timeout(LIMIT, slow.take_next())
                     .await
                     .map_err(unexpected)?
                     .ok_or("the connection ended early")?;
@@ -2603,7 +2604,7 @@ mod tls_checks {
             client.put(message).await.map_err(unexpected)?;
             let mut echoed = Vec::new();
             while echoed.len() < message.len() {
-                let chunk = weir::runtime::timeout(LIMIT, client.take())
+                let chunk = weir::runtime::timeout(LIMIT, client.take_next())
                     .await
                     .map_err(unexpected)?
                     .ok_or("the connection ended")?;

@@ -57,7 +57,7 @@ async fn serve(port: u16) -> Result<(), weir::Error> {
     println!("listening on {}", socket.local_addr());
     std::io::stdout().flush()?;
     // Each datagram goes back where it came from. A put only fails once the socket is closed.
-    while let Some(datagram) = socket.take().await {
+    while let Some(datagram) = socket.take_next().await {
         socket.put(datagram).await?;
     }
     // The inbound side ended: say why if it was an error.

@@ -232,7 +232,7 @@ fn to_bytes_at_the_limit_succeeds_and_past_it_fails_and_closes_the_source() {
         );
         assert!(source.is_closed());
         // Only what it read was consumed; the rest stays in the closed channel.
-        assert_eq!(Channel::take(&source).await, Some("ghi"));
+        assert_eq!(Channel::take_next(&source).await, Some("ghi"));
     });
 }
 
@@ -694,7 +694,7 @@ fn file_sink_writes_what_is_connected() {
     run(async {
         let sink = wb::file_sink(&path.0).await.unwrap();
         let source = wb::lines(stream::iter(vec!["a\nb\n"]), 8);
-        let with_newlines = stream::SourceExt::map(source, |line| format!("{line};"));
+        let with_newlines = stream::SourceExt::map_each(source, |line| format!("{line};"));
         stream::connect(with_newlines, sink, ConnectOptions::new())
             .await
             .unwrap();

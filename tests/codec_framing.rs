@@ -508,15 +508,24 @@ fn encode_waits_for_the_byte_sink_to_accept() {
             futures::poll!(&mut second).is_pending(),
             "backpressure: the buffer is full"
         );
-        assert_eq!(Channel::take(&bytes).await.as_deref(), Some(&b"\x01a"[..]));
+        assert_eq!(
+            Channel::take_next(&bytes).await.as_deref(),
+            Some(&b"\x01a"[..])
+        );
         second.await.unwrap();
-        assert_eq!(Channel::take(&bytes).await.as_deref(), Some(&b"\x02bb"[..]));
+        assert_eq!(
+            Channel::take_next(&bytes).await.as_deref(),
+            Some(&b"\x02bb"[..])
+        );
 
         // A refused item fails its send only.
         let error = frames.send(vec![0u8; 300]).await.unwrap_err();
         assert!(error.is_protocol());
         frames.send(b"c").await.unwrap();
-        assert_eq!(Channel::take(&bytes).await.as_deref(), Some(&b"\x01c"[..]));
+        assert_eq!(
+            Channel::take_next(&bytes).await.as_deref(),
+            Some(&b"\x01c"[..])
+        );
 
         let edges = weir::stream::Sink::<&[u8]>::node(&frames).downstream();
         assert_eq!(edges.len(), 1);
@@ -568,11 +577,11 @@ fn framed_splice_carries_frames_both_ways() {
         lines.send("hello".to_string()).await.unwrap();
         lines.send("world".to_string()).await.unwrap();
         assert_eq!(
-            Channel::take(&outbound).await.as_deref(),
+            Channel::take_next(&outbound).await.as_deref(),
             Some(&b"hello\n"[..])
         );
         assert_eq!(
-            Channel::take(&outbound).await.as_deref(),
+            Channel::take_next(&outbound).await.as_deref(),
             Some(&b"world\n"[..])
         );
 

@@ -13,7 +13,7 @@ use support::run;
 /// Takes every message until the channel is drained.
 async fn take_all<T: Send + 'static>(channel: &Channel<T>) -> Vec<T> {
     let mut out = Vec::new();
-    while let Some(message) = channel.take().await {
+    while let Some(message) = channel.take_next().await {
         out.push(message);
     }
     out
@@ -34,8 +34,8 @@ fn linear_chain_of_combinators() {
     let out = Channel::new(16);
     let done = pipeline!(
         stream::iter(1..=10)
-            => map(|x: u32| x * 2)
-            => filter(|x| *x > 3)
+            => map_each(|x: u32| x * 2)
+            => filter_each(|x| *x > 3)
             => mapcat(|x| vec![x; 2])
             => batch(4)
             => out.clone()
@@ -59,8 +59,7 @@ fn linear_chain_of_combinators() {
 fn stages_with_turbofish_and_no_arguments() {
     let out = Channel::new(8);
     let nested = stream::iter([stream::iter(1..3), stream::iter(3..5)]);
-    let done =
-        pipeline!(nested => concat() => map::<String, _>(|n: i32| n.to_string()) => out.clone());
+    let done = pipeline!(nested => flatten_each() => map_each::<String, _>(|n: i32| n.to_string()) => out.clone());
     run(async {
         done.await.unwrap();
         assert_eq!(take_all(&out).await, vec!["1", "2", "3", "4"]);
@@ -73,7 +72,7 @@ fn futures_stream_ext_in_scope_does_not_clash() {
     use futures::StreamExt;
 
     let out = Channel::new(8);
-    let done = pipeline!(stream::iter(1..=3) => map(|x: i32| x + 1) => filter(|x| x % 2 == 0) => out.clone());
+    let done = pipeline!(stream::iter(1..=3) => map_each(|x: i32| x + 1) => filter_each(|x| x % 2 == 0) => out.clone());
     run(async {
         done.await.unwrap();
         assert_eq!(take_all(&out).await, vec![2, 4]);
@@ -86,9 +85,9 @@ fn named_stages_show_in_the_graph() {
     let out = Channel::new(4);
     let done = pipeline!(
         source.clone()
-            => map(|x| x * 2) as "double"
-            => filter(|x| *x > 3)
-            => map(|x| x + 1) as "plus one"
+            => map_each(|x| x * 2) as "double"
+            => filter_each(|x| *x > 3)
+            => map_each(|x| x + 1) as "plus one"
             => out.clone() { description: "to out" }
     );
     let graph = source.node().render_text();
@@ -108,7 +107,7 @@ fn named_stages_show_in_the_graph() {
 fn fan_out_sends_every_message_to_every_sink() {
     let (a, b, c) = (Channel::new(16), Channel::new(16), Channel::new(16));
     let done = pipeline!(
-        stream::iter(1..=10) => map(|x: i32| -x) => [a.clone(), b.clone(), c.clone()]
+        stream::iter(1..=10) => map_each(|x: i32| -x) => [a.clone(), b.clone(), c.clone()]
     );
     run(async {
         done.await.unwrap();
@@ -135,11 +134,10 @@ fn fan_out_channel_shows_in_the_graph() {
 fn upstream_closes_the_source_when_that_sink_closes() {
     let source = Channel::<u32>::new(1);
     let (a, b) = (Channel::new(1), Channel::new(16));
-    let done =
-        pipeline!(source.clone() => map(|x| x + 1) => [a.clone() { upstream: true }, b.clone()]);
+    let done = pipeline!(source.clone() => map_each(|x| x + 1) => [a.clone() { upstream: true }, b.clone()]);
     run(async {
         source.put(1).await.unwrap();
-        assert_eq!(a.take().await, Some(2));
+        assert_eq!(a.take_next().await, Some(2));
         a.close();
         source.closed().await.unwrap();
         assert!(source.put(2).await.is_err(), "the source is closed");
@@ -152,10 +150,10 @@ fn upstream_closes_the_source_when_that_sink_closes() {
 fn without_upstream_the_other_sinks_keep_the_source_open() {
     let source = Channel::<u32>::new(1);
     let (a, b) = (Channel::new(1), Channel::new(16));
-    let done = pipeline!(source.clone() => map(|x| x + 1) => [a.clone(), b.clone()]);
+    let done = pipeline!(source.clone() => map_each(|x| x + 1) => [a.clone(), b.clone()]);
     run(async {
         source.put(1).await.unwrap();
-        assert_eq!(a.take().await, Some(2));
+        assert_eq!(a.take_next().await, Some(2));
         a.close();
         source.put(2).await.unwrap();
         source.put(3).await.unwrap();
@@ -178,9 +176,9 @@ fn downstream_false_keeps_the_sink_open() {
         assert!(!kept.is_closed(), "downstream: false");
         assert!(closed.is_closed(), "the default closes the sink");
         kept.put(3).await.unwrap();
-        assert_eq!(kept.take().await, Some(1));
-        assert_eq!(kept.take().await, Some(2));
-        assert_eq!(kept.take().await, Some(3));
+        assert_eq!(kept.take_next().await, Some(1));
+        assert_eq!(kept.take_next().await, Some(2));
+        assert_eq!(kept.take_next().await, Some(3));
     });
 }
 
@@ -214,7 +212,7 @@ fn a_timeout_on_one_fan_out_sink_lets_the_others_go_on() {
 fn the_handle_completes_after_drain_and_acceptance() {
     let source = Channel::<u32>::new(8);
     let out = Channel::new(8);
-    let done = pipeline!(source.clone() => map(|x| x * 3) => out.clone());
+    let done = pipeline!(source.clone() => map_each(|x| x * 3) => out.clone());
     run(async {
         for n in 1..=4 {
             source.put(n).await.unwrap();
@@ -232,14 +230,14 @@ fn the_handle_completes_after_drain_and_acceptance() {
 fn the_handle_fails_with_the_sources_error() {
     let source = Channel::<u32>::new(8);
     let (a, b) = (Channel::new(8), Channel::new(8));
-    let single = pipeline!(source.clone() => map(|x| x + 1) => a.clone());
+    let single = pipeline!(source.clone() => map_each(|x| x + 1) => a.clone());
     let source2 = Channel::<u32>::new(8);
     let fanned = pipeline!(source2.clone() => [b.clone(), Channel::new(8)]);
     run(async {
         source.put(1).await.unwrap();
         source.close_with_error(Error::msg("upstream failed"));
         assert_eq!(single.await.unwrap_err().to_string(), "upstream failed");
-        assert_eq!(a.take().await, Some(2));
+        assert_eq!(a.take_next().await, Some(2));
 
         source2.put(1).await.unwrap();
         source2.close_with_error(Error::msg("also failed"));
@@ -251,10 +249,10 @@ fn the_handle_fails_with_the_sources_error() {
 fn a_panicking_stage_fails_the_handle() {
     let out = Channel::new(8);
     let done: Deferred<(), Error> = pipeline!(
-        stream::iter(1..=3) => map(|x: i32| if x == 2 { panic!("two") } else { x }) => [out.clone(), Channel::new(8)]
+        stream::iter(1..=3) => map_each(|x: i32| if x == 2 { panic!("two") } else { x }) => [out.clone(), Channel::new(8)]
     );
     run(async {
         assert!(done.await.unwrap_err().is_panic());
-        assert_eq!(out.take().await, Some(1));
+        assert_eq!(out.take_next().await, Some(1));
     });
 }

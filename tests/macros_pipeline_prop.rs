@@ -22,7 +22,7 @@ fn config() -> ProptestConfig {
 /// Takes every message until the channel is drained.
 async fn take_all<T: Send + 'static>(channel: &Channel<T>) -> Vec<T> {
     let mut out = Vec::new();
-    while let Some(message) = channel.take().await {
+    while let Some(message) = channel.take_next().await {
         out.push(message);
     }
     out
@@ -52,15 +52,15 @@ proptest! {
         let by_macro = Channel::new(capacity);
         let done = pipeline!(
             stream::iter(input.clone())
-                => map(move |x: i64| x.wrapping_mul(factor)) as "scale"
-                => filter(move |x| x.rem_euclid(modulus) != 0)
+                => map_each(move |x: i64| x.wrapping_mul(factor)) as "scale"
+                => filter_each(move |x| x.rem_euclid(modulus) != 0)
                 => batch(size)
                 => by_macro.clone()
         );
         let by_hand = Channel::new(capacity);
         let chain = SourceExt::batch(
-            SourceExt::filter(
-                SourceExt::map(stream::iter(input.clone()), move |x: i64| x.wrapping_mul(factor)),
+            SourceExt::filter_each(
+                SourceExt::map_each(stream::iter(input.clone()), move |x: i64| x.wrapping_mul(factor)),
                 move |x| x.rem_euclid(modulus) != 0,
             ),
             size,
@@ -86,9 +86,9 @@ proptest! {
     ) {
         let outs: Vec<Channel<i64>> = (0..3).map(|_| Channel::new(capacity)).collect();
         let done = match sinks {
-            1 => pipeline!(stream::iter(input.clone()) => map(move |x: i64| x.wrapping_mul(factor)) => [outs[0].clone()]),
-            2 => pipeline!(stream::iter(input.clone()) => map(move |x: i64| x.wrapping_mul(factor)) => [outs[0].clone(), outs[1].clone()]),
-            _ => pipeline!(stream::iter(input.clone()) => map(move |x: i64| x.wrapping_mul(factor)) => [outs[0].clone(), outs[1].clone(), outs[2].clone()]),
+            1 => pipeline!(stream::iter(input.clone()) => map_each(move |x: i64| x.wrapping_mul(factor)) => [outs[0].clone()]),
+            2 => pipeline!(stream::iter(input.clone()) => map_each(move |x: i64| x.wrapping_mul(factor)) => [outs[0].clone(), outs[1].clone()]),
+            _ => pipeline!(stream::iter(input.clone()) => map_each(move |x: i64| x.wrapping_mul(factor)) => [outs[0].clone(), outs[1].clone(), outs[2].clone()]),
         };
         let want: Vec<i64> = input.iter().map(|x| x.wrapping_mul(factor)).collect();
         let got = run(async {

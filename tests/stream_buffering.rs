@@ -274,7 +274,7 @@ fn throttle_of_zero_panics() {
 fn buffer_reads_ahead_by_its_limit() {
     run(async {
         let s = Channel::unbuffered();
-        let mut buffered = s.clone().buffer(3);
+        let mut buffered = s.clone().read_ahead(3);
         // Three in the buffer, one held by the reading task.
         for n in 0..4 {
             s.put(n).await.unwrap();
@@ -291,7 +291,7 @@ fn buffer_reads_ahead_by_its_limit() {
 #[test]
 fn buffer_shows_in_the_graph() {
     let s = Channel::<u8>::unbuffered();
-    let buffered = s.clone().buffer(2);
+    let buffered = s.clone().read_ahead(2);
     let downstream = s.node().downstream();
     assert_eq!(downstream.len(), 1);
     let d = downstream[0].target.description();
@@ -305,7 +305,7 @@ fn buffer_shows_in_the_graph() {
 fn closing_a_buffer_closes_its_upstream_and_keeps_what_is_buffered() {
     run(async {
         let s = Channel::unbuffered();
-        let buffered = s.clone().buffer(4);
+        let buffered = s.clone().read_ahead(4);
         // The task took 3 from `s` only after it had buffered 1 and 2.
         for n in 1..=3 {
             s.put(n).await.unwrap();
@@ -323,7 +323,7 @@ fn closing_a_buffer_closes_its_upstream_and_keeps_what_is_buffered() {
 fn dropping_a_buffer_closes_its_upstream() {
     run(async {
         let s = Channel::<u8>::unbuffered();
-        drop(s.clone().buffer(4));
+        drop(s.clone().read_ahead(4));
         s.closed().await.unwrap();
     });
 }
@@ -332,7 +332,7 @@ fn dropping_a_buffer_closes_its_upstream() {
 fn buffer_reports_the_upstream_error_after_its_messages() {
     run(async {
         let s = Channel::new(2);
-        let buffered = s.clone().buffer(4);
+        let buffered = s.clone().read_ahead(4);
         let drained = buffered.drained();
         s.put(1).await.unwrap();
         s.close_with_error(Error::msg("source broke"));
@@ -345,7 +345,7 @@ fn buffer_reports_the_upstream_error_after_its_messages() {
 fn buffer_by_waits_once_the_metric_is_over_its_limit() {
     run(async {
         let s = Channel::unbuffered();
-        let mut buffered = s.clone().buffer_by(|n: &usize| *n, 10);
+        let mut buffered = s.clone().read_ahead_by(|n: &usize| *n, 10);
         s.put(6).await.unwrap();
         s.put(4).await.unwrap();
         // 6 + 4 + 5 = 15 > 10: the task's put waits, holding 5, so 7 cannot be taken from `s`.
@@ -363,7 +363,7 @@ fn buffer_by_waits_once_the_metric_is_over_its_limit() {
 fn a_panicking_metric_closes_buffer_by_with_the_panic() {
     run(async {
         let source = stream::iter([1u32, 2, 3]);
-        let buffered = source.buffer_by(|n| if *n == 2 { panic!("weigh") } else { 1 }, 8);
+        let buffered = source.read_ahead_by(|n| if *n == 2 { panic!("weigh") } else { 1 }, 8);
         let drained = buffered.drained();
         assert_eq!(buffered.collect::<Vec<_>>().await, vec![1]);
         assert!(drained.await.unwrap_err().is_panic());
@@ -384,11 +384,11 @@ fn buffered_channel_acknowledges_puts_within_its_limit() {
         assert_eq!((d.buffer_size, d.buffer_capacity), (Some(3), Some(2)));
         assert_eq!(d.pending_puts, 1);
         // The message is accepted already, so it can be taken before the put completes.
-        assert_eq!(BufferedChannel::take(&s).await, Some(1));
+        assert_eq!(BufferedChannel::take_next(&s).await, Some(1));
         third.await.unwrap();
         assert_eq!(s.description().pending_puts, 0);
-        assert_eq!(BufferedChannel::take(&s).await, Some(2));
-        assert_eq!(BufferedChannel::take(&s).await, Some(3));
+        assert_eq!(BufferedChannel::take_next(&s).await, Some(2));
+        assert_eq!(BufferedChannel::take_next(&s).await, Some(3));
         assert_eq!(s.size(), 0);
     });
 }
@@ -403,7 +403,10 @@ fn buffered_channel_with_a_metric_counts_in_metric_units() {
         assert!(poll_once(&mut over).is_pending());
         assert_eq!(s.size(), 9);
         // Taking 3 bytes is not enough if the 5 stay... but takes come in order.
-        assert_eq!(BufferedChannel::take(&s).await.map(|b| b.len()), Some(5));
+        assert_eq!(
+            BufferedChannel::take_next(&s).await.map(|b| b.len()),
+            Some(5)
+        );
         over.await.unwrap();
         assert_eq!(s.size(), 4);
         assert_eq!(s.description().kind, "buffered-stream");
@@ -420,11 +423,11 @@ fn closing_a_buffered_channel_acknowledges_waiting_puts() {
         put.await.unwrap();
         assert!(s.put('y').await.unwrap_err().is_closed());
         assert_eq!(
-            BufferedChannel::take(&s).await,
+            BufferedChannel::take_next(&s).await,
             Some('x'),
             "what was accepted stays takeable"
         );
-        assert_eq!(BufferedChannel::take(&s).await, None);
+        assert_eq!(BufferedChannel::take_next(&s).await, None);
         assert!(Source::drained(&s).await.is_ok());
     });
 }
@@ -438,7 +441,7 @@ fn a_buffered_channel_is_a_sink_with_put_semantics() {
         // Over the limit: `send` waits for the acknowledgement.
         let consumer = weir::runtime::spawn(async move {
             let mut all = Vec::new();
-            while let Some(n) = BufferedChannel::take(&reader).await {
+            while let Some(n) = BufferedChannel::take_next(&reader).await {
                 all.push(n);
             }
             all
@@ -459,8 +462,8 @@ fn a_panicking_metric_closes_the_buffered_channel() {
         let refused = s.put(0).await.unwrap_err();
         assert!(refused.is_closed());
         assert_eq!(refused.into_inner(), 0);
-        assert_eq!(BufferedChannel::take(&s).await, Some(1));
-        assert_eq!(BufferedChannel::take(&s).await, None);
+        assert_eq!(BufferedChannel::take_next(&s).await, Some(1));
+        assert_eq!(BufferedChannel::take_next(&s).await, None);
         assert!(Source::drained(&s).await.unwrap_err().is_panic());
     });
 }
@@ -557,7 +560,7 @@ fn dropping_drops_new_messages_when_full() {
         assert_eq!(s.put(1).unwrap(), None);
         assert_eq!(s.put(2).unwrap(), None);
         assert_eq!(s.put(3).unwrap(), Some(3));
-        assert_eq!(DroppingChannel::take(&s).await, Some(1));
+        assert_eq!(DroppingChannel::take_next(&s).await, Some(1));
         assert_eq!(s.put(4).unwrap(), None);
         s.close();
         assert!(s.put(5).unwrap_err().is_closed());
@@ -573,7 +576,7 @@ fn sliding_drops_the_oldest_message_when_full() {
         assert_eq!(s.put(2).unwrap(), None);
         assert_eq!(s.put(3).unwrap(), Some(1));
         assert_eq!(s.put(4).unwrap(), Some(2));
-        assert_eq!(SlidingChannel::take(&s).await, Some(3));
+        assert_eq!(SlidingChannel::take_next(&s).await, Some(3));
         s.close();
         assert!(s.put(5).unwrap_err().is_closed());
         assert_eq!(s.collect::<Vec<_>>().await, vec![4]);
@@ -588,12 +591,12 @@ fn dropping_and_sliding_of_zero_deliver_only_to_a_waiting_taker() {
         assert_eq!(dropping.put(1).unwrap(), Some(1));
         assert_eq!(sliding.put(1).unwrap(), Some(1));
 
-        let mut take = DroppingChannel::take(&dropping);
+        let mut take = DroppingChannel::take_next(&dropping);
         assert!(poll_once(&mut take).is_pending());
         assert_eq!(dropping.put(2).unwrap(), None);
         assert_eq!(take.await, Some(2));
 
-        let mut take = SlidingChannel::take(&sliding);
+        let mut take = SlidingChannel::take_next(&sliding);
         assert!(poll_once(&mut take).is_pending());
         assert_eq!(sliding.put(2).unwrap(), None);
         assert_eq!(take.await, Some(2));

@@ -205,9 +205,9 @@ proptest! {
         let source = stream::iter(items.clone());
         let upstream = source.drained();
         let buffered = if by_metric {
-            source.buffer_by(weight, limit)
+            source.read_ahead_by(weight, limit)
         } else {
-            source.buffer(limit)
+            source.read_ahead(limit)
         };
         let (before, after) = run(take_then_close(buffered, stop));
         prop_assert_eq!(&before[..], &items[..stop.min(items.len())]);

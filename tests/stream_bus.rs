@@ -15,7 +15,7 @@ fn smoke() {
         let bus = EventBus::with_stream_factory(|| Channel::new(1));
         let sub = bus.subscribe("t");
         assert!(bus.publish("t", 1).await.unwrap());
-        assert_eq!(sub.take().await, Some(1));
+        assert_eq!(sub.take_next().await, Some(1));
     });
 }
 
@@ -44,7 +44,7 @@ fn every_subscriber_gets_every_message_in_order() {
         for sub in &subscribers {
             let mut got = Vec::new();
             for _ in 0..50 {
-                got.push(sub.take().await.unwrap());
+                got.push(sub.take_next().await.unwrap());
             }
             assert_eq!(got, (0..50).collect::<Vec<_>>());
         }
@@ -64,9 +64,9 @@ fn publish_completes_only_once_every_subscriber_accepted() {
         let b = bus.subscribe("t");
         let published = bus.publish("t", 5);
         assert!(!published.is_realized());
-        assert_eq!(a.take().await, Some(5));
+        assert_eq!(a.take_next().await, Some(5));
         assert!(!published.is_realized(), "b has not taken it yet");
-        assert_eq!(b.take().await, Some(5));
+        assert_eq!(b.take_next().await, Some(5));
         assert!(published.await.unwrap());
     });
 }
@@ -80,7 +80,7 @@ fn concurrent_consumers_see_every_published_message() {
                 let sub = bus.subscribe(1);
                 weir::runtime::spawn(async move {
                     let mut got = Vec::new();
-                    while let Some(n) = sub.take().await {
+                    while let Some(n) = sub.take_next().await {
                         got.push(n);
                         if n == 99 {
                             break;
@@ -123,7 +123,7 @@ fn a_subscriber_closing_while_a_publish_waits_is_not_waited_for() {
         let a = bus.subscribe("t");
         let b = bus.subscribe("t");
         let published = bus.publish("t", 1);
-        assert_eq!(a.take().await, Some(1));
+        assert_eq!(a.take_next().await, Some(1));
         b.close();
         assert!(published.await.unwrap());
         assert_eq!(bus.subscriber_count("t"), 1);
@@ -205,7 +205,7 @@ fn clones_share_the_bus() {
         let other = bus.clone();
         let sub = other.subscribe(7u64);
         assert!(bus.publish(&7, "hi").await.unwrap());
-        assert_eq!(sub.take().await, Some("hi"));
+        assert_eq!(sub.take_next().await, Some("hi"));
     });
 }
 
@@ -216,7 +216,7 @@ fn a_dropped_bus_leaves_subscribers_usable() {
         let sub = bus.subscribe(());
         bus.publish(&(), 1).await.unwrap();
         drop(bus);
-        assert_eq!(sub.take().await, Some(1));
+        assert_eq!(sub.take_next().await, Some(1));
         sub.close(); // the removal callback finds no bus: nothing happens
         assert!(sub.is_drained());
     });
@@ -230,7 +230,7 @@ fn dropping_a_subscription_unsubscribes_it() {
         drop(bus.subscribe("t"));
         assert_eq!(bus.subscriber_count("t"), 1);
         let published = bus.publish("t", 1);
-        assert_eq!(kept.take().await, Some(1));
+        assert_eq!(kept.take_next().await, Some(1));
         assert!(
             published.await.unwrap(),
             "the dropped subscriber was not waited for"
@@ -246,10 +246,10 @@ fn sliding_subscribers_keep_the_latest_and_never_hold_up_a_publish() {
         let fast = bus.subscribe("t");
         for n in 0..10 {
             assert!(bus.publish("t", n).is_realized(), "publish {n} waited");
-            assert_eq!(fast.take().await, Some(n));
+            assert_eq!(fast.take_next().await, Some(n));
         }
         for n in 7..10 {
-            assert_eq!(slow.take().await, Some(n));
+            assert_eq!(slow.take_next().await, Some(n));
         }
         assert_eq!(slow.description().kind, "sliding-stream");
     });
@@ -264,11 +264,11 @@ fn dropping_subscribers_keep_the_first_and_never_hold_up_a_publish() {
             assert!(bus.publish("t", n).await.unwrap());
         }
         for n in 0..3 {
-            assert_eq!(slow.take().await, Some(n));
+            assert_eq!(slow.take_next().await, Some(n));
         }
         // Room again: the next message is kept.
         assert!(bus.publish("t", 10).await.unwrap());
-        assert_eq!(slow.take().await, Some(10));
+        assert_eq!(slow.take_next().await, Some(10));
     });
 }
 

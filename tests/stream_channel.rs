@@ -37,7 +37,7 @@ fn smoke() {
     run(async {
         let s = Channel::new(1);
         s.put(1).await.unwrap();
-        assert_eq!(s.take().await, Some(1));
+        assert_eq!(s.take_next().await, Some(1));
     });
 }
 
@@ -52,10 +52,10 @@ fn a_put_completes_at_once_with_room_and_when_taken_without() {
             "buffer full"
         );
         assert_eq!(s.description().pending_puts, 1);
-        assert_eq!(s.take().await, Some(1));
+        assert_eq!(s.take_next().await, Some(1));
         // Taking 1 moved 2 into the buffer: the put is accepted.
         assert!(second.await.is_ok());
-        assert_eq!(s.take().await, Some(2));
+        assert_eq!(s.take_next().await, Some(2));
     });
 }
 
@@ -67,7 +67,7 @@ fn an_unbuffered_put_completes_only_when_consumed() {
         let mut put = s.put("hello");
         assert!(poll_once(&mut put, &waker).is_pending());
         assert!(!woken.0.load(Ordering::SeqCst));
-        assert_eq!(s.take().await, Some("hello"));
+        assert_eq!(s.take_next().await, Some("hello"));
         assert!(
             woken.0.load(Ordering::SeqCst),
             "the put was woken by the take"
@@ -80,7 +80,7 @@ fn an_unbuffered_put_completes_only_when_consumed() {
 fn a_put_to_a_waiting_taker_completes_at_once_even_unbuffered() {
     run(async {
         let s = Channel::unbuffered();
-        let mut take = s.take();
+        let mut take = s.take_next();
         assert!(poll_once(&mut take, Waker::noop()).is_pending());
         assert!(s.put(5).now_or_never().expect("accepted at once").is_ok());
         assert_eq!(take.await, Some(5));
@@ -107,13 +107,13 @@ fn buffered_and_pending_puts_stay_takeable_after_close() {
         assert!(poll_once(&mut pending, Waker::noop()).is_pending());
         s.close();
         assert!(s.is_closed() && !s.is_drained());
-        assert_eq!(s.take().await, Some(1));
-        assert_eq!(s.take().await, Some(2));
+        assert_eq!(s.take_next().await, Some(1));
+        assert_eq!(s.take_next().await, Some(2));
         assert!(
             pending.await.is_ok(),
             "the pending put was taken, so accepted"
         );
-        assert_eq!(s.take().await, None);
+        assert_eq!(s.take_next().await, None);
         assert!(s.is_drained());
     });
 }
@@ -123,12 +123,12 @@ fn takers_get_nothing_once_drained_and_are_woken_by_close() {
     run(async {
         let s = Channel::<u8>::new(1);
         let (woken, waker) = flag();
-        let mut take = s.take();
+        let mut take = s.take_next();
         assert!(poll_once(&mut take, &waker).is_pending());
         s.close();
         assert!(woken.0.load(Ordering::SeqCst));
         assert_eq!(take.await, None);
-        assert_eq!(s.take().await, None);
+        assert_eq!(s.take_next().await, None);
     });
 }
 
@@ -182,7 +182,7 @@ fn dropping_a_put_withdraws_its_message() {
         assert!(poll_once(&mut put, Waker::noop()).is_pending());
         drop(put);
         s.close();
-        assert_eq!(s.take().await, None);
+        assert_eq!(s.take_next().await, None);
     });
 }
 
@@ -208,7 +208,7 @@ fn the_drain_is_clean_or_carries_its_cause() {
             !clean.drained().is_realized(),
             "a message is still buffered"
         );
-        assert_eq!(clean.take().await, Some(1));
+        assert_eq!(clean.take_next().await, Some(1));
         assert!(clean.drained().await.is_ok());
         let failed = Channel::<u8>::new(1);
         failed.close_with_error(Error::protocol("bad frame"));
@@ -223,7 +223,7 @@ fn a_permanent_channel_ignores_close() {
         s.close();
         assert!(!s.is_closed());
         s.put(1).await.unwrap();
-        assert_eq!(s.take().await, Some(1));
+        assert_eq!(s.take_next().await, Some(1));
     });
 }
 
@@ -240,19 +240,19 @@ fn pending_puts_are_bounded() {
     assert_eq!(s.description().pending_puts, MAX_PENDING_PUTS);
     // Nothing lost: every pending message is takeable, in order.
     for i in 0..3 {
-        assert_eq!(s.take().now_or_never().unwrap(), Some(i));
+        assert_eq!(s.take_next().now_or_never().unwrap(), Some(i));
     }
 }
 
 #[test]
 fn pending_takes_are_bounded_and_the_cause_is_visible() {
     let s = Channel::<u8>::new(1);
-    let mut takes: Vec<_> = (0..MAX_PENDING_TAKES).map(|_| s.take()).collect();
+    let mut takes: Vec<_> = (0..MAX_PENDING_TAKES).map(|_| s.take_next()).collect();
     for take in &mut takes {
         assert!(poll_once(take, Waker::noop()).is_pending());
     }
     assert_eq!(s.description().pending_takes, MAX_PENDING_TAKES);
-    assert_eq!(s.take().now_or_never().unwrap(), None);
+    assert_eq!(s.take_next().now_or_never().unwrap(), None);
     assert!(s.is_closed());
     let cause = s
         .drained()
@@ -266,8 +266,8 @@ fn pending_takes_are_bounded_and_the_cause_is_visible() {
 fn a_notified_taker_that_goes_away_passes_the_message_on() {
     run(async {
         let s = Channel::new(4);
-        let mut first = s.take();
-        let mut second = s.take();
+        let mut first = s.take_next();
+        let mut second = s.take_next();
         let (second_woken, second_waker) = flag();
         assert!(poll_once(&mut first, Waker::noop()).is_pending());
         assert!(poll_once(&mut second, &second_waker).is_pending());
@@ -297,7 +297,7 @@ fn description_reports_the_state() {
         assert!(!d.closed && !d.drained && !d.permanent);
         s.close();
         assert!(s.description().closed && !s.description().drained);
-        s.take().await;
+        s.take_next().await;
         assert!(s.description().drained);
     });
 }
@@ -340,7 +340,7 @@ fn many_producers_and_consumers_lose_and_duplicate_nothing() {
             let s = s.clone();
             std::thread::spawn(move || {
                 let mut got = Vec::new();
-                while let Some(m) = weir::runtime::block_on(s.take()) {
+                while let Some(m) = weir::runtime::block_on(s.take_next()) {
                     got.push(m);
                 }
                 got

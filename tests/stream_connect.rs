@@ -10,7 +10,7 @@ use weir::stream::{self, Channel, ConnectOptions, TakeError, connect};
 
 async fn drain<T>(s: &Channel<T>) -> Vec<T> {
     let mut out = Vec::new();
-    while let Some(m) = s.take().await {
+    while let Some(m) = s.take_next().await {
         out.push(m);
     }
     out
@@ -41,7 +41,7 @@ fn downstream_false_leaves_the_sink_open() {
         a.close();
         done.await.unwrap();
         assert!(!b.is_closed());
-        assert_eq!(b.take().await, Some(1));
+        assert_eq!(b.take_next().await, Some(1));
     });
 }
 
@@ -102,7 +102,10 @@ fn fan_out_sends_every_message_to_every_sink_at_the_pace_of_the_slowest() {
             source.put(i).await.unwrap();
         }
         source.close();
-        assert_eq!((a.take().await, b.take().await), (Some(0), Some(0)));
+        assert_eq!(
+            (a.take_next().await, b.take_next().await),
+            (Some(0), Some(0))
+        );
         // `slow` has not taken 0, so 1 is not taken from the source yet.
         assert_eq!(
             a.try_take(Duration::from_millis(20)).await,
@@ -250,7 +253,11 @@ fn a_sink_closing_while_a_message_waits_for_it_is_detached() {
         b.close();
         done.await.unwrap();
         a.closed().await.unwrap();
-        assert_eq!(b.take().await, Some(1), "a pending message stays takeable");
+        assert_eq!(
+            b.take_next().await,
+            Some(1),
+            "a pending message stays takeable"
+        );
     });
 }
 

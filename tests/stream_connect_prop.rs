@@ -59,7 +59,7 @@ proptest! {
                 let yields = yields.clone();
                 weir::runtime::spawn(async move {
                     let mut got = Vec::new();
-                    while let Some(m) = leaf.take().await {
+                    while let Some(m) = leaf.take_next().await {
                         got.push(m);
                         maybe_yield(yields[(got.len() + c) % yields.len()]).await;
                     }

@@ -14,7 +14,7 @@ use weir::{Deferred, Error};
 
 async fn drain<T>(s: &Channel<T>) -> Vec<T> {
     let mut out = Vec::new();
-    while let Some(m) = s.take().await {
+    while let Some(m) = s.take_next().await {
         out.push(m);
     }
     out
@@ -48,11 +48,11 @@ fn drain_into_respects_backpressure() {
     run(async {
         let sink = Channel::unbuffered();
         let done = stream::drain_into(stream::iter(0..3), sink.clone());
-        assert_eq!(sink.take().await, Some(0));
+        assert_eq!(sink.take_next().await, Some(0));
         assert!(!done.is_realized(), "two messages are still to be taken");
-        assert_eq!(sink.take().await, Some(1));
+        assert_eq!(sink.take_next().await, Some(1));
         assert!(!done.is_realized(), "one message is still to be taken");
-        assert_eq!(sink.take().await, Some(2));
+        assert_eq!(sink.take_next().await, Some(2));
         done.await.unwrap();
         assert!(!sink.is_closed());
     });
@@ -77,7 +77,7 @@ fn drain_into_ends_when_the_sink_closes_while_a_put_waits() {
         source.put(1).await.unwrap();
         source.put(2).await.unwrap();
         let done = stream::drain_into(source.clone(), sink.clone());
-        assert_eq!(sink.take().await, Some(1));
+        assert_eq!(sink.take_next().await, Some(1));
         // The second message is now waiting on the unbuffered sink.
         sink.close();
         done.await.unwrap();
@@ -93,7 +93,7 @@ fn drain_into_reports_the_sources_drain_cause() {
         source.close_with_error(Error::msg("upstream broke"));
         let cause = stream::drain_into(source, sink.clone()).await.unwrap_err();
         assert_eq!(cause.to_string(), "upstream broke");
-        assert_eq!(sink.take().await, Some(1));
+        assert_eq!(sink.take_next().await, Some(1));
         assert!(!sink.is_closed());
     });
 }
@@ -121,7 +121,7 @@ fn drain_into_method_matches_the_function() {
             .await
             .unwrap();
         assert_eq!(
-            (sink.take().await, sink.take().await),
+            (sink.take_next().await, sink.take_next().await),
             (Some("x"), Some("y"))
         );
     });
@@ -155,9 +155,9 @@ fn put_all_respects_backpressure() {
     run(async {
         let sink = Channel::unbuffered();
         let done = stream::put_all(sink.clone(), vec!["a", "b"]);
-        assert_eq!(sink.take().await, Some("a"));
+        assert_eq!(sink.take_next().await, Some("a"));
         assert!(!done.is_realized(), "b is not taken yet");
-        assert_eq!(sink.take().await, Some("b"));
+        assert_eq!(sink.take_next().await, Some("b"));
         done.await.unwrap();
         assert!(!sink.is_closed(), "put_all does not close the sink");
     });

@@ -13,7 +13,7 @@ use weir::{Deferred, Error};
 
 async fn drain<T>(s: &Channel<T>) -> Vec<T> {
     let mut out = Vec::new();
-    while let Some(m) = s.take().await {
+    while let Some(m) = s.take_next().await {
         out.push(m);
     }
     out
@@ -26,7 +26,7 @@ fn smoke() {
         let mut duplex = stream::splice(out.clone(), inn.clone());
         duplex.send(1).await.unwrap();
         inn.put(2).await.unwrap();
-        assert_eq!(Channel::take(&out).await, Some(1));
+        assert_eq!(Channel::take_next(&out).await, Some(1));
         assert_eq!(duplex.next().await, Some(2));
     });
 }
@@ -72,7 +72,7 @@ fn splice_halves_may_carry_different_types() {
         let mut duplex = stream::splice(out.clone(), inn.clone());
         duplex.send(7).await.unwrap();
         inn.put("seven".to_string()).await.unwrap();
-        assert_eq!(Channel::take(&out).await, Some(7));
+        assert_eq!(Channel::take_next(&out).await, Some(7));
         assert_eq!(duplex.next().await.as_deref(), Some("seven"));
     });
 }
@@ -207,7 +207,7 @@ fn source_only_takes_closes_and_reports() {
         let channel = Channel::new(2);
         let view = stream::source_only(channel.clone());
         channel.put(1).await.unwrap();
-        assert_eq!(stream::SourceOnly::take(&view).await, Some(1));
+        assert_eq!(stream::SourceOnly::take_next(&view).await, Some(1));
         assert_eq!(view.description().kind, "stream");
         assert_eq!(view.description().buffer_capacity, Some(2));
         let drained = view.drained();

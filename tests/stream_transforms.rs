@@ -302,8 +302,8 @@ fn boom(n: u32) -> u32 {
 #[test]
 fn smoke() {
     let source = stream::iter(1..=10)
-        .map(|n| n * 2)
-        .filter(|n| n % 3 != 0)
+        .map_each(|n| n * 2)
+        .filter_each(|n| n % 3 != 0)
         .mapcat(|n| [n, n + 1]);
     let drained = source.drained();
     assert_eq!(
@@ -321,24 +321,24 @@ fn map_yields_f_of_each_message() {
         [Step::Item(1), Step::Later, Step::Item(2), Step::Item(3)],
         Ok(()),
     )
-    .map(|n: u32| n.to_string());
+    .map_each(|n: u32| n.to_string());
     assert_eq!(source.size_hint(), (3, Some(3)));
     assert_eq!(run(collect(source)), vec!["1", "2", "3"]);
 }
 
 #[test]
 fn map_common() {
-    common_checks("map", |s| s.map(|n| n + 1));
+    common_checks("map", |s| s.map_each(|n| n + 1));
 }
 
 #[test]
 fn map_panic_ends_with_panic_error() {
-    panic_checks(|s| s.map(boom), vec![1, 2]);
+    panic_checks(|s| s.map_each(boom), vec![1, 2]);
 }
 
 #[test]
 fn map_is_fused_after_its_end() {
-    let mut source = Box::pin(stream::iter([1]).map(|n| n));
+    let mut source = Box::pin(stream::iter([1]).map_each(|n| n));
     assert_eq!(run(next(&mut source)), Some(1));
     assert_eq!(run(next(&mut source)), None);
     assert_eq!(run(next(&mut source)), None);
@@ -348,8 +348,8 @@ fn map_is_fused_after_its_end() {
 #[test]
 fn map_over_several_sources_is_zip_then_map() {
     let sums = stream::iter(1..=3)
-        .zip(stream::iter([10, 20, 30, 40]))
-        .map(|(a, b)| a + b);
+        .zip_each(stream::iter([10, 20, 30, 40]))
+        .map_each(|(a, b)| a + b);
     assert_eq!(run(collect(sums)), vec![11, 22, 33]);
 }
 
@@ -363,19 +363,19 @@ fn filter_keeps_accepted_messages() {
             .chain([Step::Later, Step::Item(12)]),
         Ok(()),
     )
-    .filter(|n| n % 4 == 0);
+    .filter_each(|n| n % 4 == 0);
     assert_eq!(source.size_hint(), (0, Some(11)));
     assert_eq!(run(collect(source)), vec![4, 8, 12]);
 }
 
 #[test]
 fn filter_common() {
-    common_checks("filter", |s| s.filter(|n| n % 2 == 1));
+    common_checks("filter", |s| s.filter_each(|n| n % 2 == 1));
 }
 
 #[test]
 fn filter_panic_ends_with_panic_error() {
-    panic_checks(|s| s.filter(|n| boom(*n) > 0), vec![1, 2]);
+    panic_checks(|s| s.filter_each(|n| boom(*n) > 0), vec![1, 2]);
 }
 
 // ---- mapcat -------------------------------------------------------------------------------
@@ -470,8 +470,8 @@ fn reduce_cancelled_closes_the_source() {
 #[test]
 fn reduce_of_a_combinator_chain() {
     let total = stream::iter(1..=100)
-        .filter(|n| n % 2 == 0)
-        .map(|n| n * n)
+        .filter_each(|n| n % 2 == 0)
+        .map_each(|n| n * n)
         .reduce(0u64, |acc, n| acc + n);
     assert_eq!(
         run(total).unwrap(),
@@ -489,7 +489,7 @@ fn zip_pairs_messages_and_ends_with_the_shorter() {
     );
     let b = Script::new([Step::Later, Step::Item('a'), Step::Item('b')], Ok(()));
     let a_node = a.node();
-    let zipped = a.zip(b);
+    let zipped = a.zip_each(b);
     let drained = zipped.drained();
     assert_eq!(run(collect(zipped)), vec![(1, 'a'), (2, 'b')]);
     assert!(run(drained).is_ok());
@@ -501,13 +501,13 @@ fn zip_pairs_messages_and_ends_with_the_shorter() {
 fn zip_ends_with_the_error_of_the_source_that_ended() {
     let a = Script::of(0..10u32);
     let a_node = a.node();
-    let zipped = a.zip(Script::failing([1, 2], "b failed"));
+    let zipped = a.zip_each(Script::failing([1, 2], "b failed"));
     let drained = zipped.drained();
     assert_eq!(run(collect(zipped)), vec![(0, 1), (1, 2)]);
     assert_eq!(run(drained).unwrap_err().to_string(), "b failed");
     assert!(a_node.description().closed);
 
-    let zipped = Script::failing([1u32], "a failed").zip(Script::of(0..10u32));
+    let zipped = Script::failing([1u32], "a failed").zip_each(Script::of(0..10u32));
     let drained = zipped.drained();
     assert_eq!(run(collect(zipped)), vec![(1, 0)]);
     assert_eq!(run(drained).unwrap_err().to_string(), "a failed");
@@ -515,7 +515,7 @@ fn zip_ends_with_the_error_of_the_source_that_ended() {
 
 #[test]
 fn zip_common() {
-    common_checks("zip", |s| s.zip(stream::iter(0..)));
+    common_checks("zip", |s| s.zip_each(stream::iter(0..)));
 }
 
 #[test]
@@ -523,7 +523,7 @@ fn zip_close_reaches_both_sources() {
     let a = Script::stalling([1u32]);
     let b = Script::stalling([2u32]);
     let (a_node, b_node) = (a.node(), b.node());
-    let zipped = a.zip(b);
+    let zipped = a.zip_each(b);
     assert_eq!(downstream_kinds(&a_node), vec!["zip"]);
     assert_eq!(downstream_kinds(&b_node), vec!["zip"]);
     zipped.close();
@@ -534,7 +534,7 @@ fn zip_close_reaches_both_sources() {
 #[test]
 fn zip_panic_in_a_following_map_ends_with_panic_error() {
     panic_checks(
-        |s| s.zip(stream::iter(0..)).map(|(n, _)| boom(n)),
+        |s| s.zip_each(stream::iter(0..)).map_each(|(n, _)| boom(n)),
         vec![1, 2],
     );
 }
@@ -596,7 +596,7 @@ fn concat_flattens_in_order() {
         ],
         Ok(()),
     );
-    let flat = outer.concat();
+    let flat = outer.flatten_each();
     let drained = flat.drained();
     assert_eq!(run(collect(flat)), vec![1, 2, 3, 4]);
     assert!(run(drained).is_ok());
@@ -604,7 +604,9 @@ fn concat_flattens_in_order() {
 
 #[test]
 fn concat_common() {
-    common_checks("concat", |s| s.map(|n| stream::iter(0..n)).concat());
+    common_checks("concat", |s| {
+        s.map_each(|n| stream::iter(0..n)).flatten_each()
+    });
 }
 
 #[test]
@@ -615,7 +617,7 @@ fn concat_an_inner_error_ends_it() {
         Script::of([3]),
     ]);
     let outer_node = outer.node();
-    let flat = outer.concat();
+    let flat = outer.flatten_each();
     let drained = flat.drained();
     assert_eq!(run(collect(flat)), vec![1, 2]);
     assert_eq!(run(drained).unwrap_err().to_string(), "inner failed");
@@ -626,7 +628,7 @@ fn concat_an_inner_error_ends_it() {
 fn concat_links_the_inner_source_being_read_and_closes_it() {
     let inner = Script::stalling([1u32, 2]);
     let inner_node = inner.node();
-    let mut flat = Box::pin(Script::stalling([inner]).concat());
+    let mut flat = Box::pin(Script::stalling([inner]).flatten_each());
     assert_eq!(run(next(&mut flat)), Some(1));
     assert_eq!(downstream_kinds(&inner_node), vec!["concat"]);
     flat.close();
@@ -636,7 +638,10 @@ fn concat_links_the_inner_source_being_read_and_closes_it() {
 #[test]
 fn concat_panic_in_a_source_stage_ends_with_panic_error() {
     panic_checks(
-        |s| s.map(|n| stream::iter([n]).map(boom)).concat(),
+        |s| {
+            s.map_each(|n| stream::iter([n]).map_each(boom))
+                .flatten_each()
+        },
         vec![1, 2],
     );
 }
@@ -787,7 +792,7 @@ fn realize_each_yields_values_in_order() {
     assert_eq!(run(collect(values)), vec![0, 10, 20, 30, 40]);
     realizing.join().unwrap();
 
-    let futures = Script::of([1u32, 2]).map(|n| async move { Ok::<_, Error>(n + 1) });
+    let futures = Script::of([1u32, 2]).map_each(|n| async move { Ok::<_, Error>(n + 1) });
     assert_eq!(run(collect(futures.realize_each())), vec![2, 3]);
 }
 
@@ -795,7 +800,7 @@ fn realize_each_yields_values_in_order() {
 fn realize_each_error_ends_with_it() {
     let script = Script::stalling([Ok(1), Err(Error::msg("second failed")), Ok(3)]);
     let upstream = script.node();
-    let values = script.map(Deferred::<u32>::from).realize_each();
+    let values = script.map_each(Deferred::<u32>::from).realize_each();
     let drained = values.drained();
     assert_eq!(run(collect(values)), vec![1]);
     assert_eq!(run(drained).unwrap_err().to_string(), "second failed");
@@ -803,7 +808,7 @@ fn realize_each_error_ends_with_it() {
 
     // Any error type that converts into weir::Error.
     let io = Script::of([Err::<u32, _>(std::io::Error::other("disk"))])
-        .map(std::future::ready)
+        .map_each(std::future::ready)
         .realize_each();
     let drained = io.drained();
     assert!(run(collect(io)).is_empty());
@@ -813,7 +818,7 @@ fn realize_each_error_ends_with_it() {
 #[test]
 fn realize_each_common() {
     common_checks("realize_each", |s| {
-        s.map(Deferred::<u32>::succeeded).realize_each()
+        s.map_each(Deferred::<u32>::succeeded).realize_each()
     });
 }
 
@@ -821,7 +826,7 @@ fn realize_each_common() {
 fn realize_each_panic_in_a_future_ends_with_panic_error() {
     panic_checks(
         |s| {
-            s.map(|n| async move { Ok::<_, Error>(boom(n)) })
+            s.map_each(|n| async move { Ok::<_, Error>(boom(n)) })
                 .realize_each()
         },
         vec![1, 2],
@@ -928,7 +933,7 @@ fn partition_by_upstream_error_ends_the_partition_and_the_source() {
 #[test]
 fn partition_by_common() {
     // Flattened with concat, partition_by is the identity.
-    common_checks("concat", |s| s.partition_by(|n| n / 2).concat());
+    common_checks("concat", |s| s.partition_by(|n| n / 2).flatten_each());
     // The checks on the partitioning source itself.
     let source = Script::failing([1, 2, 3], "upstream failed").partition_by(|n| n / 2);
     let drained = source.drained();
@@ -1001,16 +1006,16 @@ fn combinators_are_send() {
     fn is_send<T: Send>(_: &T) {}
     let source = stream::iter(0..3u32);
     let chain = source
-        .map(|n| n + 1)
-        .filter(|n| n % 2 == 0)
+        .map_each(|n| n + 1)
+        .filter_each(|n| n % 2 == 0)
         .mapcat(|n| [n])
         .reductions(0, |a, n| a + n)
-        .zip(stream::iter(0..))
-        .map(|(a, _)| Deferred::<u32>::succeeded(a))
+        .zip_each(stream::iter(0..))
+        .map_each(|(a, _)| Deferred::<u32>::succeeded(a))
         .realize_each()
         .transform(Twice)
         .partition_by(|n| *n);
     is_send(&chain);
     is_send(&stream::zip_all(vec![stream::iter(0..1)]));
-    is_send(&stream::iter([stream::iter(0..1)]).concat());
+    is_send(&stream::iter([stream::iter(0..1)]).flatten_each());
 }

@@ -261,7 +261,7 @@ proptest! {
     #[test]
     fn map(items in items(), gaps in gaps(), stop in stop(), end in end()) {
         let model = items.iter().map(|n| n * 3).collect();
-        check(upstream(items, &gaps, &end).map(|n| n * 3), model, stop, end)?;
+        check(upstream(items, &gaps, &end).map_each(|n| n * 3), model, stop, end)?;
     }
 
     #[test]
@@ -283,7 +283,7 @@ proptest! {
     #[test]
     fn filter(items in items(), gaps in gaps(), stop in stop(), end in end()) {
         let model = items.iter().copied().filter(|n| n % 3 != 0).collect();
-        check(upstream(items, &gaps, &end).filter(|n| n % 3 != 0), model, stop, end)?;
+        check(upstream(items, &gaps, &end).filter_each(|n| n % 3 != 0), model, stop, end)?;
     }
 
     #[test]
@@ -332,7 +332,7 @@ proptest! {
         let model: Vec<_> = a.iter().copied().zip(b.iter().copied()).collect();
         // Whichever ends first decides the outcome; `a` is polled first.
         let end = if a.len() <= b.len() { end_a.clone() } else { end_b.clone() };
-        let source = upstream(a, &gaps_a, &end_a).zip(upstream(b, &gaps_b, &end_b));
+        let source = upstream(a, &gaps_a, &end_a).zip_each(upstream(b, &gaps_b, &end_b));
         check(source, model, stop, end)?;
     }
 
@@ -364,7 +364,7 @@ proptest! {
             .into_iter()
             .map(|(items, gaps)| upstream(items, &gaps, &Ok(())))
             .collect();
-        check(upstream(sources, &gaps, &end).concat(), model, stop, end)?;
+        check(upstream(sources, &gaps, &end).flatten_each(), model, stop, end)?;
     }
 
     #[test]

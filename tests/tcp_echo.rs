@@ -50,7 +50,7 @@ async fn connect(server: &Server) -> TcpConnection {
 async fn read_exactly(connection: &TcpConnection, n: usize) -> Vec<u8> {
     let mut got = Vec::with_capacity(n);
     while got.len() < n {
-        let chunk = connection.take().await.expect("more bytes");
+        let chunk = connection.take_next().await.expect("more bytes");
         got.extend_from_slice(&chunk);
     }
     got
@@ -182,7 +182,7 @@ fn a_slow_consumer_keeps_server_buffering_bounded() {
         // Now consume slowly: every take keeps the buffer within its capacity.
         let mut received = 0;
         while received < TOTAL {
-            let chunk = on_server.take().await.unwrap();
+            let chunk = on_server.take_next().await.unwrap();
             assert!(chunk.len() <= 4096);
             received += chunk.len();
             let d = channel_description(&on_server, "source");
@@ -242,7 +242,7 @@ fn a_peer_reset_is_observable_without_panic() {
         drop(raw);
 
         // The inbound side ends: with an I/O error (reset) or at worst a clean end.
-        assert_eq!(client.take().await, None);
+        assert_eq!(client.take_next().await, None);
         let drained = Source::drained(&client).await;
         if let Err(error) = &drained {
             assert!(error.is_io(), "{error}");
@@ -348,7 +348,7 @@ fn server_close_drains_gracefully_then_closes_after_the_timeout() {
 
         closing.await.unwrap();
         assert_eq!(server.connection_count(), 0);
-        assert_eq!(client.take().await, None);
+        assert_eq!(client.take_next().await, None);
         server.wait_for_close().await.unwrap();
     });
 }

@@ -29,7 +29,7 @@ fn start_echo(options: ServerOptions, accepted: mpsc::Sender<TcpConnection>) -> 
         move |connection: TcpConnection| {
             let _ = accepted.send(connection.clone());
             weir::runtime::spawn(async move {
-                while let Some(chunk) = connection.take().await {
+                while let Some(chunk) = connection.take_next().await {
                     if connection.put(chunk).await.is_err() {
                         break;
                     }
@@ -56,7 +56,7 @@ fn smoke() {
         let client = tcp::client(options).await.unwrap();
         assert!(client.info().is_tls());
         client.put("hello over TLS").await.unwrap();
-        let echoed = client.take().await.unwrap();
+        let echoed = client.take_next().await.unwrap();
         assert_eq!(echoed, Bytes::from_static(b"hello over TLS"));
     });
     drop(run(server.close()));
@@ -244,7 +244,7 @@ fn a_burst_then_a_half_close_arrives_whole_and_in_order_over_tls() {
         }
         SinkExt::<Bytes>::close(&mut client).await.unwrap();
         let mut echoed = Vec::new();
-        while let Some(chunk) = client.take().await {
+        while let Some(chunk) = client.take_next().await {
             echoed.extend_from_slice(&chunk);
         }
         assert_eq!(echoed.len(), sent.len());

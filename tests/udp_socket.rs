@@ -34,7 +34,7 @@ async fn open(options: SocketOptions) -> UdpSocket {
 
 /// Takes one datagram, failing after a short bound (loopback delivers at once or never).
 async fn take_within(socket: &UdpSocket, bound: Duration) -> Option<Datagram> {
-    weir::runtime::timeout(bound, socket.take())
+    weir::runtime::timeout(bound, socket.take_next())
         .await
         .ok()
         .flatten()
@@ -48,7 +48,7 @@ fn smoke() {
             .put(Datagram::new(socket.local_addr(), "hi"))
             .await
             .unwrap();
-        let got = socket.take().await.unwrap();
+        let got = socket.take_next().await.unwrap();
         assert_eq!(got.peer, socket.local_addr());
         assert_eq!(got.payload, "hi");
     });
@@ -64,7 +64,7 @@ fn a_round_trip_between_two_sockets() {
             .put(Datagram::new(server.local_addr(), "ping"))
             .await
             .unwrap();
-        let request = server.take().await.unwrap();
+        let request = server.take_next().await.unwrap();
         assert_eq!(request.peer, client.local_addr());
         assert_eq!(request.payload, "ping");
 
@@ -72,7 +72,7 @@ fn a_round_trip_between_two_sockets() {
             .put(Datagram::new(request.peer, "pong"))
             .await
             .unwrap();
-        let reply = client.take().await.unwrap();
+        let reply = client.take_next().await.unwrap();
         assert_eq!(reply.peer, server.local_addr());
         assert_eq!(reply.payload, "pong");
     });
@@ -164,7 +164,7 @@ fn a_send_only_socket_has_no_inbound_datagrams() {
         let sender = open(localhost().send_only(true)).await;
         assert!(sender.is_drained());
         assert!(sender.drained().await.is_ok());
-        assert_eq!(sender.take().await, None);
+        assert_eq!(sender.take_next().await, None);
 
         // It still sends.
         let receiver = open(localhost()).await;
@@ -172,7 +172,7 @@ fn a_send_only_socket_has_no_inbound_datagrams() {
             .put(Datagram::new(receiver.local_addr(), "one way"))
             .await
             .unwrap();
-        let got = receiver.take().await.unwrap();
+        let got = receiver.take_next().await.unwrap();
         assert_eq!(
             (got.peer, got.payload),
             (sender.local_addr(), "one way".into())
@@ -216,10 +216,10 @@ fn an_oversize_datagram_is_refused_on_its_put_and_the_socket_still_works() {
             .await
             .unwrap();
         socket.put(Datagram::new(me, "after")).await.unwrap();
-        let largest = socket.take().await.unwrap();
+        let largest = socket.take_next().await.unwrap();
         assert_eq!(largest.len(), udp::MAX_PAYLOAD_V4);
         assert!(largest.payload.iter().all(|&b| b == 7));
-        assert_eq!(socket.take().await.unwrap().payload, "after");
+        assert_eq!(socket.take_next().await.unwrap().payload, "after");
         assert!(!socket.is_drained());
     });
 }
@@ -239,7 +239,7 @@ fn datagrams_for_the_wrong_family_or_port_zero_are_refused() {
             .put(Datagram::new(socket.local_addr(), "fine"))
             .await
             .unwrap();
-        assert_eq!(socket.take().await.unwrap().payload, "fine");
+        assert_eq!(socket.take_next().await.unwrap().payload, "fine");
     });
 }
 
@@ -267,7 +267,7 @@ fn a_send_error_closes_the_outbound_side_with_the_cause() {
             .put(Datagram::new(socket.local_addr(), "still here"))
             .await
             .unwrap();
-        assert_eq!(socket.take().await.unwrap().payload, "still here");
+        assert_eq!(socket.take_next().await.unwrap().payload, "still here");
         assert!(!socket.is_drained());
     });
 }
@@ -305,7 +305,7 @@ fn connect_feeds_the_socket_and_drains_it() {
         stream::connect(server.clone(), received.clone(), ConnectOptions::new());
         let mut got = Vec::new();
         for _ in 0..5 {
-            got.push(received.take().await.unwrap().payload);
+            got.push(received.take_next().await.unwrap().payload);
         }
         assert_eq!(got, ["0", "1", "2", "3", "4"]);
     });
@@ -350,7 +350,7 @@ fn closing_ends_a_pending_take() {
     run(async {
         let socket = open(localhost()).await;
         let taker = socket.clone();
-        let waiting = weir::runtime::spawn(async move { taker.take().await });
+        let waiting = weir::runtime::spawn(async move { taker.take_next().await });
         // Close only once the take waits on the socket (polling the state, bounded by `run`).
         while inbound_description(&socket).pending_takes == 0 {
             futures_lite::future::yield_now().await;
@@ -371,7 +371,7 @@ fn several_waiting_takers_are_all_served() {
         let takers: Vec<_> = (0..TAKERS)
             .map(|_| {
                 let server = server.clone();
-                weir::runtime::spawn(async move { server.take().await })
+                weir::runtime::spawn(async move { server.take_next().await })
             })
             .collect();
         while inbound_description(&server).pending_takes < TAKERS {
@@ -409,7 +409,7 @@ fn a_dropped_take_loses_nothing() {
             .put(Datagram::new(socket.local_addr(), "kept"))
             .await
             .unwrap();
-        assert_eq!(socket.take().await.unwrap().payload, "kept");
+        assert_eq!(socket.take_next().await.unwrap().payload, "kept");
     });
 }
 
@@ -423,7 +423,7 @@ fn local_addr_reports_the_ephemeral_port() {
         assert_ne!(a.local_addr(), b.local_addr());
         // The port reported is the one datagrams come from.
         a.put(Datagram::new(b.local_addr(), "who")).await.unwrap();
-        assert_eq!(b.take().await.unwrap().peer, a.local_addr());
+        assert_eq!(b.take_next().await.unwrap().peer, a.local_addr());
     });
 }
 
@@ -507,7 +507,7 @@ fn the_socket_works_from_a_tokio_runtime() {
             a.put(Datagram::new(b.local_addr(), "from tokio"))
                 .await
                 .unwrap();
-            assert_eq!(b.take().await.unwrap().payload, "from tokio");
+            assert_eq!(b.take_next().await.unwrap().payload, "from tokio");
         })
         .await
         .expect("test timed out");
@@ -526,8 +526,8 @@ fn put_to_resolves_a_host_name() {
         );
         client.put_to("localhost", port, "by name").await.unwrap();
         client.put_to("127.0.0.1", port, "by text").await.unwrap();
-        assert_eq!(server.take().await.unwrap().payload, "by name");
-        assert_eq!(server.take().await.unwrap().payload, "by text");
+        assert_eq!(server.take_next().await.unwrap().payload, "by name");
+        assert_eq!(server.take_next().await.unwrap().payload, "by text");
     });
 }
 
@@ -543,7 +543,7 @@ fn put_to_a_host_of_the_other_family_is_refused_clearly() {
         // The socket still works.
         let me = client.local_addr();
         client.put(Datagram::new(me, "still here")).await.unwrap();
-        assert_eq!(client.take().await.unwrap().payload, "still here");
+        assert_eq!(client.take_next().await.unwrap().payload, "still here");
     });
 }
 
@@ -554,7 +554,7 @@ fn a_buffer_after_the_socket_reads_ahead_of_a_busy_consumer() {
     run(async {
         let server = open(localhost()).await;
         let client = open(localhost()).await;
-        let ahead = SourceExt::buffer(server.clone(), COUNT);
+        let ahead = SourceExt::read_ahead(server.clone(), COUNT);
         let buffer_node = Source::node(&ahead);
         for i in 0..COUNT {
             client
@@ -588,7 +588,7 @@ fn concurrent_takers_racing_sends_and_a_close_all_finish_and_lose_nothing() {
                     let server = server.clone();
                     weir::runtime::spawn(async move {
                         let mut got = Vec::new();
-                        while let Some(datagram) = server.take().await {
+                        while let Some(datagram) = server.take_next().await {
                             got.push(datagram.payload);
                         }
                         got

@@ -59,8 +59,8 @@ mod pipeline;
 /// let out = Channel::new(16);
 /// let done = pipeline!(
 ///     source.clone()
-///         => map(|x: u32| x * 2) as "double"
-///         => filter(|x| *x > 3)
+///         => map_each(|x: u32| x * 2) as "double"
+///         => filter_each(|x| *x > 3)
 ///         => batch(2)
 ///         => out.clone()
 /// );
@@ -70,9 +70,9 @@ mod pipeline;
 /// stream::put_all(source.clone(), [1, 2, 3, 4, 5]).await.unwrap();
 /// source.close();
 /// done.await.unwrap();
-/// assert_eq!(out.take().await, Some(vec![4, 6]));
-/// assert_eq!(out.take().await, Some(vec![8, 10]));
-/// assert_eq!(out.take().await, None, "out was closed when the source drained");
+/// assert_eq!(out.take_next().await, Some(vec![4, 6]));
+/// assert_eq!(out.take_next().await, Some(vec![8, 10]));
+/// assert_eq!(out.take_next().await, None, "out was closed when the source drained");
 /// # });
 /// ```
 ///
@@ -88,7 +88,7 @@ mod pipeline;
 /// let (main, audit) = (Channel::new(8), Channel::new(8));
 /// let done = pipeline!(
 ///     stream::iter(1..=3)
-///         => map(|n: i32| n * 10)
+///         => map_each(|n: i32| n * 10)
 ///         => [
 ///             main.clone() { timeout: Duration::from_secs(1) },
 ///             audit.clone() { downstream: false, description: "audit" },
@@ -96,9 +96,9 @@ mod pipeline;
 /// );
 /// done.await.unwrap();
 /// for sink in [&main, &audit] {
-///     assert_eq!(sink.take().await, Some(10));
-///     assert_eq!(sink.take().await, Some(20));
-///     assert_eq!(sink.take().await, Some(30));
+///     assert_eq!(sink.take_next().await, Some(10));
+///     assert_eq!(sink.take_next().await, Some(20));
+///     assert_eq!(sink.take_next().await, Some(30));
 /// }
 /// assert!(main.is_closed());
 /// assert!(!audit.is_closed(), "downstream: false keeps the sink open");

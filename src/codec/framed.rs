@@ -301,7 +301,7 @@ pin_project! {
 /// let bytes = Channel::new(4);
 /// let mut lines = codec::encode(bytes.clone(), LinesCodec::new());
 /// lines.send("hello").await.unwrap();
-/// assert_eq!(bytes.take().await.as_deref(), Some(&b"hello\n"[..]));
+/// assert_eq!(bytes.take_next().await.as_deref(), Some(&b"hello\n"[..]));
 ///
 /// assert!(lines.send("two\nlines").await.unwrap_err().is_protocol());
 /// SinkExt::<&str>::close(&mut lines).await.unwrap();
@@ -576,7 +576,7 @@ pub type Framed<D, C> = Splice<Encode<DuplexHalf<D>, C>, Decode<DuplexHalf<D>, C
 /// );
 ///
 /// frames.send(Bytes::from_static(b"ping")).await.unwrap();
-/// assert_eq!(Channel::take(&outbound).await.as_deref(), Some(&b"\x04ping"[..]));
+/// assert_eq!(Channel::take_next(&outbound).await.as_deref(), Some(&b"\x04ping"[..]));
 ///
 /// inbound.put(Bytes::from_static(b"\x04po")).await.unwrap();
 /// inbound.put(Bytes::from_static(b"ng")).await.unwrap();

@@ -1,4 +1,4 @@
-//! `buffer` and `buffer_by` (and `SourceExt::dropping`/`sliding`): a source read ahead of its
+//! `read_ahead` and `read_ahead_by` (and `SourceExt::dropping`/`sliding`): a source read ahead of its
 //! consumer by a task, into a buffer.
 
 use std::fmt;
@@ -17,8 +17,8 @@ use super::graph::Node;
 use super::sliding::SlidingChannel;
 use super::source::Source;
 
-/// The source returned by [`buffer`](super::SourceExt::buffer),
-/// [`buffer_by`](super::SourceExt::buffer_by), [`dropping`](super::SourceExt::dropping) and
+/// The source returned by [`read_ahead`](super::SourceExt::read_ahead),
+/// [`read_ahead_by`](super::SourceExt::read_ahead_by), [`dropping`](super::SourceExt::dropping) and
 /// [`sliding`](super::SourceExt::sliding): the upstream's messages, read ahead of the consumer
 /// by a task on weir's executor into a buffer.
 ///

@@ -59,7 +59,7 @@ type Metric<T> = Option<Box<dyn Fn(&T) -> usize + Send + Sync>>;
 /// // 13 bytes: accepted, but not acknowledged until a take brings the total back to 10.
 /// let mut put = Box::pin(s.put(vec![0; 3]));
 /// assert!(timeout(Duration::from_millis(10), &mut put).await.is_err());
-/// assert_eq!(s.take().await.map(|chunk| chunk.len()), Some(6));
+/// assert_eq!(s.take_next().await.map(|chunk| chunk.len()), Some(6));
 /// put.await.unwrap();
 /// assert_eq!(s.description().buffer_size, Some(7));
 /// # });
@@ -199,14 +199,14 @@ impl<T> BufferedChannel<T> {
     /// let s = weir::stream::BufferedChannel::new(1);
     /// s.put('x').await.unwrap();
     /// s.close();
-    /// assert_eq!(s.take().await, Some('x'));
-    /// assert_eq!(s.take().await, None);
+    /// assert_eq!(s.take_next().await, Some('x'));
+    /// assert_eq!(s.take_next().await, None);
     /// # });
     /// ```
-    pub fn take(&self) -> BufferedTake<'_, T> {
+    pub fn take_next(&self) -> BufferedTake<'_, T> {
         BufferedTake {
             shared: &self.shared,
-            take: self.channel.take(),
+            take: self.channel.take_next(),
         }
     }
 
@@ -671,7 +671,7 @@ impl<T> fmt::Debug for BufferedPut<'_, T> {
     }
 }
 
-/// The future returned by [`BufferedChannel::take`].
+/// The future returned by [`BufferedChannel::take_next`].
 #[must_use = "a take does nothing unless awaited"]
 pub struct BufferedTake<'a, T> {
     shared: &'a Shared<T>,

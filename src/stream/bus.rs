@@ -47,8 +47,8 @@ use super::subscription::Subscription;
 /// assert!(bus.publish("news", "hello").await.unwrap());
 /// assert!(!bus.publish("sport", "goal").await.unwrap(), "nobody listens to sport");
 ///
-/// assert_eq!(news.take().await, Some("hello"));
-/// assert_eq!(also_news.take().await, Some("hello"));
+/// assert_eq!(news.take_next().await, Some("hello"));
+/// assert_eq!(also_news.take_next().await, Some("hello"));
 /// # });
 /// ```
 pub struct EventBus<K, T> {
@@ -106,7 +106,7 @@ where
     /// // The buffer takes two messages before anybody reads them.
     /// assert!(bus.publish(&(), 1).await.unwrap());
     /// assert!(bus.publish(&(), 2).await.unwrap());
-    /// assert_eq!(ticks.take().await, Some(1));
+    /// assert_eq!(ticks.take_next().await, Some(1));
     /// # });
     /// ```
     pub fn with_stream_factory<F, S>(factory: F) -> Self
@@ -185,7 +185,7 @@ where
     /// let orders = bus.subscribe("orders");
     /// let published = bus.publish("orders", 7);
     /// assert!(!published.is_realized(), "waits until the subscriber takes it");
-    /// assert_eq!(orders.take().await, Some(7));
+    /// assert_eq!(orders.take_next().await, Some(7));
     /// assert!(published.await.unwrap());
     /// # });
     /// ```

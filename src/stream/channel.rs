@@ -32,19 +32,21 @@ use super::source::Source;
 ///   or the buffer has room, otherwise when a taker takes it. So on an unbuffered channel
 ///   (capacity 0) a put completes only when its message is consumed. A put into a closed channel
 ///   fails, handing the message back.
-/// - [`take`](Channel::take) yields the next message, or `None` once the channel is drained.
+/// - [`take_next`](Channel::take_next) yields the next message, or `None` once the channel is drained.
 /// - [`close`](Channel::close) stops further puts. Buffered messages and puts already pending
 ///   stay takeable; takers get `None` once all of them are gone (drained). Permanent channels
 ///   ignore `close`.
 /// - At most [`MAX_PENDING_PUTS`](super::MAX_PENDING_PUTS) puts wait at once; one more fails with
 ///   [`PutError::is_too_many_pending`]. No message is ever dropped silently.
 ///
-/// # `take` and `futures::StreamExt`
+/// # `take_next`, not `take`
 ///
-/// `StreamExt::take(n)` (from futures or futures-lite) takes `self` by value, so when such a
-/// trait is in scope `channel.take()` resolves to it, not to [`Channel::take`]. Either write
-/// `Channel::take(&channel)`, or use `StreamExt::next` on a `&mut` handle, which yields the same
-/// messages.
+/// Manifold's `take!` is [`take_next`](Channel::take_next) here. A method named `take` would
+/// not compile beside `futures::StreamExt` or `futures_lite::StreamExt`: Rust looks for a method
+/// taking its receiver by value before one taking it by reference, so `channel.take()` on an
+/// owned channel finds `StreamExt::take(self, n)` (limit the stream to `n` messages) before an
+/// inherent `take(&self)`, and asks for its `n`. `take_next` means the same with or without those
+/// traits in scope; so does `StreamExt::next` on a `&mut` handle, which yields the same messages.
 ///
 /// # Examples
 ///
@@ -56,9 +58,9 @@ use super::source::Source;
 /// s.put("a").await.unwrap();
 /// s.put("b").await.unwrap();
 /// s.close();
-/// assert_eq!(s.take().await, Some("a"));
-/// assert_eq!(s.take().await, Some("b"));
-/// assert_eq!(s.take().await, None);
+/// assert_eq!(s.take_next().await, Some("a"));
+/// assert_eq!(s.take_next().await, Some("b"));
+/// assert_eq!(s.take_next().await, None);
 /// assert!(s.put("c").await.unwrap_err().is_closed());
 /// # });
 /// ```
@@ -276,10 +278,10 @@ impl<T> Channel<T> {
     /// # weir::runtime::block_on(async {
     /// let s = weir::stream::Channel::new(1);
     /// s.put('x').await.unwrap();
-    /// assert_eq!(s.take().await, Some('x'));
+    /// assert_eq!(s.take_next().await, Some('x'));
     /// # });
     /// ```
-    pub fn take(&self) -> Take<'_, T> {
+    pub fn take_next(&self) -> Take<'_, T> {
         Take {
             queue: &self.queue,
             key: NO_SLOT,
@@ -291,7 +293,7 @@ impl<T> Channel<T> {
     ///
     /// # Cancel safety
     ///
-    /// As for [`take`](Channel::take).
+    /// As for [`take_next`](Channel::take_next).
     ///
     /// # Examples
     ///
@@ -308,7 +310,7 @@ impl<T> Channel<T> {
     /// ```
     pub fn try_take(&self, timeout: Duration) -> TryTake<'_, T> {
         TryTake {
-            take: self.take(),
+            take: self.take_next(),
             timeout,
             timer: None,
         }
@@ -697,7 +699,7 @@ impl<T> fmt::Debug for TryPut<'_, T> {
     }
 }
 
-/// The future returned by [`Channel::take`].
+/// The future returned by [`Channel::take_next`].
 #[must_use = "a take does nothing unless awaited"]
 pub struct Take<'a, T> {
     queue: &'a Queue<T>,

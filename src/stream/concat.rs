@@ -1,4 +1,4 @@
-//! `concat`: flattens a source of sources, one after the other.
+//! `flatten_each`: flattens a source of sources, one after the other.
 
 use std::fmt;
 use std::pin::Pin;
@@ -13,7 +13,7 @@ use super::source::Source;
 use super::stage::Stage;
 
 pin_project! {
-    /// The source returned by [`SourceExt::concat`](super::SourceExt::concat).
+    /// The source returned by [`SourceExt::flatten_each`](super::SourceExt::flatten_each).
     #[must_use = "sources do nothing unless polled"]
     pub struct Concat<S: Source> {
         #[pin]

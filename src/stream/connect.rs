@@ -126,9 +126,9 @@ impl ConnectOptions {
 /// let done = stream::connect(source.clone(), b.clone(), ConnectOptions::new());
 /// source.put(1).await.unwrap();
 /// source.close();
-/// assert_eq!((a.take().await, b.take().await), (Some(1), Some(1)));
+/// assert_eq!((a.take_next().await, b.take_next().await), (Some(1), Some(1)));
 /// done.await.unwrap();
-/// assert_eq!(b.take().await, None, "b was closed when the source drained");
+/// assert_eq!(b.take_next().await, None, "b was closed when the source drained");
 /// # });
 /// ```
 pub fn connect<S, K>(source: S, sink: K, options: ConnectOptions) -> Deferred<(), Error>

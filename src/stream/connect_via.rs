@@ -59,8 +59,8 @@ use super::source::Source;
 /// source.put(2).await.unwrap();
 /// source.close();
 /// done.await.unwrap();
-/// assert_eq!((sink.take().await, sink.take().await), (Some(2), Some(4)));
-/// assert_eq!(sink.take().await, None, "the sink was closed when the source drained");
+/// assert_eq!((sink.take_next().await, sink.take_next().await), (Some(2), Some(4)));
+/// assert_eq!(sink.take_next().await, None, "the sink was closed when the source drained");
 /// # });
 /// ```
 pub fn connect_via<S, F, Fut, K, T>(

@@ -34,7 +34,7 @@ use super::source::Source;
 /// assert!(!sink.is_closed(), "drain_into does not close the sink");
 /// sink.close();
 /// let mut all = Vec::new();
-/// while let Some(n) = sink.take().await {
+/// while let Some(n) = sink.take_next().await {
 ///     all.push(n);
 /// }
 /// assert_eq!(all, vec![1, 2, 3, 4]);

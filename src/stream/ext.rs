@@ -14,16 +14,24 @@ use super::source::Source;
 /// # Coexisting with `futures::StreamExt`
 ///
 /// weir's sources are also `futures_core::Stream`s, so `futures::StreamExt` (or
-/// `futures_lite::StreamExt`) works on them too. Several method names are the same (`map`,
-/// `filter`, `zip`, ...); when both traits are in scope, call one explicitly, for example
-/// `SourceExt::map(source, f)`, or import only the one you use. weir's versions keep the weir
-/// extras (graph, close, drain cause), the futures versions do not.
+/// `futures_lite::StreamExt`) works on them too, and a channel is also a `futures_sink::Sink`,
+/// so `futures::SinkExt` works on it. No method of `SourceExt` has the name of a method of those
+/// traits, so every call compiles, and means the same, whichever of them are in scope. That is
+/// why weir's per-message combinators end in `_each`, where Manifold and the futures crates say
+/// `map`, `filter`, `zip` and `concat`:
 ///
-/// Two clashes are worth knowing. `StreamExt::take(n)` takes `self` by value, so with a
-/// `StreamExt` in scope `channel.take()` on a channel resolves to it rather than to
-/// [`Channel::take`](super::Channel::take): write `Channel::take(&channel)` or use
-/// `StreamExt::next`. And a channel is also a sink, so with `futures::SinkExt` in scope
-/// `channel.buffer(n)` is ambiguous: write `SourceExt::buffer(channel, n)`.
+/// | Manifold | weir | the futures method of that name |
+/// |---|---|---|
+/// | `map` | [`map_each`](SourceExt::map_each) | `StreamExt::map`: the same idea, a plain `Stream` |
+/// | `filter` | [`filter_each`](SourceExt::filter_each) | `futures::StreamExt::filter` takes an async predicate |
+/// | `zip` | [`zip_each`](SourceExt::zip_each) | `StreamExt::zip`: the same idea, a plain `Stream` |
+/// | `concat` | [`flatten_each`](SourceExt::flatten_each) | `futures::StreamExt::concat` *collects* a stream of collections; `StreamExt::flatten` is weir's `flatten_each` |
+/// | `buffer` | [`read_ahead`](SourceExt::read_ahead), [`read_ahead_by`](SourceExt::read_ahead_by) | `futures::SinkExt::buffer` buffers a sink |
+/// | `take!` | [`Channel::take_next`](super::Channel::take_next) | `StreamExt::take(n)` limits a stream to `n` messages |
+///
+/// The futures adapters work on weir's sources too, but they make plain `Stream`s: weir's
+/// combinators keep the weir extras (the graph node, `close` passed upstream, the drain cause),
+/// and [`from_stream`](super::from_stream) makes a futures adapter a source again.
 pub trait SourceExt: Source {
     // Transforms: map, filter, mapcat, reductions, reduce, zip, concat, transform,
     // realize_each, partition_by.
@@ -31,8 +39,9 @@ pub trait SourceExt: Source {
     ///
     /// A panic in `f` ends the source with a [panic error](crate::Error::is_panic), seen through
     /// [`drained`](Source::drained), and closes the upstream. Manifold's `map` over several
-    /// streams, `(s/map f a b)`, is [`zip`](SourceExt::zip) (or [`zip_all`](super::zip_all))
-    /// followed by `map`, as below.
+    /// streams, `(s/map f a b)`, is [`zip_each`](SourceExt::zip_each) (or [`zip_all`](super::zip_all))
+    /// followed by `map_each`, as below. (Named so that it does not collide with
+    /// `StreamExt::map`; see [`SourceExt`].)
     ///
     /// # Examples
     ///
@@ -40,26 +49,26 @@ pub trait SourceExt: Source {
     /// use weir::stream::{self, Source, SourceExt};
     ///
     /// # weir::runtime::block_on(async {
-    /// let doubled = stream::iter(1..=3).map(|n| n * 2);
+    /// let doubled = stream::iter(1..=3).map_each(|n| n * 2);
     /// let drained = doubled.drained();
     /// let all: Vec<i32> = futures_lite::StreamExt::collect(doubled).await;
     /// assert_eq!(all, vec![2, 4, 6]);
     /// assert!(drained.await.is_ok());
     ///
     /// // Manifold's `(s/map + a b)`:
-    /// let sums = stream::iter(1..=3).zip(stream::iter([10, 20, 30])).map(|(a, b)| a + b);
+    /// let sums = stream::iter(1..=3).zip_each(stream::iter([10, 20, 30])).map_each(|(a, b)| a + b);
     /// let all: Vec<i32> = futures_lite::StreamExt::collect(sums).await;
     /// assert_eq!(all, vec![11, 22, 33]);
     ///
     /// // A panic in `f` ends the source with a panic error.
-    /// let failing = stream::iter(1..=3).map(|n| if n == 2 { panic!("two") } else { n });
+    /// let failing = stream::iter(1..=3).map_each(|n| if n == 2 { panic!("two") } else { n });
     /// let drained = failing.drained();
     /// let all: Vec<i32> = futures_lite::StreamExt::collect(failing).await;
     /// assert_eq!(all, vec![1]);
     /// assert!(drained.await.unwrap_err().is_panic());
     /// # });
     /// ```
-    fn map<T, F>(self, f: F) -> super::Map<Self, F>
+    fn map_each<T, F>(self, f: F) -> super::Map<Self, F>
     where
         Self: Sized,
         F: FnMut(Self::Item) -> T + Send,
@@ -71,7 +80,7 @@ pub trait SourceExt: Source {
     /// ends the source, with that error (converted into a [`weir::Error`](crate::Error)) as
     /// its drain outcome, and closes the upstream, which nobody reads any more. Parse-or-fail
     /// steps (bytes into records, lines into numbers) need nothing else. A panic in `f` ends
-    /// the source with a [panic error](crate::Error::is_panic), as in [`map`](SourceExt::map).
+    /// the source with a [panic error](crate::Error::is_panic), as in [`map_each`](SourceExt::map_each).
     ///
     /// # Examples
     ///
@@ -107,12 +116,12 @@ pub trait SourceExt: Source {
     /// use weir::stream::{self, SourceExt};
     ///
     /// # weir::runtime::block_on(async {
-    /// let evens = stream::iter(1..=6).filter(|n| n % 2 == 0);
+    /// let evens = stream::iter(1..=6).filter_each(|n| n % 2 == 0);
     /// let all: Vec<i32> = futures_lite::StreamExt::collect(evens).await;
     /// assert_eq!(all, vec![2, 4, 6]);
     /// # });
     /// ```
-    fn filter<F>(self, f: F) -> super::Filter<Self, F>
+    fn filter_each<F>(self, f: F) -> super::Filter<Self, F>
     where
         Self: Sized,
         F: FnMut(&Self::Item) -> bool + Send,
@@ -210,12 +219,12 @@ pub trait SourceExt: Source {
     /// use weir::stream::{self, SourceExt};
     ///
     /// # weir::runtime::block_on(async {
-    /// let pairs = stream::iter(1..=3).zip(stream::iter("abcd".chars()));
+    /// let pairs = stream::iter(1..=3).zip_each(stream::iter("abcd".chars()));
     /// let all: Vec<(i32, char)> = futures_lite::StreamExt::collect(pairs).await;
     /// assert_eq!(all, vec![(1, 'a'), (2, 'b'), (3, 'c')]);
     /// # });
     /// ```
-    fn zip<B>(self, other: B) -> super::Zip<Self, B>
+    fn zip_each<B>(self, other: B) -> super::Zip<Self, B>
     where
         Self: Sized,
         Self::Item: Send,
@@ -226,7 +235,8 @@ pub trait SourceExt: Source {
     }
 
     /// Flattens a source of sources, reading each to its end before the next: Manifold's
-    /// `concat`. An inner source that ends with an error ends this one with that error (and
+    /// `concat` (named after `StreamExt::flatten`, since `futures::StreamExt::concat` collects).
+    /// An inner source that ends with an error ends this one with that error (and
     /// closes the outer source).
     ///
     /// # Examples
@@ -236,11 +246,11 @@ pub trait SourceExt: Source {
     /// use weir::stream::{self, SourceExt};
     ///
     /// # weir::runtime::block_on(async {
-    /// let flat = stream::iter([stream::iter(1..3), stream::iter(3..3), stream::iter(3..5)]).concat();
+    /// let flat = stream::iter([stream::iter(1..3), stream::iter(3..3), stream::iter(3..5)]).flatten_each();
     /// assert_eq!(flat.collect::<Vec<_>>().await, vec![1, 2, 3, 4]);
     /// # });
     /// ```
-    fn concat(self) -> super::Concat<Self>
+    fn flatten_each(self) -> super::Concat<Self>
     where
         Self: Sized,
         Self::Item: Source,
@@ -500,7 +510,7 @@ pub trait SourceExt: Source {
     }
 
     /// Reads the source ahead of its consumer, buffering up to `limit` messages: Manifold's
-    /// `buffer`. A task on weir's executor does the reading; it puts one message more and waits
+    /// `buffer` (not named `buffer`, which `futures::SinkExt` has for sinks). A task on weir's executor does the reading; it puts one message more and waits
     /// for the consumer to take one before it reads on. Closing or dropping the returned
     /// [`Buffer`](super::Buffer) stops it and closes this source. An error that ends this source
     /// is reported by the buffer's [`drained`](Source::drained) once its messages are taken.
@@ -513,7 +523,7 @@ pub trait SourceExt: Source {
     ///
     /// # weir::runtime::block_on(async {
     /// let s = Channel::unbuffered();
-    /// let buffered = s.clone().buffer(3);
+    /// let buffered = s.clone().read_ahead(3);
     /// // Three puts into an unbuffered channel complete with nobody consuming yet.
     /// for n in 0..3 {
     ///     s.put(n).await.unwrap();
@@ -522,7 +532,7 @@ pub trait SourceExt: Source {
     /// assert_eq!(buffered.collect::<Vec<_>>().await, vec![0, 1, 2]);
     /// # });
     /// ```
-    fn buffer(self, limit: usize) -> super::Buffer<Self::Item>
+    fn read_ahead(self, limit: usize) -> super::Buffer<Self::Item>
     where
         Self: Sized + 'static,
         Self::Item: Send + 'static,
@@ -530,7 +540,7 @@ pub trait SourceExt: Source {
         super::Buffer::new(self, limit)
     }
 
-    /// Like [`buffer`](SourceExt::buffer), measuring the buffer by the sum of `metric` over its
+    /// Like [`read_ahead`](SourceExt::read_ahead), measuring the buffer by the sum of `metric` over its
     /// messages (bytes, say) instead of their number: Manifold's `buffer` with a metric. The
     /// reading task waits once the buffered total exceeds `limit`, so it holds at most one
     /// message past it. A panic in `metric` closes the buffer with a
@@ -544,12 +554,12 @@ pub trait SourceExt: Source {
     ///
     /// # weir::runtime::block_on(async {
     /// let chunks = stream::iter([vec![0u8; 4], vec![1; 8], vec![2; 2]]);
-    /// let buffered = chunks.buffer_by(|chunk| chunk.len(), 16);
+    /// let buffered = chunks.read_ahead_by(|chunk| chunk.len(), 16);
     /// let chunks: Vec<Vec<u8>> = buffered.collect().await;
     /// assert_eq!(chunks.iter().map(Vec::len).collect::<Vec<_>>(), vec![4, 8, 2]);
     /// # });
     /// ```
-    fn buffer_by<F>(self, metric: F, limit: usize) -> super::Buffer<Self::Item>
+    fn read_ahead_by<F>(self, metric: F, limit: usize) -> super::Buffer<Self::Item>
     where
         Self: Sized + 'static,
         Self::Item: Send + 'static,
@@ -628,7 +638,7 @@ pub trait SourceExt: Source {
     /// # weir::runtime::block_on(async {
     /// let sink = Channel::new(4);
     /// stream::iter(["a", "b"]).drain_into(sink.clone()).await.unwrap();
-    /// assert_eq!((sink.take().await, sink.take().await), (Some("a"), Some("b")));
+    /// assert_eq!((sink.take_next().await, sink.take_next().await), (Some("a"), Some("b")));
     /// assert!(!sink.is_closed());
     /// # });
     /// ```
@@ -690,7 +700,7 @@ pub trait SourceExt: Source {
     ///     })
     ///     .await
     ///     .unwrap();
-    /// assert_eq!(out.take().await, Some(1));
+    /// assert_eq!(out.take_next().await, Some(1));
     /// # });
     /// ```
     fn consume_async<F, Fut>(self, f: F) -> crate::Deferred<(), crate::Error>
@@ -778,7 +788,7 @@ pub trait SourceExt: Source {
     ///
     /// # weir::runtime::block_on(async {
     /// let source = Channel::new(4);
-    /// let doubled = SourceExt::map(source.clone(), |n: u32| n * 2).named("double");
+    /// let doubled = SourceExt::map_each(source.clone(), |n: u32| n * 2).named("double");
     /// assert_eq!(doubled.description().label.as_deref(), Some("double"));
     /// let graph = source.node().render_text();
     /// assert!(graph.contains("named \"double\""), "{graph}");

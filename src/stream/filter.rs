@@ -1,4 +1,4 @@
-//! `filter`: keeps the messages a predicate accepts.
+//! `filter_each`: keeps the messages a predicate accepts.
 
 use std::fmt;
 use std::pin::Pin;
@@ -14,7 +14,7 @@ use super::source::Source;
 use super::stage::Stage;
 
 pin_project! {
-    /// The source returned by [`SourceExt::filter`](super::SourceExt::filter).
+    /// The source returned by [`SourceExt::filter_each`](super::SourceExt::filter_each).
     #[must_use = "sources do nothing unless polled"]
     pub struct Filter<S, F> {
         #[pin]

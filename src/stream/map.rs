@@ -1,4 +1,4 @@
-//! `map`: applies a function to every message.
+//! `map_each`: applies a function to every message.
 
 use std::fmt;
 use std::pin::Pin;
@@ -14,7 +14,7 @@ use super::source::Source;
 use super::stage::Stage;
 
 pin_project! {
-    /// The source returned by [`SourceExt::map`](super::SourceExt::map).
+    /// The source returned by [`SourceExt::map_each`](super::SourceExt::map_each).
     #[must_use = "sources do nothing unless polled"]
     pub struct Map<S, F> {
         #[pin]

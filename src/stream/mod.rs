@@ -12,11 +12,11 @@
 //!
 //! # weir::runtime::block_on(async {
 //! let numbers = stream::iter(1..=10);
-//! let evens_squared = SourceExt::map(numbers.filter(|n| n % 2 == 0), |n| n * n);
+//! let evens_squared = SourceExt::map_each(numbers.filter_each(|n| n % 2 == 0), |n| n * n);
 //! let out = Channel::new(4);
 //! stream::connect(evens_squared, out.clone(), ConnectOptions::new());
 //! let mut got = Vec::new();
-//! while let Some(n) = out.take().await {
+//! while let Some(n) = out.take_next().await {
 //!     got.push(n);
 //! }
 //! assert_eq!(got, vec![4, 16, 36, 64, 100]);
@@ -37,7 +37,7 @@
 //! | `source-only`, `sink-only` | [`source_only`], [`sink_only`] |
 //! | `splice` | [`splice`] |
 //! | `put!`, `try-put!` | [`Channel::put`], [`Channel::try_put`] (errors hand the message back: [`PutError`]) |
-//! | `take!`, `try-take!` | [`Channel::take`], [`Channel::try_take`] ([`TakeError`] says which outcome) |
+//! | `take!`, `try-take!` | [`Channel::take_next`] (not `take`: see [`Channel`]), [`Channel::try_take`] ([`TakeError`] says which outcome) |
 //! | `put-all!` | [`put_all`] |
 //! | `close!`, `closed?`, `on-closed` | [`Channel::close`], [`Channel::is_closed`], [`Channel::on_closed`], [`Channel::closed`] |
 //! | `drained?`, `on-drained` | [`Source::is_drained`], [`Channel::on_drained`], [`Source::drained`] (with the cause) |
@@ -47,16 +47,16 @@
 //! | `drain-into` | [`SourceExt::drain_into`] |
 //! | `consume`, `consume-async` | [`SourceExt::consume`], [`SourceExt::consume_async`] |
 //! | `stream->seq` | [`SourceExt::into_blocking_iter`], [`SourceExt::into_blocking_iter_timeout`] |
-//! | `map`, `filter`, `mapcat`, `reductions`, `reduce` | [`SourceExt::map`], [`SourceExt::filter`], [`SourceExt::mapcat`], [`SourceExt::reductions`], [`SourceExt::reduce`] |
+//! | `map`, `filter`, `mapcat`, `reductions`, `reduce` | [`SourceExt::map_each`], [`SourceExt::filter_each`], [`SourceExt::mapcat`], [`SourceExt::reductions`], [`SourceExt::reduce`] |
 //! | `map` with a function that throws (logged, the stream closes) | [`SourceExt::try_map`]: the error ends the source as its drain cause |
-//! | `map` over several streams, `zip` | [`SourceExt::zip`], [`zip_all`], then `map` |
-//! | `concat` | [`SourceExt::concat`] |
+//! | `map` over several streams, `zip` | [`SourceExt::zip_each`], [`zip_all`], then `map_each` |
+//! | `concat` | [`SourceExt::flatten_each`] |
 //! | `transform` (transducers) | [`SourceExt::transform`] with a [`Transducer`] |
 //! | `realize-each` | [`SourceExt::realize_each`] |
 //! | `lazily-partition-by` | [`SourceExt::partition_by`] |
 //! | `batch` | [`SourceExt::batch`], [`SourceExt::batch_within`], [`SourceExt::batch_by`] |
 //! | `throttle` | [`SourceExt::throttle`], [`SourceExt::throttle_with_backlog`] |
-//! | `buffer` | [`SourceExt::buffer`], [`SourceExt::buffer_by`] |
+//! | `buffer` | [`SourceExt::read_ahead`], [`SourceExt::read_ahead_by`] |
 //! | `buffered-stream` | [`BufferedChannel`] |
 //! | `periodically` | [`periodically`], [`periodically_after`] |
 //! | `dropping-stream`, `sliding-stream` | [`dropping`], [`sliding`] |

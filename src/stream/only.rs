@@ -75,8 +75,8 @@ pub fn source_only<S: Source>(source: S) -> SourceOnly<S> {
 /// let channel = Channel::new(2);
 /// let mut view = stream::sink_only(channel.clone());
 /// view.send(7).await.unwrap();
-/// // `view.take()` would not compile: the view has no take side.
-/// assert_eq!(channel.take().await, Some(7));
+/// // `view.take_next()` would not compile: the view has no take side.
+/// assert_eq!(channel.take_next().await, Some(7));
 /// # });
 /// ```
 pub fn sink_only<K>(sink: K) -> SinkOnly<K> {
@@ -84,7 +84,7 @@ pub fn sink_only<K>(sink: K) -> SinkOnly<K> {
 }
 
 impl<T> SourceOnly<Channel<T>> {
-    /// Takes the next message, or `None` once the channel is drained; see [`Channel::take`].
+    /// Takes the next message, or `None` once the channel is drained; see [`Channel::take_next`].
     ///
     /// # Examples
     ///
@@ -95,11 +95,11 @@ impl<T> SourceOnly<Channel<T>> {
     /// let channel = Channel::new(1);
     /// let view = stream::source_only(channel.clone());
     /// channel.put("hi").await.unwrap();
-    /// assert_eq!(view.take().await, Some("hi"));
+    /// assert_eq!(view.take_next().await, Some("hi"));
     /// # });
     /// ```
-    pub fn take(&self) -> Take<'_, T> {
-        self.inner.take()
+    pub fn take_next(&self) -> Take<'_, T> {
+        self.inner.take_next()
     }
 
     /// Takes the next message, giving up after `timeout`; see [`Channel::try_take`].
@@ -147,7 +147,7 @@ impl<T> SinkOnly<Channel<T>> {
     /// let channel = Channel::new(1);
     /// let view = stream::sink_only(channel.clone());
     /// view.put(5).await.unwrap();
-    /// assert_eq!(channel.take().await, Some(5));
+    /// assert_eq!(channel.take_next().await, Some(5));
     /// # });
     /// ```
     pub fn put(&self, message: T) -> Put<'_, T> {

@@ -84,7 +84,7 @@ impl<T, P: Overflow> OverflowChannel<T, P> {
     }
 
     /// Takes the next message, or `None` once the channel is drained; as
-    /// [`Channel::take`].
+    /// [`Channel::take_next`].
     ///
     /// # Examples
     ///
@@ -92,11 +92,11 @@ impl<T, P: Overflow> OverflowChannel<T, P> {
     /// # weir::runtime::block_on(async {
     /// let s = weir::stream::dropping(1);
     /// s.put(7).unwrap();
-    /// assert_eq!(s.take().await, Some(7));
+    /// assert_eq!(s.take_next().await, Some(7));
     /// # });
     /// ```
-    pub fn take(&self) -> Take<'_, T> {
-        self.channel.take()
+    pub fn take_next(&self) -> Take<'_, T> {
+        self.channel.take_next()
     }
 
     /// Takes the next message, giving up after `timeout`; as [`Channel::try_take`].

@@ -25,7 +25,7 @@ use super::sink::Sink;
 /// # weir::runtime::block_on(async {
 /// let sink = Channel::new(3);
 /// stream::put_all(sink.clone(), vec![1, 2, 3]).await.unwrap();
-/// assert_eq!(sink.take().await, Some(1));
+/// assert_eq!(sink.take_next().await, Some(1));
 ///
 /// sink.close();
 /// let refused = stream::put_all(sink.clone(), vec![4]).await.unwrap_err();

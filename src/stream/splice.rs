@@ -63,7 +63,7 @@ struct SpliceVertex {
 /// let mut duplex = stream::splice(outbound.clone(), inbound.clone());
 ///
 /// duplex.send("ping").await.unwrap();
-/// assert_eq!(outbound.take().await, Some("ping"));
+/// assert_eq!(outbound.take_next().await, Some("ping"));
 ///
 /// inbound.put("pong").await.unwrap();
 /// assert_eq!(futures::StreamExt::next(&mut duplex).await, Some("pong"));

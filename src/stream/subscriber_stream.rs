@@ -27,8 +27,8 @@ use super::overflow::{Overflow, OverflowChannel};
 /// for price in [10, 11, 12, 13] {
 ///     assert!(prices.publish("ACME", price).await.unwrap());
 /// }
-/// assert_eq!(watcher.take().await, Some(12));
-/// assert_eq!(watcher.take().await, Some(13));
+/// assert_eq!(watcher.take_next().await, Some(12));
+/// assert_eq!(watcher.take_next().await, Some(13));
 /// # });
 /// ```
 pub trait SubscriberStream<T>: sealed::Sealed + Send + 'static {

@@ -35,7 +35,7 @@ impl<T> Subscription<T> {
     }
 
     /// Takes the next message, or `None` once the subscription is closed and drained; see
-    /// [`Channel::take`].
+    /// [`Channel::take_next`].
     ///
     /// # Cancel safety
     ///
@@ -48,11 +48,11 @@ impl<T> Subscription<T> {
     /// let bus = weir::stream::EventBus::<&str, u8>::with_stream_factory(|| weir::stream::Channel::new(1));
     /// let s = bus.subscribe("t");
     /// bus.publish("t", 5).await.unwrap();
-    /// assert_eq!(s.take().await, Some(5));
+    /// assert_eq!(s.take_next().await, Some(5));
     /// # });
     /// ```
-    pub fn take(&self) -> Take<'_, T> {
-        self.channel.take()
+    pub fn take_next(&self) -> Take<'_, T> {
+        self.channel.take_next()
     }
 
     /// Takes the next message, giving up after `timeout`; see [`Channel::try_take`].

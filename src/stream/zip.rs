@@ -1,4 +1,4 @@
-//! `zip` and `zip_all`: pairs up the messages of several sources.
+//! `zip_each` and `zip_all`: pairs up the messages of several sources.
 
 use std::fmt;
 use std::pin::Pin;
@@ -13,7 +13,7 @@ use super::source::Source;
 use super::stage::Stage;
 
 pin_project! {
-    /// The source returned by [`SourceExt::zip`](super::SourceExt::zip).
+    /// The source returned by [`SourceExt::zip_each`](super::SourceExt::zip_each).
     #[must_use = "sources do nothing unless polled"]
     pub struct Zip<A: Source, B: Source> {
         #[pin]

@@ -380,7 +380,7 @@ impl TcpConnection {
     ///     .unwrap();
     /// let on_server: tcp::TcpConnection = rx.recv_timeout(std::time::Duration::from_secs(5)).unwrap();
     /// client.put("ping").await.unwrap();
-    /// assert_eq!(on_server.take().await.unwrap(), "ping");
+    /// assert_eq!(on_server.take_next().await.unwrap(), "ping");
     ///
     /// Sink::<&str>::close_now(&client);
     /// assert!(client.put("late").await.unwrap_err().is_closed());
@@ -403,9 +403,8 @@ impl TcpConnection {
     /// closed its write side, the connection was closed, or an I/O error ended it (see
     /// [`Source::drained`] for the cause).
     ///
-    /// As for [`Channel::take`](crate::stream::Channel#take-and-futuresstreamext): with
-    /// `futures::StreamExt` in scope, `connection.take()` on an owned connection resolves to
-    /// `StreamExt::take(n)`; write `TcpConnection::take(&connection)` or use `StreamExt::next`.
+    /// Manifold's `take!`; it is named so that it means the same with `futures::StreamExt` in
+    /// scope (see [`Channel`](crate::stream::Channel#take_next-not-take)).
     ///
     /// # Cancel safety
     ///
@@ -427,13 +426,13 @@ impl TcpConnection {
     ///     .unwrap();
     /// let _accepted: tcp::TcpConnection = rx.recv_timeout(std::time::Duration::from_secs(5)).unwrap();
     /// // The server sends nothing: taking waits (bounded here by a timeout).
-    /// let waited = weir::runtime::timeout(Duration::from_millis(10), client.take()).await;
+    /// let waited = weir::runtime::timeout(Duration::from_millis(10), client.take_next()).await;
     /// assert!(waited.unwrap_err().is_timeout());
     /// # server.close();
     /// # });
     /// ```
-    pub fn take(&self) -> Take<'_, Bytes> {
-        self.splice.source().take()
+    pub fn take_next(&self) -> Take<'_, Bytes> {
+        self.splice.source().take_next()
     }
 
     /// How many read chunks wait for a taker before reading stops
@@ -891,7 +890,7 @@ async fn write_task<W: AsyncWrite + Unpin>(mut half: Half<W>, outbound: Channel<
     let state = half.owner.state.clone();
     let mut abort = state.abort.clone();
     let failure = loop {
-        let next = future::or(async { Ok(outbound.take().await) }, async {
+        let next = future::or(async { Ok(outbound.take_next().await) }, async {
             Err((&mut abort).await.err())
         })
         .await;
@@ -932,7 +931,7 @@ async fn write_task<W: AsyncWrite + Unpin>(mut half: Half<W>, outbound: Channel<
     if let Some(error) = failure {
         outbound.close_with_error(error.clone());
         // Fail what is still queued, so that every put reports the error.
-        while let Some(outgoing) = outbound.take().await {
+        while let Some(outgoing) = outbound.take_next().await {
             outgoing.written.error(error.clone());
         }
     }

@@ -25,7 +25,7 @@
 //!     .await
 //!     .unwrap();
 //! client.put("marco").await.unwrap();
-//! assert_eq!(client.take().await.unwrap(), "marco");
+//! assert_eq!(client.take_next().await.unwrap(), "marco");
 //!
 //! client.close();
 //! server.close().await.unwrap();

@@ -312,7 +312,7 @@ impl Server {
     /// // Nobody closes the connection: the server closes it after the timeout.
     /// server.close().await.unwrap();
     /// assert!(accepted.socket_closed().is_realized());
-    /// assert_eq!(client.take().await, None); // the client sees the end
+    /// assert_eq!(client.take_next().await, None); // the client sees the end
     /// # });
     /// ```
     pub fn close(&self) -> Deferred<(), Error> {

@@ -83,7 +83,7 @@ impl UdpSocket {
     /// let server = udp::socket(localhost()).await.unwrap();
     /// let client = udp::socket(localhost()).await.unwrap();
     /// client.put_to("localhost", server.local_addr().port(), "hits:1|c").await.unwrap();
-    /// assert_eq!(server.take().await.unwrap().payload, "hits:1|c");
+    /// assert_eq!(server.take_next().await.unwrap().payload, "hits:1|c");
     /// # });
     /// ```
     pub async fn put_to(

@@ -13,7 +13,7 @@
 //! let echo = udp::socket(SocketOptions::new().address(([127, 0, 0, 1], 0))).await.unwrap();
 //! let server = echo.clone();
 //! weir::runtime::spawn(async move {
-//!     while let Some(datagram) = server.take().await {
+//!     while let Some(datagram) = server.take_next().await {
 //!         // The sender becomes the destination: an echo.
 //!         if server.put(datagram).await.is_err() {
 //!             break;
@@ -24,7 +24,7 @@
 //!
 //! let client = udp::socket(SocketOptions::new().address(([127, 0, 0, 1], 0))).await.unwrap();
 //! client.put(Datagram::new(echo.local_addr(), "marco")).await.unwrap();
-//! let reply = client.take().await.unwrap();
+//! let reply = client.take_next().await.unwrap();
 //! assert_eq!((reply.peer, &reply.payload[..]), (echo.local_addr(), &b"marco"[..]));
 //! # weir::stream::Source::close(&echo);
 //! # });

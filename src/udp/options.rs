@@ -180,7 +180,7 @@ impl SocketOptions {
     /// let options = SocketOptions::new().address(([127, 0, 0, 1], 0)).send_only(true);
     /// let socket = udp::socket(options).await.unwrap();
     /// assert!(socket.is_drained());
-    /// assert_eq!(socket.take().await, None);
+    /// assert_eq!(socket.take_next().await, None);
     /// # });
     /// ```
     pub fn send_only(mut self, send_only: bool) -> Self {
@@ -263,7 +263,7 @@ impl SocketOptions {
     /// let small = SocketOptions::new().address(([127, 0, 0, 1], 0)).max_datagram_size(4);
     /// let socket = udp::socket(small).await.unwrap();
     /// socket.put(Datagram::new(socket.local_addr(), "truncated")).await.unwrap();
-    /// let got = socket.take().await.unwrap();
+    /// let got = socket.take_next().await.unwrap();
     /// assert_eq!(&got.payload[..], b"trun");
     /// # });
     /// ```

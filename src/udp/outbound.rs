@@ -147,7 +147,7 @@ impl Outbound {
 /// closes it.
 pub(super) async fn send_loop(owner: Arc<Owner>, outbound: Channel<Datagram>) {
     let socket = &owner.socket;
-    while let Some(datagram) = outbound.take().await {
+    while let Some(datagram) = outbound.take_next().await {
         let sent = socket.io().send_to(&datagram.payload, datagram.peer).await;
         // Uncounted once the kernel has it (or the send failed), not before: until then a put
         // must not send directly, which would overtake it.
@@ -155,7 +155,7 @@ pub(super) async fn send_loop(owner: Arc<Owner>, outbound: Channel<Datagram>) {
         if let Err(error) = sent {
             outbound.close_with_error(Error::from(error));
             // Drop what is still queued, so that the outbound side drains with the cause.
-            while outbound.take().await.is_some() {
+            while outbound.take_next().await.is_some() {
                 owner.uncount(1);
             }
             return;

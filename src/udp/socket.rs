@@ -28,14 +28,14 @@ use super::owner::{OsSocket, Owner};
 /// The socket is [`stream::splice`] of an outbound channel and an inbound source:
 ///
 /// - **Receiving** happens in the consumer's own task: taking from the socket (a
-///   [`take`](UdpSocket::take), a poll of the stream, a [`stream::connect`]) reads the next
+///   [`take_next`](UdpSocket::take_next), a poll of the stream, a [`stream::connect`]) reads the next
 ///   datagram from the operating-system socket, or waits until one arrives. No task and no
 ///   buffer sit between the kernel and the consumer, so a datagram costs what it costs on a
 ///   raw socket. While nobody takes, datagrams wait in the kernel's receive buffer
 ///   ([`SocketOptions::receive_buffer_size`]) and the kernel drops those that do not fit,
 ///   which is how UDP behaves under a slow consumer; weir's memory stays bounded whatever
 ///   the peers send. To read ahead while the consumer is busy, put a
-///   [`SourceExt::buffer`](crate::stream::SourceExt::buffer) after the socket. A receive
+///   [`SourceExt::read_ahead`](crate::stream::SourceExt::read_ahead) after the socket. A receive
 ///   error ends the inbound side with that error as its drain cause ([`Source::drained`]); an
 ///   ICMP "port unreachable" reported on receive (Windows does) is not an error and is
 ///   skipped. With [`send_only`](SocketOptions::send_only) nothing is read and the inbound
@@ -66,12 +66,12 @@ use super::owner::{OsSocket, Owner};
 /// let client = udp::socket(localhost()).await.unwrap();
 ///
 /// client.put(Datagram::new(server.local_addr(), "ping")).await.unwrap();
-/// let request = server.take().await.unwrap();
+/// let request = server.take_next().await.unwrap();
 /// assert_eq!(request.peer, client.local_addr());
 /// assert_eq!(&request.payload[..], b"ping");
 ///
 /// server.put(Datagram::new(request.peer, "pong")).await.unwrap();
-/// assert_eq!(&client.take().await.unwrap().payload[..], b"pong");
+/// assert_eq!(&client.take_next().await.unwrap().payload[..], b"pong");
 /// # });
 /// ```
 pub fn socket(options: SocketOptions) -> Deferred<UdpSocket, Error> {
@@ -244,7 +244,7 @@ impl UdpSocket {
     /// let socket = udp::socket(SocketOptions::new().address(([127, 0, 0, 1], 0))).await.unwrap();
     /// let to_self = |payload: &'static str| Datagram::new(socket.local_addr(), payload);
     /// socket.put(to_self("hello")).await.unwrap();
-    /// assert_eq!(socket.take().await.unwrap().payload, "hello");
+    /// assert_eq!(socket.take_next().await.unwrap().payload, "hello");
     ///
     /// socket.close();
     /// assert!(socket.put(to_self("late")).await.unwrap_err().is_closed());
@@ -278,9 +278,8 @@ impl UdpSocket {
     /// calling task, and waits for a datagram when none is there. Several tasks may take at
     /// once: each datagram goes to one of them.
     ///
-    /// As for [`Channel::take`](crate::stream::Channel#take-and-futuresstreamext): with
-    /// `futures::StreamExt` in scope, `socket.take()` on an owned socket resolves to
-    /// `StreamExt::take(n)`; write `UdpSocket::take(&socket)` or use `StreamExt::next`.
+    /// Manifold's `take!`; it is named so that it means the same with `futures::StreamExt` in
+    /// scope (see [`Channel`](crate::stream::Channel#take_next-not-take)).
     ///
     /// # Cancel safety
     ///
@@ -297,11 +296,11 @@ impl UdpSocket {
     /// # weir::runtime::block_on(async {
     /// let socket = udp::socket(SocketOptions::new().address(([127, 0, 0, 1], 0))).await.unwrap();
     /// // Nothing was sent: taking waits (bounded here by a timeout).
-    /// let waited = weir::runtime::timeout(Duration::from_millis(10), socket.take()).await;
+    /// let waited = weir::runtime::timeout(Duration::from_millis(10), socket.take_next()).await;
     /// assert!(waited.unwrap_err().is_timeout());
     /// # });
     /// ```
-    pub async fn take(&self) -> Option<Datagram> {
+    pub async fn take_next(&self) -> Option<Datagram> {
         let inbound = self.splice.source();
         let mut waiting = None;
         future::poll_fn(|cx| inbound.poll_take(&mut waiting, cx)).await

@@ -71,7 +71,7 @@ pub(super) fn parse(input: TokenStream) -> syn::Result<Pipeline> {
                 "expected a sink after the last `=>`: end the pipeline with a sink, as in \
                  `=> sink` or `=> [sink_a, sink_b]`"
             } else {
-                "expected a stage between these arrows, such as `=> map(|x| x + 1) =>`; \
+                "expected a stage between these arrows, such as `=> map_each(|x| x + 1) =>`; \
                  remove the extra `=>`"
             };
             // The arrow after an empty source, the arrow before any other empty segment.
@@ -87,7 +87,7 @@ pub(super) fn parse(input: TokenStream) -> syn::Result<Pipeline> {
         return Err(syn::Error::new_spanned(
             &source,
             "a pipeline needs a sink: write `pipeline!(source => sink)`, or \
-             `pipeline!(source => map(f) => sink)` with stages between",
+             `pipeline!(source => map_each(f) => sink)` with stages between",
         ));
     };
     let stages = rest
@@ -133,8 +133,18 @@ fn split(input: TokenStream) -> Vec<Segment> {
     segments
 }
 
+/// Manifold's names of `SourceExt` methods that weir renamed, with their weir names.
+const RENAMED: &[(&str, &str)] = &[
+    ("map", "map_each"),
+    ("filter", "filter_each"),
+    ("zip", "zip_each"),
+    ("concat", "flatten_each"),
+    ("buffer", "read_ahead"),
+    ("buffer_by", "read_ahead_by"),
+];
+
 const STAGE_HELP: &str = "a stage is a `SourceExt` method call without its receiver, such as \
-                          `map(|x| x + 1)` or `batch(10)`";
+                          `map_each(|x| x + 1)` or `batch(10)`";
 
 fn parse_stage(input: ParseStream) -> syn::Result<Stage> {
     if !input.peek(Ident) {
@@ -145,7 +155,7 @@ fn parse_stage(input: ParseStream) -> syn::Result<Stage> {
     let name = method.to_string();
     if NOT_STAGES.contains(&name.as_str()) {
         let message = if name == "named" {
-            "name a stage with `as`: write `map(f) as \"label\"` rather than a `named(..)` stage"
+            "name a stage with `as`: write `map_each(f) as \"label\"` rather than a `named(..)` stage"
                 .to_string()
         } else {
             format!(
@@ -155,6 +165,15 @@ fn parse_stage(input: ParseStream) -> syn::Result<Stage> {
             )
         };
         return Err(syn::Error::new(method.span(), message));
+    }
+    if let Some((_, renamed)) = RENAMED.iter().find(|(old, _)| *old == name) {
+        return Err(syn::Error::new(
+            method.span(),
+            format!(
+                "weir's `{name}` stage is `{renamed}` (renamed so that it does not collide with \
+                 `futures::StreamExt`): write `{renamed}(..)`"
+            ),
+        ));
     }
     let turbofish = if input.peek(Token![::]) {
         Some(AngleBracketedGenericArguments::parse_turbofish(input)?)

@@ -1,3 +1,3 @@
 fn main() {
-    let _ = weir::pipeline!(weir::stream::iter(1..=3) => map(|x: i32| x * 2) as double => weir::stream::Channel::new(1));
+    let _ = weir::pipeline!(weir::stream::iter(1..=3) => map_each(|x: i32| x * 2) as double => weir::stream::Channel::new(1));
 }

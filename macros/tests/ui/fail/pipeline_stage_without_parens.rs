@@ -1,3 +1,3 @@
 fn main() {
-    let _ = weir::pipeline!(weir::stream::iter(1..=3) => concat => weir::stream::Channel::new(1));
+    let _ = weir::pipeline!(weir::stream::iter(1..=3) => flatten_each => weir::stream::Channel::new(1));
 }

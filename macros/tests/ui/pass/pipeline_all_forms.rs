@@ -14,9 +14,9 @@ fn main() {
     let strings = Channel::<String>::new(4);
     let _ = pipeline!(
         nested
-            => concat()
-            => map::<String, _>(|n: i32| n.to_string()) as "to string"
-            => filter(|s| !s.is_empty())
+            => flatten_each()
+            => map_each::<String, _>(|n: i32| n.to_string()) as "to string"
+            => filter_each(|s| !s.is_empty())
             => strings.clone() { upstream: true, downstream: false, timeout: Duration::from_secs(1), description: "out", }
     );
 
