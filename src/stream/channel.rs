@@ -238,6 +238,43 @@ impl<T> Channel<T> {
         }
     }
 
+    /// Puts a message at once and returns a deferred of the outcome: Manifold's eager `put!`.
+    ///
+    /// Unlike [`put`](Channel::put), a lazy future that does nothing until awaited, the message
+    /// is offered before `put_now` returns: accepted at once when a taker waits or the buffer
+    /// has room (the deferred is then already realized), otherwise left pending, exactly as a
+    /// waiting `put`, with a task on weir's executor that realizes the deferred once the message
+    /// is accepted. So a fire-and-forget `put_now` delivers its message even if the deferred is
+    /// dropped. A refused put realizes the deferred with the [`PutError`], which hands the
+    /// message back.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir::stream::Channel;
+    ///
+    /// # weir::runtime::block_on(async {
+    /// let s = Channel::new(1);
+    /// assert!(s.put_now(1).is_realized(), "room in the buffer: accepted at once");
+    /// let pending = s.put_now(2); // the buffer is full: it waits for a taker
+    /// assert!(!pending.is_realized());
+    /// drop(s.put_now(3)); // fire and forget: still delivered
+    /// assert_eq!(s.take_next().await, Some(1));
+    /// assert_eq!(s.take_next().await, Some(2));
+    /// pending.await.unwrap();
+    /// assert_eq!(s.take_next().await, Some(3));
+    /// s.close();
+    /// assert_eq!(s.put_now(4).wait().unwrap_err().into_inner(), 4);
+    /// # });
+    /// ```
+    pub fn put_now(&self, message: T) -> Deferred<(), PutError<T>>
+    where
+        T: Send + 'static,
+    {
+        let channel = self.clone();
+        super::put_now::put_now(async move { channel.put(message).await })
+    }
+
     /// Puts a message, giving up after `timeout` (zero: only if it can be accepted at once). On
     /// timeout the message is withdrawn and handed back in the error.
     ///

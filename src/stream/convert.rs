@@ -202,11 +202,11 @@ impl<T, E> fmt::Debug for Once<T, E> {
 }
 
 pin_project! {
-    /// An `async_channel::Receiver` as a weir source; see [`from_receiver`].
+    /// An `async_channel::Receiver` as a weir source; see [`from_receiver`]. It is `Unpin`
+    /// (the receiver, which is not, is boxed), so it can be boxed and polled like any source.
     #[must_use = "sources do nothing unless polled"]
     pub struct FromReceiver<T> {
-        #[pin]
-        receiver: async_channel::Receiver<T>,
+        receiver: Pin<Box<async_channel::Receiver<T>>>,
         done: bool,
         stage: Stage,
     }
@@ -235,7 +235,7 @@ pin_project! {
 /// ```
 pub fn from_receiver<T>(receiver: async_channel::Receiver<T>) -> FromReceiver<T> {
     FromReceiver {
-        receiver,
+        receiver: Box::pin(receiver),
         done: false,
         stage: Stage::root("receiver"),
     }
@@ -249,7 +249,7 @@ impl<T> futures_core::Stream for FromReceiver<T> {
         if *this.done {
             return Poll::Ready(None);
         }
-        let item = ready!(this.receiver.poll_next(cx));
+        let item = ready!(this.receiver.as_mut().poll_next(cx));
         if item.is_none() {
             *this.done = true;
             this.stage.finish(Ok(()));

@@ -250,6 +250,14 @@ impl<T, K: Sink<T>> Sink<T> for SinkOnly<K> {
     fn close_now(&self) {
         self.inner.close_now();
     }
+
+    fn close_with_cause(&self, cause: Error) {
+        self.inner.close_with_cause(cause);
+    }
+
+    fn room(&self) -> usize {
+        self.inner.room()
+    }
 }
 
 impl<S: fmt::Debug> fmt::Debug for SourceOnly<S> {

@@ -56,3 +56,73 @@ pub trait Source: futures_core::Stream + Send {
         })
     }
 }
+
+/// A boxed source is a source, so `Box<dyn Source<Item = T> + Unpin>` keeps the weir API.
+///
+/// # Examples
+///
+/// ```
+/// use weir::stream::{self, Source, SourceExt};
+///
+/// let boxed: Box<dyn Source<Item = u32> + Unpin> = Box::new(stream::iter(1..=3));
+/// assert_eq!(boxed.into_blocking_iter().collect::<Vec<_>>(), vec![1, 2, 3]);
+/// ```
+impl<S: Source + Unpin + ?Sized> Source for Box<S> {
+    fn node(&self) -> Node {
+        (**self).node()
+    }
+
+    fn close(&self) {
+        (**self).close();
+    }
+
+    fn drained(&self) -> Deferred<(), Error> {
+        (**self).drained()
+    }
+
+    fn poll_next_batch(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        limit: usize,
+        out: &mut Vec<Self::Item>,
+    ) -> Poll<bool> {
+        Pin::new(&mut **self).poll_next_batch(cx, limit, out)
+    }
+}
+
+/// A pinned, boxed source is a source, so `Pin<Box<dyn Source<Item = T>>>` keeps the weir API
+/// even for sources that are not `Unpin`.
+///
+/// # Examples
+///
+/// ```
+/// use std::pin::Pin;
+///
+/// use weir::stream::{self, Source, SourceExt};
+///
+/// let boxed: Pin<Box<dyn Source<Item = u32>>> = Box::pin(stream::iter(1..=3).map_each(|n| n * 2));
+/// assert_eq!(boxed.description().kind, "map");
+/// assert_eq!(boxed.into_blocking_iter().collect::<Vec<_>>(), vec![2, 4, 6]);
+/// ```
+impl<S: Source + ?Sized> Source for Pin<Box<S>> {
+    fn node(&self) -> Node {
+        (**self).node()
+    }
+
+    fn close(&self) {
+        (**self).close();
+    }
+
+    fn drained(&self) -> Deferred<(), Error> {
+        (**self).drained()
+    }
+
+    fn poll_next_batch(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        limit: usize,
+        out: &mut Vec<Self::Item>,
+    ) -> Poll<bool> {
+        self.get_mut().as_mut().poll_next_batch(cx, limit, out)
+    }
+}
