@@ -11,6 +11,32 @@ use super::source::Source;
 /// and reports how it ended through [`Source::drained`] (a panicking user function ends it with
 /// a [panic error](crate::Error::is_panic)).
 ///
+/// # Two combinators over one source compete for its messages
+///
+/// A combinator *reads* its upstream; it does not subscribe to it. So two combinators built on
+/// clones of one channel take turns: each message goes to whichever of them asks first, and
+/// neither sees every message. Manifold's `map` connects the stream, so there two maps both see
+/// everything; in weir, to give several consumers every message, fan the source out first, with
+/// [`fan_out`](SourceExt::fan_out) (one call) or with [`connect`](super::connect) into several
+/// channels, and put a combinator on each output.
+///
+/// ```
+/// use futures_lite::StreamExt;
+/// use weir::stream::{self, SourceExt};
+///
+/// # weir::runtime::block_on(async {
+/// let mut outputs = stream::iter(1..=3).fan_out(2).into_iter();
+/// let doubled = outputs.next().unwrap().map_each(|n| n * 2);
+/// let negated = outputs.next().unwrap().map_each(|n: i32| -n);
+/// let (doubled, negated) = futures_lite::future::zip(
+///     doubled.collect::<Vec<_>>(),
+///     negated.collect::<Vec<_>>(),
+/// )
+/// .await;
+/// assert_eq!((doubled, negated), (vec![2, 4, 6], vec![-1, -2, -3]));
+/// # });
+/// ```
+///
 /// # Coexisting with `futures::StreamExt`
 ///
 /// weir's sources are also `futures_core::Stream`s, so `futures::StreamExt` (or
@@ -349,6 +375,40 @@ pub trait SourceExt: Source {
         K: PartialEq + Send + 'static,
     {
         super::PartitionBy::new(self, f)
+    }
+
+    /// Fans the source out into `n` channels, each of which sees every message: what Manifold
+    /// does when several streams are connected to one. A task reads the source and puts each
+    /// message into every output, and reads the next only once every output has taken it, so
+    /// the slowest consumer sets the pace (the outputs are unbuffered; put a
+    /// [`read_ahead`](SourceExt::read_ahead) after one to let it lag). When the source is
+    /// drained, every output is closed (what it holds stays takeable); closing one output stops
+    /// only that one, and the source is closed once every output is. `n == 0` closes the source.
+    ///
+    /// Two lazy combinators on one source do not do this: they compete for its messages (see
+    /// [`SourceExt`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use futures_lite::StreamExt;
+    /// use weir::stream::{self, SourceExt};
+    ///
+    /// # weir::runtime::block_on(async {
+    /// let outputs = stream::iter(["a", "b"]).fan_out(3);
+    /// let reads = outputs.into_iter().map(|output| {
+    ///     weir::Deferred::spawn(async move { Ok::<_, weir::Error>(output.collect::<Vec<_>>().await) })
+    /// });
+    /// let all = weir::deferred::zip_all(reads).await.unwrap();
+    /// assert_eq!(all, vec![vec!["a", "b"]; 3]);
+    /// # });
+    /// ```
+    fn fan_out(self, n: usize) -> Vec<super::Channel<Self::Item>>
+    where
+        Self: Sized + 'static,
+        Self::Item: Clone + Send + 'static,
+    {
+        super::fan_out::fan_out(self, n)
     }
 
     // Buffering and time: batch, throttle, buffer, dropping, sliding.

@@ -84,6 +84,7 @@ mod drain_into;
 mod dropping;
 mod errors;
 mod ext;
+mod fan_out;
 mod filter;
 mod graph;
 mod guard;
