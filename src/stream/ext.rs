@@ -204,6 +204,58 @@ pub trait SourceExt: Source {
         super::Reductions::new(self, init, f)
     }
 
+    /// Yields the first message, then each following message folded into the accumulator with
+    /// `f`: Manifold's `reductions` without an initial value (Python's `accumulate`). An empty
+    /// source stays empty. It is [`transform`](SourceExt::transform) with
+    /// [`xform::reductions`](super::xform::reductions). A panic in `f` ends the source with a
+    /// [panic error](crate::Error::is_panic).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use futures_lite::StreamExt;
+    /// use weir::stream::{self, SourceExt};
+    ///
+    /// # weir::runtime::block_on(async {
+    /// let running_sums = stream::iter(1..=4).accumulate(|acc, n| acc + n);
+    /// assert_eq!(running_sums.collect::<Vec<_>>().await, vec![1, 3, 6, 10]);
+    /// # });
+    /// ```
+    fn accumulate<F>(
+        self,
+        f: F,
+    ) -> super::Transform<Self, super::xform::Reductions<Self::Item, F>, Self::Item>
+    where
+        Self: Sized,
+        Self::Item: Clone + Send,
+        F: FnMut(Self::Item, Self::Item) -> Self::Item + Send,
+    {
+        self.transform(super::xform::reductions(f))
+    }
+
+    /// Drops every message equal to the one just before it: Manifold's (Clojure's) `dedupe`.
+    /// It is [`transform`](SourceExt::transform) with [`xform::dedupe`](super::xform::dedupe);
+    /// see [`xform`](super::xform) for `take`, `drop`, `take_while` and `partition_all`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use futures_lite::StreamExt;
+    /// use weir::stream::{self, SourceExt};
+    ///
+    /// # weir::runtime::block_on(async {
+    /// let changes = stream::iter(["up", "up", "down", "up", "up"]).dedupe();
+    /// assert_eq!(changes.collect::<Vec<_>>().await, vec!["up", "down", "up"]);
+    /// # });
+    /// ```
+    fn dedupe(self) -> super::Transform<Self, super::xform::Dedupe<Self::Item>, Self::Item>
+    where
+        Self: Sized,
+        Self::Item: PartialEq + Clone + Send,
+    {
+        self.transform(super::xform::dedupe())
+    }
+
     /// Folds the whole source with `f` from `init`, on weir's executor: Manifold's `reduce`
     /// with an initial value. The deferred is realized with the result once the source is
     /// drained, or with the error that ended the source (its [drain](Source::drained) error, or

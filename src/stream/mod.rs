@@ -47,11 +47,15 @@
 //! | `drain-into` | [`SourceExt::drain_into`] |
 //! | `consume`, `consume-async` | [`SourceExt::consume`], [`SourceExt::consume_async`] |
 //! | `stream->seq` | [`SourceExt::into_blocking_iter`], [`SourceExt::into_blocking_iter_timeout`] |
-//! | `map`, `filter`, `mapcat`, `reductions`, `reduce` | [`SourceExt::map_each`], [`SourceExt::filter_each`], [`SourceExt::mapcat`], [`SourceExt::reductions`], [`SourceExt::reduce`] |
+//! | `map`, `filter`, `mapcat`, `reductions`, `reduce` | [`SourceExt::map_each`], [`SourceExt::filter_each`], [`SourceExt::mapcat`], [`SourceExt::reductions`] ([`SourceExt::accumulate`] without an initial value), [`SourceExt::reduce`] |
+//! | `dedupe` | [`SourceExt::dedupe`] |
+//! | `map` over one stream with several consumers (each sees every message) | [`SourceExt::fan_out`], then `map_each` on each output |
+//! | `put!` acting at once | [`Channel::put_now`], [`PutExt::put_now`] (a [`Deferred`](crate::Deferred)) |
+//! | `put!`, `try-put!` on any sink | [`PutExt`] |
 //! | `map` with a function that throws (logged, the stream closes) | [`SourceExt::try_map`]: the error ends the source as its drain cause |
 //! | `map` over several streams, `zip` | [`SourceExt::zip_each`], [`zip_all`], then `map_each` |
 //! | `concat` | [`SourceExt::flatten_each`] |
-//! | `transform` (transducers) | [`SourceExt::transform`] with a [`Transducer`] |
+//! | `transform` (transducers) | [`SourceExt::transform`] with a [`Transducer`]; ready-made ones in [`xform`]: `take`, `drop`, `take-while`, `partition-all`, `mapcat`, `dedupe`, `reductions` |
 //! | `realize-each` | [`SourceExt::realize_each`] |
 //! | `lazily-partition-by` | [`SourceExt::partition_by`] |
 //! | `batch` | [`SourceExt::batch`], [`SourceExt::batch_within`], [`SourceExt::batch_by`] |
@@ -113,6 +117,7 @@ mod subscription;
 mod throttle;
 mod transform;
 mod try_map;
+pub mod xform;
 mod zip;
 
 pub use batch::{Batch, BatchBy};
