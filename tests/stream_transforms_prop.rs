@@ -488,3 +488,108 @@ proptest! {
         prop_assert_eq!(run(drained).map_err(|error| error.to_string()), end);
     }
 }
+
+// ---- ready-made transducers (`stream::xform`) and the methods built on them ---------------
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn xform_take(items in items(), n in 0usize..45, gaps in gaps(), stop in stop(), end in end()) {
+        let model: Vec<u32> = items.iter().copied().take(n).collect();
+        // `take` ends the source itself (cleanly) once it has seen its `n`-th message, or
+        // at its first message when `n` is zero.
+        let broke = if n == 0 { !items.is_empty() } else { items.len() >= n };
+        let expected_end = if broke { Ok(()) } else { end.clone() };
+        let source = upstream(items, &gaps, &end).transform(stream::xform::take(n));
+        check(source, model, stop, expected_end)?;
+    }
+
+    #[test]
+    fn xform_drop(items in items(), n in 0usize..45, gaps in gaps(), stop in stop(), end in end()) {
+        let model = items.iter().copied().skip(n).collect();
+        check(upstream(items, &gaps, &end).transform(stream::xform::drop(n)), model, stop, end)?;
+    }
+
+    #[test]
+    fn xform_take_while(items in items(), gaps in gaps(), stop in stop(), end in end()) {
+        let model = items.iter().copied().take_while(|n| *n < 15).collect();
+        let expected_end = if items.iter().any(|n| *n >= 15) { Ok(()) } else { end.clone() };
+        let source = upstream(items, &gaps, &end)
+            .transform(stream::xform::take_while(|n: &u32| *n < 15));
+        check(source, model, stop, expected_end)?;
+    }
+
+    #[test]
+    fn xform_partition_all(items in items(), n in 1usize..7, gaps in gaps(), stop in stop(), end in end()) {
+        let model = items.chunks(n).map(<[u32]>::to_vec).collect();
+        let source = upstream(items, &gaps, &end).transform(stream::xform::partition_all(n));
+        check(source, model, stop, end)?;
+    }
+
+    #[test]
+    fn xform_mapcat(items in items(), gaps in gaps(), stop in stop(), end in end()) {
+        let model = items.iter().flat_map(|&n| vec![n; (n % 3) as usize]).collect();
+        let source = upstream(items, &gaps, &end)
+            .transform(stream::xform::mapcat(|n: u32| vec![n; (n % 3) as usize]));
+        check(source, model, stop, end)?;
+    }
+
+    #[test]
+    fn dedupe(items in prop::collection::vec(0u32..3, 0..40), gaps in gaps(), stop in stop(), end in end()) {
+        let mut model = items.clone();
+        model.dedup();
+        check(upstream(items.clone(), &gaps, &end).dedupe(), model.clone(), stop, end.clone())?;
+        let source = upstream(items, &gaps, &end).transform(stream::xform::dedupe());
+        check(source, model, stop, end)?;
+    }
+
+    #[test]
+    fn accumulate(items in items(), gaps in gaps(), stop in stop(), end in end()) {
+        let model: Vec<u32> = items
+            .iter()
+            .scan(None, |acc: &mut Option<u32>, &n| {
+                let next = acc.map_or(n, |a| a.max(n) + 1);
+                *acc = Some(next);
+                Some(next)
+            })
+            .collect();
+        let f = |a: u32, n: u32| a.max(n) + 1;
+        check(upstream(items.clone(), &gaps, &end).accumulate(f), model.clone(), stop, end.clone())?;
+        let source = upstream(items, &gaps, &end).transform(stream::xform::reductions(f));
+        check(source, model, stop, end)?;
+    }
+
+    #[test]
+    fn composed_xforms(items in items(), gaps in gaps(), stop in stop(), end in end()) {
+        // drop 2, dedupe, then take 5: the transducers compose as Clojure's `comp`.
+        let mut deduped: Vec<u32> = items.iter().copied().skip(2).collect();
+        deduped.dedup();
+        let model: Vec<u32> = deduped.iter().copied().take(5).collect();
+        let expected_end = if deduped.len() >= 5 { Ok(()) } else { end.clone() };
+        let xform = stream::xform::drop(2)
+            .then(stream::xform::dedupe())
+            .then(stream::xform::take(5));
+        check(upstream(items, &gaps, &end).transform(xform), model, stop, expected_end)?;
+    }
+
+    /// `fan_out(n)`: every output yields exactly the input, whatever the chunking, the number of
+    /// outputs or the order in which they are read, and ends with the upstream.
+    #[test]
+    fn fan_out(items in items(), gaps in gaps(), n in 1usize..5) {
+        let outputs = upstream(items.clone(), &gaps, &Ok(())).fan_out(n);
+        prop_assert_eq!(outputs.len(), n);
+        let all = run(async move {
+            let reads = outputs.into_iter().map(|output| {
+                Deferred::spawn(async move {
+                    Ok::<_, Error>(futures_lite::StreamExt::collect::<Vec<u32>>(output).await)
+                })
+            });
+            weir::deferred::zip_all(reads).await
+        })
+        .unwrap();
+        for output in all {
+            prop_assert_eq!(&output, &items);
+        }
+    }
+}
