@@ -82,7 +82,7 @@ where
 /// assert_eq!(executor, executor.clone());
 /// assert_ne!(executor, Executor::pool());
 ///
-/// let answer = executor.enter(|| weir::Deferred::from_future(async { 6 * 7 }));
+/// let answer: weir::Deferred<i32> = executor.enter(|| weir::Deferred::from_future(async { 6 * 7 }));
 /// assert_eq!(answer.wait().unwrap(), 42); // it ran on tokio
 /// ```
 #[derive(Clone)]
@@ -122,7 +122,7 @@ impl Executor {
     /// let smol = std::sync::Arc::new(smol::Executor::new());
     /// let spawner = smol.clone();
     /// let executor = Executor::new(move |task| spawner.spawn(task).detach());
-    /// let d = executor.enter(|| weir::Deferred::from_future(async { "on smol" }));
+    /// let d: weir::Deferred<&str> = executor.enter(|| weir::Deferred::from_future(async { "on smol" }));
     /// assert_eq!(smol::block_on(smol.run(d)).unwrap(), "on smol");
     /// ```
     pub fn new(spawner: impl Spawn) -> Self {
