@@ -256,6 +256,7 @@ where
 
 /// Spawns on `executor` if one is given (a server's or client's option), else as
 /// [`spawn_detached`].
+#[cfg(feature = "tcp")]
 pub(crate) fn spawn_detached_on<F>(executor: Option<&Executor>, future: F)
 where
     F: Future<Output = ()> + Send + 'static,

@@ -45,8 +45,10 @@ mod pool;
 mod sleep;
 mod timeout;
 
+pub(crate) use executor::spawn_detached;
+#[cfg(feature = "tcp")]
+pub(crate) use executor::spawn_detached_on;
 pub use executor::{BoxedTask, Executor, SetExecutorError, Spawn, set_executor};
-pub(crate) use executor::{spawn_detached, spawn_detached_on};
 pub use interval::{Interval, interval, interval_at};
 #[doc(hidden)]
 pub use pool::pool_tasks_spawned;
