@@ -53,6 +53,9 @@ fn stream_types_are_send_and_shared_handles_are_sync() {
     send_sync::<DroppingChannel<u8>>();
     send_sync::<SlidingChannel<u8>>();
     send_sync::<EventBus<String, u8>>();
+    send_sync::<weir::stream::Publish<u8>>();
+    send_sync::<weir::runtime::Executor>();
+    send_sync::<weir::runtime::SetExecutorError>();
     send_sync::<ConnectOptions>();
     send_sync::<Description>();
     send_sync::<Node>();

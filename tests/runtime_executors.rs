@@ -1,6 +1,8 @@
 //! weir runs unchanged under async-std's, smol's and tokio's executors, and from plain threads.
 
 mod support;
+#[path = "support/executor_workload.rs"]
+mod workload;
 
 use std::time::Duration;
 
@@ -83,5 +85,97 @@ fn from_a_plain_thread() {
     assert_eq!(
         d.wait_timeout(support::BOUND).expect("bounded").unwrap(),
         42
+    );
+}
+
+fn on_tokio() -> bool {
+    tokio::runtime::Handle::try_current().is_ok()
+}
+
+/// Without touching the process-wide executor (other tests here use weir's pool), a task
+/// spawned through a tokio-backed `Executor` keeps everything weir spawns from it on tokio:
+/// a connect, a buffer, a deferred's `then` and timeout, and a TCP echo.
+#[test]
+fn a_tokio_executor_in_scope_gets_every_task() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let counts = workload::Counts::default();
+    let handle = rt.handle().clone();
+    let executor = counts.executor(on_tokio, move |task| {
+        handle.spawn(task);
+    });
+    let task_counts = counts.clone();
+    let done = executor.enter(|| {
+        Deferred::spawn(async move {
+            workload::workload(
+                &task_counts,
+                weir::tcp::ServerOptions::new(),
+                weir::tcp::ClientOptions::new(),
+            )
+            .await
+        })
+    });
+    done.wait_timeout(support::BOUND).expect("bounded").unwrap();
+    assert!(counts.spawned() >= 10, "spawned {}", counts.spawned());
+    assert_eq!(counts.polled_elsewhere(), 0, "every task polled on tokio");
+}
+
+/// A server's and a client's `executor` option: their tasks run there, though the caller runs
+/// on weir's pool and the process-wide executor is weir's.
+#[test]
+fn tcp_options_take_an_executor() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let (server_counts, client_counts) = (workload::Counts::default(), workload::Counts::default());
+    let handle = rt.handle().clone();
+    let on_server = server_counts.executor(on_tokio, move |task| {
+        handle.spawn(task);
+    });
+    let handle = rt.handle().clone();
+    let on_client = client_counts.executor(on_tokio, move |task| {
+        handle.spawn(task);
+    });
+    support::run(async {
+        let echo = |c: weir::tcp::TcpConnection| {
+            weir::stream::connect(c.clone(), c, weir::stream::ConnectOptions::new());
+        };
+        let options = weir::tcp::ServerOptions::new()
+            .address(([127, 0, 0, 1], 0))
+            .executor(on_server);
+        let server = weir::tcp::start_server(echo, options).await.unwrap();
+        let options = weir::tcp::ClientOptions::new()
+            .remote_address(server.local_addr())
+            .executor(on_client);
+        let client = weir::tcp::client(options).await.unwrap();
+        client.put("ping").await.unwrap();
+        let mut got = Vec::new();
+        while got.len() < 4 {
+            got.extend_from_slice(&client.take().await.expect("echoed"));
+        }
+        assert_eq!(got, b"ping");
+        weir::stream::Source::close(&client);
+        server.close().await.unwrap();
+    });
+    // The accept loop, and the accepted connection's read, write and echo tasks.
+    assert!(
+        server_counts.spawned() >= 4,
+        "server spawned {}",
+        server_counts.spawned()
+    );
+    // The connect, and the connection's read and write tasks.
+    assert!(
+        client_counts.spawned() >= 3,
+        "client spawned {}",
+        client_counts.spawned()
+    );
+    assert_eq!(
+        server_counts.polled_elsewhere() + client_counts.polled_elsewhere(),
+        0
     );
 }

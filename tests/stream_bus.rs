@@ -286,3 +286,51 @@ fn a_closed_overflowing_subscriber_leaves_the_bus() {
         );
     });
 }
+
+#[test]
+fn publishes_not_awaited_leave_no_pending_puts_and_no_tasks() {
+    let spawned = Arc::new(AtomicUsize::new(0));
+    let count = spawned.clone();
+    // Counts every task weir spawns from this thread while in scope.
+    let counting = weir::runtime::Executor::new(move |task| {
+        count.fetch_add(1, Ordering::SeqCst);
+        weir::runtime::Executor::pool().spawn(task);
+    });
+    // The first subscriber has room for one message, the second for all of them.
+    let made = AtomicUsize::new(0);
+    let bus = EventBus::with_stream_factory(move || match made.fetch_add(1, Ordering::SeqCst) {
+        0 => Channel::new(1),
+        _ => Channel::new(20_000),
+    });
+    let full = bus.subscribe("t");
+    let roomy = bus.subscribe("t");
+    counting.enter(|| {
+        assert!(bus.publish("t", 0).is_realized(), "both had room");
+        for n in 1..=10_000 {
+            // Not awaited: `full` has no room, so its pending put is withdrawn at once.
+            drop(bus.publish("t", n));
+        }
+    });
+    assert_eq!(full.description().pending_puts, 0);
+    assert_eq!(roomy.description().pending_puts, 0);
+    assert_eq!(spawned.load(Ordering::SeqCst), 0, "no task per publish");
+    run(async {
+        // What had room at once was delivered.
+        assert_eq!(full.take().await, Some(0));
+        for n in 0..=10_000 {
+            assert_eq!(roomy.take().await, Some(n));
+        }
+        // Awaited publishes keep their backpressure.
+        let published = bus.publish("t", 20_000);
+        assert!(published.is_realized(), "room again in both");
+        published.await.unwrap();
+        let waiting = bus.publish("t", 20_001);
+        assert!(!waiting.is_realized(), "`full` is full again");
+        assert_eq!(full.description().pending_puts, 1);
+        assert_eq!(full.take().await, Some(20_000));
+        assert!(waiting.await.unwrap());
+        assert_eq!(full.take().await, Some(20_001));
+        assert_eq!(roomy.take().await, Some(20_000));
+        assert_eq!(roomy.take().await, Some(20_001));
+    });
+}

@@ -139,7 +139,7 @@ where
         if self.is_realized() {
             return;
         }
-        runtime::spawn(async move {
+        runtime::spawn_detached(async move {
             let finished = async { Some(AssertUnwindSafe(work).catch_unwind().await) };
             let cancelled = async {
                 self.realized().await;
@@ -155,8 +155,7 @@ where
                 // Someone else realized it: the work reacted by stopping.
                 None => self.cell.mark_observed(),
             }
-        })
-        .detach();
+        });
     }
 }
 

@@ -72,7 +72,7 @@ where
         let _ = realizer.try_realize(on_timeout);
         return;
     }
-    runtime::spawn(async move {
+    runtime::spawn_detached(async move {
         let fired = async {
             runtime::sleep(after).await;
             true
@@ -84,6 +84,5 @@ where
         if fired.or(realized).await {
             let _ = realizer.try_realize(on_timeout);
         }
-    })
-    .detach();
+    });
 }

@@ -90,13 +90,12 @@ impl<T: Send + 'static> Buffer<T> {
         upstream.node().link(None, &feed.node());
         let task_feed = feed.clone();
         let closer = feed.clone();
-        crate::runtime::spawn(async move {
+        crate::runtime::spawn_detached(async move {
             let forwarded = AssertUnwindSafe(forward(upstream, task_feed)).catch_unwind();
             if let Err(payload) = forwarded.await {
                 closer.close_with_error(Error::panicked(payload));
             }
-        })
-        .detach();
+        });
         Buffer { feed }
     }
 }

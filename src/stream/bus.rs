@@ -3,18 +3,17 @@
 use std::borrow::Borrow;
 use std::collections::HashMap;
 use std::fmt;
-use std::future::poll_fn;
+use std::future::Future;
 use std::hash::Hash;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::task::Poll;
+use std::task::{Context, Poll, Waker};
 
 use crate::{Deferred, Error};
 
 use super::channel::Channel;
-use super::queue::Offer;
-use super::sink::Sink;
+use super::queue::{Offer, Queue};
 use super::subscriber_stream::SubscriberStream;
 use super::subscription::Subscription;
 
@@ -60,9 +59,6 @@ struct Inner<K, T> {
     topics: Mutex<HashMap<K, Arc<[Subscriber<T>]>>>,
     factory: Box<dyn Fn() -> (Channel<T>, Option<bool>) + Send + Sync>,
     next_id: AtomicU64,
-    /// The answer of a publish that every subscriber accepted at once, shared so that the
-    /// common case allocates nothing.
-    accepted: Deferred<bool, Error>,
 }
 
 struct Subscriber<T> {
@@ -70,6 +66,135 @@ struct Subscriber<T> {
     channel: Channel<T>,
     /// `None`: a publish waits for room; `Some(drop_oldest)`: it drops a message instead.
     overflow: Option<bool>,
+}
+
+/// The future returned by [`EventBus::publish`]: `Ok(true)` once every subscriber accepted
+/// the message, `Ok(false)` if nobody was subscribed (or every subscriber was closed).
+///
+/// The message was offered to every subscriber when `publish` was called; this future only
+/// waits for the subscribers that had no room then. Dropping it withdraws their pending puts, so
+/// a publish that is not awaited costs nothing beyond what was accepted at once.
+///
+/// # Examples
+///
+/// ```
+/// use weir::stream::{Channel, EventBus, Source};
+///
+/// # weir::runtime::block_on(async {
+/// let bus = EventBus::with_stream_factory(|| Channel::new(1));
+/// let jobs = bus.subscribe("jobs");
+/// let first = bus.publish("jobs", 1);
+/// assert!(first.is_realized(), "room in the buffer: accepted at once");
+/// let second = bus.publish("jobs", 2);
+/// assert!(!second.is_realized());
+/// assert_eq!(jobs.description().pending_puts, 1);
+/// drop(second); // never awaited: withdrawn
+/// assert_eq!(jobs.description().pending_puts, 0);
+/// assert!(first.await.unwrap());
+/// assert_eq!(jobs.take().await, Some(1));
+/// # });
+/// ```
+#[must_use = "dropping a publish withdraws it from the subscribers that had no room at once"]
+pub struct Publish<T> {
+    /// The subscribers whose pending put is still waiting.
+    pending: Vec<Waiting<T>>,
+    /// The answer once nothing is pending.
+    outcome: Result<bool, Error>,
+    /// The waker of the last poll, reused by [`is_realized`](Publish::is_realized).
+    waker: Option<Waker>,
+}
+
+/// A subscriber's pending put.
+struct Waiting<T> {
+    queue: Arc<Queue<T>>,
+    seq: u64,
+    /// Watches the subscriber closing, from the first poll on.
+    closed: Option<Deferred<(), Error>>,
+}
+
+impl<T> Publish<T> {
+    fn done(outcome: Result<bool, Error>) -> Self {
+        Publish {
+            pending: Vec::new(),
+            outcome,
+            waker: None,
+        }
+    }
+
+    /// True once the publish is over: every subscriber accepted the message, left, or none was
+    /// there. Awaiting it then returns at once.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir::stream::EventBus;
+    ///
+    /// let bus = EventBus::<&str, u8>::new();
+    /// assert!(bus.publish("nobody", 1).is_realized());
+    /// let _listener = bus.subscribe("somebody");
+    /// assert!(!bus.publish("somebody", 1).is_realized(), "unbuffered: waits for a taker");
+    /// ```
+    pub fn is_realized(&self) -> bool {
+        let waker = self.waker.clone().unwrap_or_else(|| Waker::noop().clone());
+        let mut cx = Context::from_waker(&waker);
+        self.pending
+            .iter()
+            .all(|waiting| waiting.accepted_or_closed(&mut cx))
+    }
+}
+
+impl<T> Waiting<T> {
+    /// Whether the put no longer needs waiting for, without watching the subscriber close.
+    fn accepted_or_closed(&self, cx: &mut Context<'_>) -> bool {
+        self.queue.poll_accepted(self.seq, cx).is_ready() || self.queue.is_closed()
+    }
+
+    /// As `accepted_or_closed`, and wakes `cx` when the subscriber closes.
+    fn poll_settled(&mut self, cx: &mut Context<'_>) -> bool {
+        if self.accepted_or_closed(cx) {
+            return true;
+        }
+        let closed = self
+            .closed
+            .get_or_insert_with(|| self.queue.closed().clone());
+        Pin::new(closed).poll(cx).is_ready()
+    }
+}
+
+impl<T> Future for Publish<T> {
+    type Output = Result<bool, Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        this.pending.retain_mut(|waiting| !waiting.poll_settled(cx));
+        if this.pending.is_empty() {
+            this.waker = None;
+            Poll::Ready(this.outcome.clone())
+        } else {
+            match &this.waker {
+                Some(waker) if waker.will_wake(cx.waker()) => {}
+                _ => this.waker = Some(cx.waker().clone()),
+            }
+            Poll::Pending
+        }
+    }
+}
+
+impl<T> Drop for Publish<T> {
+    fn drop(&mut self) {
+        for waiting in self.pending.drain(..) {
+            // Accepted meanwhile: nothing to withdraw.
+            let _ = waiting.queue.retract(waiting.seq);
+        }
+    }
+}
+
+impl<T> fmt::Debug for Publish<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Publish")
+            .field("pending", &self.pending.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl<K, T> EventBus<K, T>
@@ -119,7 +244,6 @@ where
                 topics: Mutex::new(HashMap::new()),
                 factory: Box::new(move || factory().into_channel()),
                 next_id: AtomicU64::new(0),
-                accepted: Deferred::succeeded(true),
             }),
         }
     }
@@ -162,23 +286,28 @@ where
         Subscription::new(channel)
     }
 
-    /// Puts `message` into every stream subscribed to `topic`.
+    /// Puts `message` into every stream subscribed to `topic`, and returns a future of when
+    /// all of them accepted it.
     ///
-    /// The returned deferred is `Ok(true)` once every subscriber accepted the message (with
-    /// unbuffered subscribers: took it), and `Ok(false)` at once if the topic has no subscriber.
-    /// A subscriber found closed is removed and not waited for, as is one that closes while the
-    /// message is waiting to be accepted. If a subscriber refuses the message because it already
-    /// has [`MAX_PENDING_PUTS`](super::MAX_PENDING_PUTS) puts waiting, the deferred is that
-    /// error (the others still get the message).
+    /// The message is offered to every subscriber at once, in the call: those with room (or a
+    /// taker waiting) accept it then and there; each of the others gets it as a pending put,
+    /// which the returned [`Publish`] future waits for. The future is `Ok(true)` once every
+    /// subscriber accepted the message (with unbuffered subscribers: took it), and `Ok(false)`
+    /// at once if the topic has no subscriber. A subscriber found closed is removed and not
+    /// waited for, as is one that closes while the message is waiting to be accepted. If a
+    /// subscriber refuses the message because it already has
+    /// [`MAX_PENDING_PUTS`](super::MAX_PENDING_PUTS) puts waiting, the future ends with that
+    /// error once the others accepted the message.
     ///
-    /// When every subscriber accepts at once, no task is involved; otherwise a task on weir's
-    /// executor waits for the rest. Realizing the deferred with an error stops the waiting, but
-    /// messages already offered stay offered.
+    /// No task is involved. Dropping the future withdraws the pending puts that are still
+    /// waiting: a publish that is not awaited leaves nothing behind, and reaches only the
+    /// subscribers that had room at once. To wait in the background instead, hand the future to
+    /// an executor (for example [`Deferred::from_future`]).
     ///
     /// # Examples
     ///
     /// ```
-    /// use weir::stream::EventBus;
+    /// use weir::stream::{Channel, EventBus, Source};
     ///
     /// # weir::runtime::block_on(async {
     /// let bus = EventBus::<&str, u32>::new(); // unbuffered subscribers
@@ -187,9 +316,14 @@ where
     /// assert!(!published.is_realized(), "waits until the subscriber takes it");
     /// assert_eq!(orders.take_next().await, Some(7));
     /// assert!(published.await.unwrap());
+    ///
+    /// // Not awaited: withdrawn from the subscriber that had no room.
+    /// drop(bus.publish("orders", 8));
+    /// assert_eq!(orders.description().pending_puts, 0);
     /// # });
     /// ```
-    pub fn publish<Q>(&self, topic: &Q, message: T) -> Deferred<bool, Error>
+    #[must_use = "dropping a publish withdraws it from the subscribers that had no room at once"]
+    pub fn publish<Q>(&self, topic: &Q, message: T) -> Publish<T>
     where
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
@@ -197,7 +331,7 @@ where
     {
         let subscribers = match self.inner.lock().get(topic) {
             Some(subscribers) => subscribers.clone(),
-            None => return Deferred::succeeded(false),
+            None => return Publish::done(Ok(false)),
         };
         let mut closed = Vec::new();
         let mut pending = Vec::new();
@@ -221,7 +355,11 @@ where
             };
             match offered {
                 Offer::Accepted => {}
-                Offer::Pending(seq) => pending.push((subscriber.channel.clone(), seq)),
+                Offer::Pending(seq) => pending.push(Waiting {
+                    queue: queue.clone(),
+                    seq,
+                    closed: None,
+                }),
                 Offer::Refused(error) if error.is_closed() => closed.push(subscriber.id),
                 Offer::Refused(error) => refused = Some(error.to_error()),
             }
@@ -231,30 +369,15 @@ where
                 self.inner.remove(&topic, &closed);
             }
         }
-        if let Some(error) = refused {
-            return Deferred::failed(error);
+        let outcome = match refused {
+            Some(error) => Err(error),
+            None => Ok(closed.len() < subscribers.len()),
+        };
+        Publish {
+            pending,
+            outcome,
+            waker: None,
         }
-        if closed.len() == subscribers.len() {
-            return Deferred::succeeded(false);
-        }
-        if pending.is_empty() {
-            return self.inner.accepted.clone();
-        }
-        Deferred::spawn(async move {
-            poll_fn(|cx| {
-                pending.retain_mut(|(channel, seq)| {
-                    channel.queue().poll_accepted(*seq, cx).is_pending()
-                        && Pin::new(&mut *channel).poll_closed(cx).is_pending()
-                });
-                if pending.is_empty() {
-                    Poll::Ready(())
-                } else {
-                    Poll::Pending
-                }
-            })
-            .await;
-            Ok(true)
-        })
     }
 
     /// True if `topic` has at least one open subscriber: Manifold's `active?`.

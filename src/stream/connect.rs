@@ -174,7 +174,7 @@ where
     let shared: Arc<dyn Any + Send + Sync> = connector.clone();
     registry.insert(key, Arc::downgrade(&shared));
     drop(registry);
-    runtime::spawn(propagate(connector, shared, source, node, downstream)).detach();
+    runtime::spawn_detached(propagate(connector, shared, source, node, downstream));
     done
 }
 

@@ -124,7 +124,7 @@ pub use batch::{Batch, BatchBy};
 pub use blocking::BlockingIter;
 pub use buffer::Buffer;
 pub use buffered_stream::{BufferedChannel, BufferedPut, BufferedTake};
-pub use bus::EventBus;
+pub use bus::{EventBus, Publish};
 pub use channel::{Channel, ChannelBuilder, Put, Take, TryPut, TryTake};
 pub use concat::Concat;
 pub use connect::{ConnectOptions, connect};

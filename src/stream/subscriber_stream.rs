@@ -9,7 +9,7 @@ use super::overflow::{Overflow, OverflowChannel};
 ///
 /// | the factory returns | a publish to a full subscriber |
 /// |---|---|
-/// | a [`Channel`] | waits until it takes (backpressure: the deferred of `publish` completes later) |
+/// | a [`Channel`] | waits until it takes (backpressure: the future of `publish` completes later) |
 /// | a [`dropping`](super::dropping) channel | drops the new message for that subscriber, and completes at once |
 /// | a [`sliding`](super::sliding) channel | drops that subscriber's oldest message, and completes at once |
 ///

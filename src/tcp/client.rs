@@ -61,7 +61,8 @@ pub fn client(options: ClientOptions) -> Deferred<TcpConnection, Error> {
         on_realized.success(());
     });
     let realizer = result.clone();
-    runtime::spawn(async move {
+    let executor = options.executor.clone();
+    runtime::spawn_detached_on(executor.as_ref(), async move {
         let attempt = future::or(async { Some(connect(options).await) }, async {
             let _ = cancelled.await;
             None
@@ -71,8 +72,7 @@ pub fn client(options: ClientOptions) -> Deferred<TcpConnection, Error> {
             // Already realized (cancelled): the connection, if any, is dropped and closes.
             let _ = realizer.try_realize(outcome);
         }
-    })
-    .detach();
+    });
     result
 }
 

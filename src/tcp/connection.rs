@@ -66,11 +66,13 @@ pub(crate) fn connection<S: ConnectionIo>(
         // One task for both directions: a TLS session is one state that both encrypt and
         // decrypt, behind the split's lock. From two tasks on two threads, one would block its
         // thread on that lock while the other encrypts or decrypts a whole chunk.
-        runtime::spawn(future::zip(reading, writing)).detach();
+        runtime::spawn_detached(async move {
+            future::zip(reading, writing).await;
+        });
     } else {
         // A plain socket's halves are independent handles: reads and writes run in parallel.
-        runtime::spawn(reading).detach();
-        runtime::spawn(writing).detach();
+        runtime::spawn_detached(reading);
+        runtime::spawn_detached(writing);
     }
 
     let vertex = Arc::new(ConnectionVertex {

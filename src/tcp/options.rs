@@ -36,6 +36,7 @@ impl Default for Buffers {
 /// | [`inbound_buffer`](ServerOptions::inbound_buffer) | 16 chunks | chunks read but not yet taken, per connection; when full, weir stops reading that socket |
 /// | [`read_chunk_size`](ServerOptions::read_chunk_size) | 64 KiB | the most one read takes from the socket: one inbound chunk |
 /// | [`shutdown_timeout`](ServerOptions::shutdown_timeout) | 15 s | how long [`Server::close`](super::Server::close) waits for open connections before closing them (Aleph's `:shutdown-timeout`) |
+/// | [`executor`](ServerOptions::executor) | the current one | where the accept loop and the connections' tasks run ([`runtime`](crate::runtime)) |
 ///
 /// Memory per connection for inbound data stays below
 /// `(inbound_buffer + 1) × read_chunk_size`, whatever the peer sends.
@@ -64,6 +65,7 @@ pub struct ServerOptions {
     pub(crate) nodelay: bool,
     pub(crate) buffers: Buffers,
     pub(crate) shutdown_timeout: Duration,
+    pub(crate) executor: Option<crate::runtime::Executor>,
     #[cfg(feature = "tls")]
     pub(crate) tls: Option<crate::tls::ServerConfig>,
 }
@@ -86,6 +88,7 @@ impl ServerOptions {
             nodelay: true,
             buffers: Buffers::default(),
             shutdown_timeout: Duration::from_secs(15),
+            executor: None,
             #[cfg(feature = "tls")]
             tls: None,
         }
@@ -288,6 +291,32 @@ impl ServerOptions {
         self.shutdown_timeout = timeout;
         self
     }
+
+    /// Runs the server's tasks on `executor` (default: the one in effect where the server
+    /// starts, see [`runtime`](crate::runtime)): the accept loop, each connection's read and
+    /// write tasks, and whatever weir spawns from them, the handler's work included.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir::runtime::Executor;
+    /// use weir::tcp::{self, ServerOptions};
+    ///
+    /// # weir::runtime::block_on(async {
+    /// let tokio = tokio::runtime::Runtime::new().unwrap();
+    /// let handle = tokio.handle().clone();
+    /// let on_tokio = Executor::new(move |task| {
+    ///     handle.spawn(task);
+    /// });
+    /// let options = ServerOptions::new().address(([127, 0, 0, 1], 0)).executor(on_tokio);
+    /// let server = tcp::start_server(|_connection| {}, options).await.unwrap();
+    /// server.close().await.unwrap();
+    /// # });
+    /// ```
+    pub fn executor(mut self, executor: crate::runtime::Executor) -> Self {
+        self.executor = Some(executor);
+        self
+    }
 }
 
 impl Default for ServerOptions {
@@ -317,6 +346,7 @@ pub(crate) enum Remote {
 /// | [`nodelay`](ClientOptions::nodelay) | on | `TCP_NODELAY`: small writes go out at once |
 /// | [`inbound_buffer`](ClientOptions::inbound_buffer) | 16 chunks | chunks read but not yet taken; when full, weir stops reading |
 /// | [`read_chunk_size`](ClientOptions::read_chunk_size) | 64 KiB | the most one read takes from the socket |
+/// | [`executor`](ClientOptions::executor) | the current one | where the connect and the connection's tasks run ([`runtime`](crate::runtime)) |
 ///
 /// # Examples
 ///
@@ -344,6 +374,7 @@ pub struct ClientOptions {
     pub(crate) connect_timeout: Duration,
     pub(crate) nodelay: bool,
     pub(crate) buffers: Buffers,
+    pub(crate) executor: Option<crate::runtime::Executor>,
     #[cfg(feature = "tls")]
     pub(crate) tls: Option<ClientTls>,
     #[cfg(feature = "tls")]
@@ -388,6 +419,7 @@ impl ClientOptions {
             connect_timeout: Duration::from_secs(30),
             nodelay: true,
             buffers: Buffers::default(),
+            executor: None,
             #[cfg(feature = "tls")]
             tls: None,
             #[cfg(feature = "tls")]
@@ -609,6 +641,35 @@ impl ClientOptions {
     /// ```
     pub fn read_chunk_size(mut self, bytes: usize) -> Self {
         self.buffers.read_chunk_size = bytes.max(1);
+        self
+    }
+
+    /// Runs the client's tasks on `executor` (default: the one in effect where
+    /// [`client`](super::client) is called, see [`runtime`](crate::runtime)): the connect, the
+    /// connection's read and write tasks, and whatever weir spawns from them.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir::runtime::Executor;
+    /// use weir::tcp::{self, ClientOptions, ServerOptions};
+    ///
+    /// # weir::runtime::block_on(async {
+    /// let server = tcp::start_server(|_| {}, ServerOptions::new().address(([127, 0, 0, 1], 0)))
+    ///     .await
+    ///     .unwrap();
+    /// let smol = std::sync::Arc::new(smol::Executor::new());
+    /// let spawner = smol.clone();
+    /// let on_smol = Executor::new(move |task| spawner.spawn(task).detach());
+    /// std::thread::spawn(move || smol::block_on(smol.run(std::future::pending::<()>())));
+    /// let options = ClientOptions::new().remote_address(server.local_addr()).executor(on_smol);
+    /// let connection = tcp::client(options).await.unwrap();
+    /// assert_eq!(connection.info().remote_addr(), server.local_addr());
+    /// # server.close();
+    /// # });
+    /// ```
+    pub fn executor(mut self, executor: crate::runtime::Executor) -> Self {
+        self.executor = Some(executor);
         self
     }
 

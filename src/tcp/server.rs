@@ -177,16 +177,18 @@ impl Server {
             aborted: Deferred::new().quiet(),
             connections: Mutex::new(Registry::default()),
         });
-        runtime::spawn(accept_loop(
-            listener,
-            inner.clone(),
-            Arc::new(handler),
-            options.nodelay,
-            options.buffers,
-            #[cfg(feature = "tls")]
-            options.tls,
-        ))
-        .detach();
+        runtime::spawn_detached_on(
+            options.executor.as_ref(),
+            accept_loop(
+                listener,
+                inner.clone(),
+                Arc::new(handler),
+                options.nodelay,
+                options.buffers,
+                #[cfg(feature = "tls")]
+                options.tls,
+            ),
+        );
         Ok(Server { inner })
     }
 
@@ -320,7 +322,7 @@ impl Server {
             // Stop listening now: the kernel refuses new connections from here on (shutting a
             // listening socket down closes its queue), and the accept loop sees the stop.
             let _ = socket2::SockRef::from(&self.inner.listener).shutdown(std::net::Shutdown::Both);
-            runtime::spawn(shut_down(self.inner.clone())).detach();
+            runtime::spawn_detached(shut_down(self.inner.clone()));
         }
         self.inner.closed.clone()
     }
@@ -480,7 +482,7 @@ async fn accept_loop<H>(
             // counts as open for a graceful close, and is abandoned at the shutdown timeout.
             let (server, handler, config) = (server.clone(), handler.clone(), config.clone());
             server.handshake_started();
-            runtime::spawn(async move {
+            runtime::spawn_detached(async move {
                 let handshake = crate::tls::accept(&config, stream);
                 let cancel = handshake.realizer();
                 let aborted = server.aborted.clone();
@@ -516,8 +518,7 @@ async fn accept_loop<H>(
                         .io_state()
                         .abort(Error::closed("tcp server shut down"));
                 }
-            })
-            .detach();
+            });
             continue;
         }
         let connection = connection(

@@ -169,7 +169,7 @@ impl UdpSocket {
         let weak_owner = Arc::downgrade(&owner);
         let receiver = (!options.send_only).then(|| owner.clone());
         let inbound = InboundState::new(local_addr, receiver, options.max_datagram_size);
-        runtime::spawn(send_loop(owner, outbound.clone())).detach();
+        runtime::spawn_detached(send_loop(owner, outbound.clone()));
 
         let shared = Arc::new(Shared {
             local_addr,

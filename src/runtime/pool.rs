@@ -1,0 +1,126 @@
+//! weir's own pool, `spawn`, `spawn_blocking` and `block_on`.
+
+use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::thread;
+
+use async_executor::Executor;
+
+/// A handle to a spawned task: await it for the task's output. Dropping it cancels the task;
+/// [`detach`](Task::detach) lets the task run on unobserved. A panic in the task is re-raised
+/// where the handle is awaited, never on weir's worker threads.
+pub use async_executor::Task;
+
+static EXECUTOR: OnceLock<&'static Executor<'static>> = OnceLock::new();
+
+/// Tasks spawned on weir's pool since the process started.
+static POOL_TASKS: AtomicU64 = AtomicU64::new(0);
+
+/// How many tasks have been spawned on weir's own pool since the process started (by weir or
+/// through [`spawn`]): a test hook, to check that an installed
+/// [`Executor`](super::Executor) got all of weir's tasks.
+#[doc(hidden)]
+pub fn pool_tasks_spawned() -> u64 {
+    POOL_TASKS.load(Ordering::Relaxed)
+}
+
+/// Spawns `future` on weir's pool.
+pub(crate) fn spawn_on_pool<F>(future: F) -> Task<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    POOL_TASKS.fetch_add(1, Ordering::Relaxed);
+    executor().spawn(future)
+}
+
+fn executor() -> &'static Executor<'static> {
+    EXECUTOR.get_or_init(|| {
+        let executor: &'static Executor<'static> = Box::leak(Box::new(Executor::new()));
+        for index in 0..worker_threads() {
+            let spawned = thread::Builder::new()
+                .name(format!("weir-worker-{index}"))
+                .spawn(move || run_worker(executor));
+            if let Err(error) = spawned {
+                log::error!("weir: could not start worker thread {index}: {error}");
+            }
+        }
+        executor
+    })
+}
+
+fn worker_threads() -> usize {
+    std::env::var("WEIR_WORKER_THREADS")
+        .ok()
+        .and_then(|n| n.parse::<usize>().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or_else(|| thread::available_parallelism().map_or(2, |n| n.get()))
+}
+
+fn run_worker(executor: &'static Executor<'static>) {
+    loop {
+        // Task panics are caught by the tasks themselves; this guards the loop against anything
+        // else, so a worker is never lost.
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            async_io::block_on(executor.run(std::future::pending::<()>()))
+        }));
+        if outcome.is_err() {
+            log::error!("weir: a worker thread recovered from a panic");
+        }
+    }
+}
+
+/// Spawns `future` onto weir's own pool, starting it on first use, and returns a handle to
+/// the task.
+///
+/// This is for your own tasks when your program has no runtime of its own: it always uses
+/// weir's pool, whatever [`set_executor`](super::set_executor) installed. The tasks weir
+/// spawns itself go to the installed [`Executor`](super::Executor) instead; to spawn there too,
+/// use [`Executor::current`](super::Executor::current) or
+/// [`Deferred::spawn`](crate::Deferred::spawn).
+///
+/// # Examples
+///
+/// ```
+/// let task = weir::runtime::spawn(async { 1 + 1 });
+/// assert_eq!(weir::runtime::block_on(task), 2);
+/// ```
+pub fn spawn<F>(future: F) -> Task<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    spawn_on_pool(future)
+}
+
+/// Runs the blocking closure `f` on a thread pool meant for blocking work (file I/O, DNS,
+/// CPU-heavy code), returning a task of its result.
+///
+/// # Examples
+///
+/// ```
+/// let task = weir::runtime::spawn_blocking(|| std::fs::metadata(".").is_ok());
+/// assert!(weir::runtime::block_on(task));
+/// ```
+pub fn spawn_blocking<F, T>(f: F) -> Task<T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    blocking::unblock(f)
+}
+
+/// Blocks the current thread until `future` completes, driving async-io's reactor meanwhile.
+/// Meant for `main` functions, tests and synchronous code, never for use inside async tasks.
+///
+/// # Examples
+///
+/// ```
+/// let n = weir::runtime::block_on(async { 40 + 2 });
+/// assert_eq!(n, 42);
+/// ```
+pub fn block_on<F: Future>(future: F) -> F::Output {
+    async_io::block_on(future)
+}
