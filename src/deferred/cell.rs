@@ -18,9 +18,10 @@ use std::task::{Context, Poll, Waker};
 
 use crate::sync::{AtomicBool, AtomicUsize, Mutex, MutexGuard, Ordering};
 
-use super::dropped_error;
+use super::{dropped_error, trampoline};
 
-/// A listener registered with `on_realized`: it receives the value by move.
+/// A listener registered with `on_realized`: it receives the value by move. It goes through the
+/// trampoline itself (see [`listener`]), so serving it never nests user code in this frame.
 pub(crate) type Callback<T, E> = Box<dyn FnOnce(Result<T, E>) + Send>;
 
 type Cloner<T, E> = fn(&Result<T, E>) -> Result<T, E>;
@@ -118,8 +119,12 @@ impl<T, E> Cell<T, E> {
                 _ => return Err(result),
             }
         };
-        for callback in waiters.callbacks {
-            self.serve(callback);
+        if !waiters.callbacks.is_empty() {
+            trampoline::batch(|| {
+                for callback in waiters.callbacks {
+                    self.serve(callback);
+                }
+            });
         }
         for waker in waiters.wakers.into_iter().flatten() {
             waker.wake();
@@ -127,8 +132,8 @@ impl<T, E> Cell<T, E> {
         Ok(())
     }
 
-    /// Registers a callback, which takes over one reader handle. Runs it at once, on this
-    /// thread, if the cell is already realized.
+    /// Registers a callback, which takes over one reader handle. Serves it at once, on this
+    /// thread, if the cell is already realized (through the trampoline, like every callback).
     pub(crate) fn add_callback(&self, callback: Callback<T, E>) {
         {
             let mut state = self.lock();
@@ -145,7 +150,7 @@ impl<T, E> Cell<T, E> {
         // The callback's reader handle is consumed once it has its value.
         self.drop_reader();
         match read {
-            Read::Value(result) => run_callback(callback, result),
+            Read::Value(result) => callback(result),
             // Unreachable while the invariants hold: the callback's own handle was counted, so
             // no other reader could have seen `readers == 1` and taken the value.
             Read::Pending | Read::Spent => {
@@ -294,12 +299,22 @@ fn register<T, E>(waiters: &mut Waiters<T, E>, key: &mut usize, waker: &Waker) {
     }
 }
 
-/// Runs a user callback; a panic is logged and goes no further.
-fn run_callback<T, E>(callback: Callback<T, E>, result: Result<T, E>) {
-    if let Err(panic) = catch_unwind(AssertUnwindSafe(move || callback(result))) {
-        let error = crate::Error::panicked(panic);
-        log::error!("weir: a deferred callback panicked: {error}");
-    }
+/// Wraps a user callback for the cell: it runs through the trampoline (at once when nothing else
+/// runs on this thread, queued otherwise), and a panic in it is logged and goes no further.
+pub(crate) fn listener<T, E, F>(callback: F) -> Callback<T, E>
+where
+    T: 'static,
+    E: 'static,
+    F: FnOnce(Result<T, E>) + Send + 'static,
+{
+    Box::new(move |result| {
+        trampoline::run(move || {
+            if let Err(panic) = catch_unwind(AssertUnwindSafe(move || callback(result))) {
+                let error = crate::Error::panicked(panic);
+                log::error!("weir: a deferred callback panicked: {error}");
+            }
+        })
+    })
 }
 
 #[cfg(all(test, not(weir_loom)))]

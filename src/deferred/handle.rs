@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 use crate::Error;
 use crate::sync::Arc;
 
-use super::cell::{Cell, NO_WAKER, Read, View};
+use super::cell::{Cell, NO_WAKER, Read, View, listener};
+use super::trampoline;
 use super::{AlreadyRealized, Realizer, WaitTimeout};
 
 /// A one-shot asynchronous value, realized once with a value or an error: Manifold's deferred.
@@ -252,9 +253,11 @@ impl<T, E> Deferred<T, E> {
     /// ```
     pub fn on_realized<F>(self, callback: F)
     where
+        T: 'static,
+        E: 'static,
         F: FnOnce(Result<T, E>) + Send + 'static,
     {
-        self.into_cell().add_callback(Box::new(callback));
+        self.into_cell().add_callback(listener(callback));
     }
 
     /// Blocks this thread until the deferred is realized, for synchronous code. Never call it
@@ -296,6 +299,8 @@ impl<T, E> Deferred<T, E> {
         let waker = Waker::from(StdArc::new(Unpark(unparker)));
         let mut cx = Context::from_waker(&waker);
         loop {
+            // Inside a callback, what this wait depends on may be queued behind it: run it.
+            trampoline::drain();
             if let Poll::Ready(result) = Pin::new(&mut self).poll(&mut cx) {
                 return Ok(result);
             }
