@@ -122,5 +122,8 @@ fn the_very_error_comes_back_through_stages_and_clones() {
     let back = d.wait().unwrap_err();
     assert!(back.same(&cause) && cause.same(&back));
     assert!(back.clone().same(&cause), "a clone is the same error");
-    assert!(!back.same(&Error::msg("disk full")), "a look-alike is another error");
+    assert!(
+        !back.same(&Error::msg("disk full")),
+        "a look-alike is another error"
+    );
 }

@@ -34,8 +34,6 @@ pub(crate) struct Cell<T, E> {
     readers: AtomicUsize,
     cloner: OnceLock<Cloner<T, E>>,
     observed: AtomicBool,
-    /// Mirrors `State::Taken`, so that `Deferred::clone` can check it without the lock.
-    taken: AtomicBool,
     /// Set once the state left `Pending`, so that `is_realized` needs no lock.
     realized: AtomicBool,
 }
@@ -95,7 +93,6 @@ impl<T, E> Cell<T, E> {
             readers: AtomicUsize::new(1),
             cloner: OnceLock::new(),
             observed: AtomicBool::new(false),
-            taken: AtomicBool::new(false),
             realized: AtomicBool::new(realized),
         }
     }
@@ -168,7 +165,6 @@ impl<T, E> Cell<T, E> {
                 self.observed.store(true, Ordering::Relaxed);
                 if self.readers.load(Ordering::Acquire) == 1 {
                     let error = result.is_err();
-                    self.taken.store(true, Ordering::Relaxed);
                     match mem::replace(state, State::Taken { error }) {
                         State::Realized(result) => Read::Value(result),
                         _ => Read::Pending,
@@ -239,12 +235,6 @@ impl<T, E> Cell<T, E> {
             State::Realized(result) => Some(result.is_err()),
             State::Taken { error } => Some(*error),
         }
-    }
-
-    /// True once the only reader moved the value out. Only that reader can ask meaningfully (no
-    /// other reader exists), and it set the flag itself, so a relaxed load is enough.
-    pub(crate) fn is_taken(&self) -> bool {
-        self.taken.load(Ordering::Relaxed)
     }
 
     pub(crate) fn mark_observed(&self) {
