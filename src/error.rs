@@ -234,6 +234,25 @@ impl Error {
         source.downcast_ref::<X>()
     }
 
+    /// True when `self` and `other` are the same error: one created once and then cloned (a
+    /// clone is the same error), not two errors that merely look alike. It compares one pointer.
+    /// Use it to check that the very error a deferred or stream was failed with comes back.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir::{Deferred, Error};
+    ///
+    /// let cause = Error::msg("disk full");
+    /// let d = Deferred::<u8>::failed(cause.clone()).map(|x| x + 1);
+    /// let back = d.wait().unwrap_err();
+    /// assert!(back.same(&cause), "the very error came back through the stage");
+    /// assert!(!back.same(&Error::msg("disk full")), "an equal-looking error is another one");
+    /// ```
+    pub fn same(&self, other: &Error) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+
     fn description(&self) -> &'static str {
         match self.inner.kind {
             Kind::Timeout => "timed out",

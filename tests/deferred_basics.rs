@@ -282,3 +282,81 @@ fn a_handle_that_handed_its_value_over_panics_clearly_when_reused() {
     let repoll = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(&mut d)));
     assert!(repoll.is_err());
 }
+
+/// Whether `f` panics, with the panic message kept out of the test output.
+fn panics(f: impl FnOnce()) -> bool {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).is_err()
+}
+
+/// A handle polled to completion through `&mut`, last listener or not.
+fn spent(with_other_listener: bool) -> (Deferred<u32>, Option<Deferred<u32>>) {
+    let mut d: Deferred<u32> = Deferred::succeeded(5);
+    let other = with_other_listener.then(|| d.clone());
+    assert_eq!(run(&mut d).unwrap(), 5);
+    (d, other)
+}
+
+#[test]
+fn a_spent_handle_says_so_whatever_the_other_listeners_did() {
+    use futures::future::FusedFuture;
+    for with_other in [false, true] {
+        let (d, other) = spent(with_other);
+        assert!(d.is_terminated());
+        assert!(d.is_realized() && d.is_success());
+        assert!(!d.success(6), "realizing through it still answers");
+        if let Some(other) = other {
+            assert!(!other.is_terminated());
+            assert_eq!(other.wait().unwrap(), 5);
+        }
+    }
+}
+
+#[test]
+fn polling_a_spent_handle_again_behaves_the_same_whatever_its_history() {
+    // Before: polling again returned another copy while a second listener existed, and panicked
+    // once it had been the last one; now both histories give the same answer.
+    let outcomes: Vec<bool> = [false, true]
+        .into_iter()
+        .map(|with_other| {
+            let (mut d, _other) = spent(with_other);
+            panics(move || drop(run(&mut d)))
+        })
+        .collect();
+    assert_eq!(outcomes, [true, true]);
+}
+
+#[test]
+fn cloning_a_spent_handle_behaves_the_same_whatever_its_history() {
+    let outcomes: Vec<bool> = [false, true]
+        .into_iter()
+        .map(|with_other| {
+            let (d, _other) = spent(with_other);
+            panics(move || drop(d.clone()))
+        })
+        .collect();
+    assert_eq!(outcomes, [true, true]);
+}
+
+#[test]
+fn a_spent_handle_stops_counting_as_a_listener_so_the_last_one_gets_the_value_by_move() {
+    let mut first: Deferred<Counted> = Deferred::succeeded(Counted::default());
+    let second = first.clone();
+    let before = CLONES.load(Ordering::SeqCst);
+    run(&mut first).unwrap();
+    let _value = second.wait().unwrap();
+    // One clone for `first`; `second`, now the only listener, takes the value itself.
+    assert_eq!(CLONES.load(Ordering::SeqCst) - before, 1);
+    drop(first);
+}
+
+static CLONES: AtomicUsize = AtomicUsize::new(0);
+
+#[derive(Debug, Default)]
+struct Counted;
+
+impl Clone for Counted {
+    fn clone(&self) -> Self {
+        CLONES.fetch_add(1, Ordering::SeqCst);
+        Counted
+    }
+}

@@ -112,3 +112,18 @@ fn a_panic_in_a_handler_becomes_the_error() {
     let out = Deferred::<u8>::failed(Error::cancelled()).catch(|_| panic!("handler bug"));
     assert!(out.wait().unwrap_err().is_panic());
 }
+
+#[test]
+fn the_very_error_comes_back_through_stages_and_clones() {
+    let cause = Error::msg("disk full");
+    let d = Deferred::<u32>::failed(cause.clone())
+        .map(|x| x + 1)
+        .catch_if(Error::is_timeout, |_| 0);
+    let back = d.wait().unwrap_err();
+    assert!(back.same(&cause) && cause.same(&back));
+    assert!(back.clone().same(&cause), "a clone is the same error");
+    assert!(
+        !back.same(&Error::msg("disk full")),
+        "a look-alike is another error"
+    );
+}

@@ -138,3 +138,54 @@ fn a_stage_not_yet_run_is_skipped_when_the_result_is_cancelled() {
     assert_eq!(ran.load(Ordering::SeqCst), 0);
     assert!(out.wait().unwrap_err().is_cancelled());
 }
+
+/// Stages in a chain that realizes in one go; deep enough to overflow the stack if each stage
+/// ran inside the frame of the one before it.
+const DEEP: u32 = 1_000_000;
+
+#[test]
+fn a_million_stages_attached_before_realization_do_not_overflow_the_stack() {
+    let source: Deferred<u32> = Deferred::new();
+    let mut d = source.clone().map(|x| x + 1);
+    for _ in 1..DEEP {
+        d = d.map(|x| x + 1);
+    }
+    assert!(!d.is_realized());
+    source.success(0);
+    assert!(d.is_realized(), "every stage ran before `success` returned");
+    assert_eq!(d.wait().unwrap(), DEEP);
+}
+
+#[test]
+fn a_million_stages_attached_after_realization_do_not_overflow_the_stack() {
+    let mut d = Deferred::<u32>::succeeded(0);
+    for _ in 0..DEEP {
+        d = d.map(|x| x + 1);
+    }
+    assert_eq!(d.wait().unwrap(), DEEP);
+}
+
+/// Manifold-style recursion: each stage returns the next deferred of the chain.
+fn count_down(n: u32) -> Deferred<u32> {
+    if n == 0 {
+        return Deferred::succeeded(0);
+    }
+    Deferred::<u32>::succeeded(n).chain(|n| count_down(n - 1).map(|x| x + 1))
+}
+
+#[test]
+fn a_million_recursive_chain_stages_on_realized_deferreds_do_not_overflow_the_stack() {
+    assert_eq!(count_down(DEEP).wait().unwrap(), DEEP);
+}
+
+#[test]
+fn a_stage_that_waits_on_a_queued_stage_does_not_deadlock() {
+    let source: Deferred<u32> = Deferred::new();
+    let out = source.clone().map(|x| {
+        // Inside a stage, the inner stage is queued behind this one; `wait` runs it first.
+        let inner = Deferred::<u32>::succeeded(x).map(|y| y * 2);
+        inner.wait_timeout(BOUND).unwrap().unwrap() + 1
+    });
+    source.success(1);
+    assert_eq!(out.wait_timeout(BOUND).unwrap().unwrap(), 3);
+}

@@ -18,9 +18,10 @@ use std::task::{Context, Poll, Waker};
 
 use crate::sync::{AtomicBool, AtomicUsize, Mutex, MutexGuard, Ordering};
 
-use super::dropped_error;
+use super::{dropped_error, trampoline};
 
-/// A listener registered with `on_realized`: it receives the value by move.
+/// A listener registered with `on_realized`: it receives the value by move. It goes through the
+/// trampoline itself (see [`listener`]), so serving it never nests user code in this frame.
 pub(crate) type Callback<T, E> = Box<dyn FnOnce(Result<T, E>) + Send>;
 
 type Cloner<T, E> = fn(&Result<T, E>) -> Result<T, E>;
@@ -33,8 +34,6 @@ pub(crate) struct Cell<T, E> {
     readers: AtomicUsize,
     cloner: OnceLock<Cloner<T, E>>,
     observed: AtomicBool,
-    /// Mirrors `State::Taken`, so that `Deferred::clone` can check it without the lock.
-    taken: AtomicBool,
     /// Set once the state left `Pending`, so that `is_realized` needs no lock.
     realized: AtomicBool,
 }
@@ -94,7 +93,6 @@ impl<T, E> Cell<T, E> {
             readers: AtomicUsize::new(1),
             cloner: OnceLock::new(),
             observed: AtomicBool::new(false),
-            taken: AtomicBool::new(false),
             realized: AtomicBool::new(realized),
         }
     }
@@ -118,8 +116,12 @@ impl<T, E> Cell<T, E> {
                 _ => return Err(result),
             }
         };
-        for callback in waiters.callbacks {
-            self.serve(callback);
+        if !waiters.callbacks.is_empty() {
+            trampoline::batch(|| {
+                for callback in waiters.callbacks {
+                    self.serve(callback);
+                }
+            });
         }
         for waker in waiters.wakers.into_iter().flatten() {
             waker.wake();
@@ -127,8 +129,8 @@ impl<T, E> Cell<T, E> {
         Ok(())
     }
 
-    /// Registers a callback, which takes over one reader handle. Runs it at once, on this
-    /// thread, if the cell is already realized.
+    /// Registers a callback, which takes over one reader handle. Serves it at once, on this
+    /// thread, if the cell is already realized (through the trampoline, like every callback).
     pub(crate) fn add_callback(&self, callback: Callback<T, E>) {
         {
             let mut state = self.lock();
@@ -145,7 +147,7 @@ impl<T, E> Cell<T, E> {
         // The callback's reader handle is consumed once it has its value.
         self.drop_reader();
         match read {
-            Read::Value(result) => run_callback(callback, result),
+            Read::Value(result) => callback(result),
             // Unreachable while the invariants hold: the callback's own handle was counted, so
             // no other reader could have seen `readers == 1` and taken the value.
             Read::Pending | Read::Spent => {
@@ -163,7 +165,6 @@ impl<T, E> Cell<T, E> {
                 self.observed.store(true, Ordering::Relaxed);
                 if self.readers.load(Ordering::Acquire) == 1 {
                     let error = result.is_err();
-                    self.taken.store(true, Ordering::Relaxed);
                     match mem::replace(state, State::Taken { error }) {
                         State::Realized(result) => Read::Value(result),
                         _ => Read::Pending,
@@ -236,12 +237,6 @@ impl<T, E> Cell<T, E> {
         }
     }
 
-    /// True once the only reader moved the value out. Only that reader can ask meaningfully (no
-    /// other reader exists), and it set the flag itself, so a relaxed load is enough.
-    pub(crate) fn is_taken(&self) -> bool {
-        self.taken.load(Ordering::Relaxed)
-    }
-
     pub(crate) fn mark_observed(&self) {
         self.observed.store(true, Ordering::Relaxed);
     }
@@ -294,12 +289,22 @@ fn register<T, E>(waiters: &mut Waiters<T, E>, key: &mut usize, waker: &Waker) {
     }
 }
 
-/// Runs a user callback; a panic is logged and goes no further.
-fn run_callback<T, E>(callback: Callback<T, E>, result: Result<T, E>) {
-    if let Err(panic) = catch_unwind(AssertUnwindSafe(move || callback(result))) {
-        let error = crate::Error::panicked(panic);
-        log::error!("weir: a deferred callback panicked: {error}");
-    }
+/// Wraps a user callback for the cell: it runs through the trampoline (at once when nothing else
+/// runs on this thread, queued otherwise), and a panic in it is logged and goes no further.
+pub(crate) fn listener<T, E, F>(callback: F) -> Callback<T, E>
+where
+    T: 'static,
+    E: 'static,
+    F: FnOnce(Result<T, E>) + Send + 'static,
+{
+    Box::new(move |result| {
+        trampoline::run(move || {
+            if let Err(panic) = catch_unwind(AssertUnwindSafe(move || callback(result))) {
+                let error = crate::Error::panicked(panic);
+                log::error!("weir: a deferred callback panicked: {error}");
+            }
+        })
+    })
 }
 
 #[cfg(all(test, not(weir_loom)))]

@@ -7,10 +7,13 @@ use std::sync::Arc as StdArc;
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
 
+use futures_core::FusedFuture;
+
 use crate::Error;
 use crate::sync::Arc;
 
-use super::cell::{Cell, NO_WAKER, Read, View};
+use super::cell::{Cell, NO_WAKER, Read, View, listener};
+use super::trampoline;
 use super::{AlreadyRealized, Realizer, WaitTimeout};
 
 /// A one-shot asynchronous value, realized once with a value or an error: Manifold's deferred.
@@ -33,6 +36,31 @@ use super::{AlreadyRealized, Realizer, WaitTimeout};
 ///
 /// The last listener always receives the value by move, so a shared deferred clones once per
 /// extra listener, never more.
+///
+/// # Spent handles
+///
+/// A handle that yielded its outcome (awaited or polled to `Ready`, through `&mut` so that the
+/// handle outlives it) is *spent*: it is no listener any more. The rule does not depend on what
+/// other listeners did, or whether the value was moved or cloned to it: polling a spent handle
+/// again, cloning it or listening through it (`on_realized`, `wait`, a combinator) panics, like an
+/// `async fn` resumed after completion, and [`FusedFuture::is_terminated`] tells it apart
+/// beforehand. Realizing through it, [`is_realized`](Deferred::is_realized) and
+/// [`realizer`](Deferred::realizer) still work. Clone a deferred *before* awaiting it to keep
+/// listening; the consuming methods (`.await` on the handle itself, `wait`, `on_realized`) cannot
+/// leave a spent handle behind at all.
+///
+/// ```
+/// use futures::future::FusedFuture;
+///
+/// # weir::runtime::block_on(async {
+/// let mut d: weir::Deferred<u32> = weir::Deferred::succeeded(1);
+/// let keep = d.clone();
+/// assert_eq!((&mut d).await.unwrap(), 1);
+/// assert!(d.is_terminated(), "spent, although `keep` still listens");
+/// assert!(d.is_realized(), "state queries still work");
+/// assert_eq!(keep.await.unwrap(), 1);
+/// # });
+/// ```
 ///
 /// # Cancellation
 ///
@@ -64,6 +92,8 @@ pub struct Deferred<T, E = Error> {
     /// `None` only while a consuming method hands the reader over (see `into_cell`).
     cell: Option<Arc<Cell<T, E>>>,
     waker_key: usize,
+    /// Set once this handle yielded its outcome (see "Spent handles"); it is no reader any more.
+    spent: bool,
 }
 
 impl<T, E> Deferred<T, E> {
@@ -109,6 +139,7 @@ impl<T, E> Deferred<T, E> {
         Deferred {
             cell: Some(Arc::new(cell)),
             waker_key: NO_WAKER,
+            spent: false,
         }
     }
 
@@ -128,12 +159,21 @@ impl<T, E> Deferred<T, E> {
 
     /// Consumes the handle, passing its reader on to the caller (no reader count changes).
     fn into_cell(mut self) -> Arc<Cell<T, E>> {
+        self.assert_live();
         let cell = match self.cell.take() {
             Some(cell) => cell,
             None => unreachable!("a deferred handle is consumed twice"),
         };
         cell.forget_waker(self.waker_key);
         cell
+    }
+
+    /// The one rule for spent handles, whatever the other listeners did.
+    #[track_caller]
+    fn assert_live(&self) {
+        if self.spent {
+            panic!("{SPENT}");
+        }
     }
 
     /// Realizes with a value. Returns true if this call realized it, false (changing nothing) if
@@ -252,9 +292,11 @@ impl<T, E> Deferred<T, E> {
     /// ```
     pub fn on_realized<F>(self, callback: F)
     where
+        T: 'static,
+        E: 'static,
         F: FnOnce(Result<T, E>) + Send + 'static,
     {
-        self.into_cell().add_callback(Box::new(callback));
+        self.into_cell().add_callback(listener(callback));
     }
 
     /// Blocks this thread until the deferred is realized, for synchronous code. Never call it
@@ -296,6 +338,8 @@ impl<T, E> Deferred<T, E> {
         let waker = Waker::from(StdArc::new(Unpark(unparker)));
         let mut cx = Context::from_waker(&waker);
         loop {
+            // Inside a callback, what this wait depends on may be queued behind it: run it.
+            trampoline::drain();
             if let Poll::Ready(result) = Pin::new(&mut self).poll(&mut cx) {
                 return Ok(result);
             }
@@ -350,18 +394,17 @@ impl<T, E> From<Result<T, E>> for Deferred<T, E> {
 ///
 /// # Panics
 ///
-/// Cloning a deferred that already handed its value over by move, as the only listener (by
-/// being polled through `&mut` to completion), panics: there is no value left to share.
+/// Cloning a [spent](Deferred#spent-handles) handle panics, always.
 impl<T: Clone, E: Clone> Clone for Deferred<T, E> {
+    #[track_caller]
     fn clone(&self) -> Self {
+        self.assert_live();
         let cell = self.cell();
-        if cell.is_taken() {
-            panic!("{SPENT}");
-        }
         cell.add_reader(Clone::clone);
         Deferred {
             cell: Some(cell.clone()),
             waker_key: NO_WAKER,
+            spent: false,
         }
     }
 }
@@ -370,34 +413,57 @@ impl<T, E> Drop for Deferred<T, E> {
     fn drop(&mut self) {
         if let Some(cell) = self.cell.take() {
             cell.forget_waker(self.waker_key);
-            cell.drop_reader();
+            if !self.spent {
+                cell.drop_reader();
+            }
         }
     }
 }
 
-const SPENT: &str = "a Deferred was used after its value was moved out to it as the only \
-                     listener; clone the deferred before awaiting it to keep listening";
+const SPENT: &str = "a spent Deferred (one that already yielded its outcome) was polled, cloned \
+                     or listened to again; clone the deferred before awaiting it to keep a \
+                     listener, and check `FusedFuture::is_terminated` before polling in a loop";
 
 /// Awaiting a deferred yields its outcome: by move for the last listener, as a clone otherwise.
+/// The handle is then [spent](Deferred#spent-handles): it stops counting as a listener at once
+/// (so the last listener still waiting gets the value by move), and
+/// [`is_terminated`](FusedFuture::is_terminated) says so.
 ///
 /// # Panics
 ///
-/// Like an `async fn`, a deferred that handed its value over by move (it was the only listener)
-/// panics if polled again; clone it before awaiting to keep a listener.
+/// Polling a spent handle panics, always, like an `async fn` resumed after completion.
 impl<T, E> Future for Deferred<T, E> {
     type Output = Result<T, E>;
 
+    #[track_caller]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
+        this.assert_live();
         let cell = match &this.cell {
             Some(cell) => cell,
             None => return Poll::Pending,
         };
         match cell.poll_read(cx, &mut this.waker_key) {
-            Poll::Ready(Read::Value(result)) => Poll::Ready(result),
-            Poll::Ready(Read::Spent) => panic!("{SPENT}"),
+            Poll::Ready(Read::Value(result)) => {
+                // The cell is no longer pending, so it keeps no waker of ours to forget.
+                this.spent = true;
+                this.waker_key = NO_WAKER;
+                cell.drop_reader();
+                Poll::Ready(result)
+            }
+            // Unreachable while the invariants hold: a live handle is a counted reader, so no
+            // other reader could have moved the value out.
+            Poll::Ready(Read::Spent) => unreachable!("a live deferred handle found no value"),
             Poll::Ready(Read::Pending) | Poll::Pending => Poll::Pending,
         }
+    }
+}
+
+/// True once the handle yielded its outcome: a `select!` loop skips it instead of polling it
+/// again.
+impl<T, E> FusedFuture for Deferred<T, E> {
+    fn is_terminated(&self) -> bool {
+        self.spent
     }
 }
 

@@ -62,6 +62,7 @@ mod spawn;
 mod stage;
 mod then;
 mod timeout;
+mod trampoline;
 mod try_map;
 mod zip;
 
