@@ -554,6 +554,33 @@ impl TcpConnection {
         self.shared.buffers.inbound_buffer_bytes
     }
 
+    /// How many bytes were read from the socket and not yet taken: at most
+    /// [`inbound_buffer_bytes`](TcpConnection::inbound_buffer_bytes).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir::tcp::{self, ClientOptions, ServerOptions};
+    ///
+    /// # weir::runtime::block_on(async {
+    /// let (tx, rx) = std::sync::mpsc::channel();
+    /// let options = ServerOptions::new().address(([127, 0, 0, 1], 0));
+    /// let server = tcp::start_server(move |c| tx.send(c).unwrap(), options).await.unwrap();
+    /// let client = tcp::client(ClientOptions::new().remote_address(server.local_addr()))
+    ///     .await
+    ///     .unwrap();
+    /// let on_server: tcp::TcpConnection = rx.recv_timeout(std::time::Duration::from_secs(5)).unwrap();
+    /// assert_eq!(on_server.inbound_buffered_bytes(), 0);
+    /// client.put("ping").await.unwrap();
+    /// assert_eq!(on_server.take().await.unwrap(), "ping");
+    /// assert_eq!(on_server.inbound_buffered_bytes(), 0); // taken: released
+    /// # server.close();
+    /// # });
+    /// ```
+    pub fn inbound_buffered_bytes(&self) -> usize {
+        self.splice.source().budget.held()
+    }
+
     /// A deferred realized once the write side is done: `Ok(())` when it was closed and
     /// everything put before was written, or the error that closed it.
     ///
@@ -918,6 +945,10 @@ impl Budget {
         self.limit
             .load(Ordering::Acquire)
             .saturating_sub(self.held.load(Ordering::Acquire))
+    }
+
+    fn held(&self) -> usize {
+        self.held.load(Ordering::Acquire)
     }
 
     fn acquire(&self, bytes: usize) {
@@ -1360,4 +1391,144 @@ async fn write_gathered<W: AsyncWrite + Unpin>(io: &mut W, batch: &[Outgoing]) -
 
 fn aborted() -> Error {
     Error::closed("tcp connection aborted")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::pin::Pin;
+    use std::sync::{Arc, Mutex};
+    use std::task::{Context, Poll};
+
+    use super::*;
+
+    #[test]
+    fn reads_grow_after_full_reads_and_shrink_after_short_ones_and_when_idle() {
+        let mut reads = ReadBuffer::new(64 * 1024);
+        assert_eq!(reads.size, INITIAL_READ);
+        let mut sizes = Vec::new();
+        for _ in 0..5 {
+            let want = reads.size;
+            reads.window(want).fill(1);
+            let chunk = reads.chunk(want, want);
+            assert_eq!(chunk.len(), want);
+            sizes.push(reads.size);
+        }
+        assert_eq!(sizes, [16, 32, 64, 64, 64].map(|k| k * 1024));
+        // Short reads halve the size, down to the smallest.
+        let want = reads.size;
+        reads.window(want);
+        reads.chunk(10, want);
+        assert_eq!(reads.size, 32 * 1024);
+        reads.idle();
+        assert_eq!(reads.size, INITIAL_READ);
+        assert!(
+            reads.buffer.is_empty(),
+            "an idle connection gives a large buffer back"
+        );
+    }
+
+    #[test]
+    fn small_reads_reuse_one_buffer_and_come_out_right_sized() {
+        let mut reads = ReadBuffer::new(64 * 1024);
+        let first = reads.window(INITIAL_READ).as_ptr();
+        let mut chunks = Vec::new();
+        for i in 0..100u8 {
+            let window = reads.window(INITIAL_READ);
+            // The same allocation every time: nothing zero-filled, nothing copied.
+            assert_eq!(window.as_ptr(), first);
+            window[..64].fill(i);
+            chunks.push(reads.chunk(64, INITIAL_READ));
+        }
+        for (i, chunk) in chunks.into_iter().enumerate() {
+            assert!(chunk.iter().all(|&b| usize::from(b) == i));
+            // Each chunk owns an allocation of its own size, not the read buffer.
+            let owned = chunk.try_into_mut().expect("a chunk of its own");
+            assert!(owned.capacity() < 1024, "{}", owned.capacity());
+        }
+    }
+
+    #[test]
+    fn a_large_read_is_handed_over_without_a_copy() {
+        let mut reads = ReadBuffer::new(64 * 1024);
+        let window = reads.window(INITIAL_READ);
+        let start = window.as_ptr();
+        window.fill(9);
+        let chunk = reads.chunk(INITIAL_READ, INITIAL_READ);
+        assert_eq!(chunk.as_ptr(), start);
+        assert!(chunk.iter().all(|&b| b == 9));
+    }
+
+    /// A writer that records each write call.
+    #[derive(Clone, Default)]
+    struct Recorder(Arc<Mutex<Vec<Vec<u8>>>>);
+
+    impl futures_io::AsyncWrite for Recorder {
+        fn poll_write(
+            self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            buf: &[u8],
+        ) -> Poll<io::Result<usize>> {
+            self.0.lock().unwrap().push(buf.to_vec());
+            Poll::Ready(Ok(buf.len()))
+        }
+
+        fn poll_write_vectored(
+            self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            bufs: &[IoSlice<'_>],
+        ) -> Poll<io::Result<usize>> {
+            let all: Vec<u8> = bufs.iter().flat_map(|b| b.iter().copied()).collect();
+            let n = all.len();
+            self.0.lock().unwrap().push(all);
+            Poll::Ready(Ok(n))
+        }
+
+        fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+
+        fn poll_close(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    #[test]
+    fn queued_messages_go_out_in_one_vectored_write_and_are_acknowledged_together() {
+        runtime::block_on(async {
+            let outbound = Channel::new(OUTBOUND_QUEUE);
+            let budget = Arc::new(Budget::new(OUTBOUND_QUEUE_BYTES));
+            let mut acks = Vec::new();
+            for i in 0..32u8 {
+                let written = Deferred::new();
+                acks.push(written.clone());
+                budget.acquire(64);
+                outbound
+                    .put(Outgoing {
+                        bytes: Bytes::from(vec![i; 64]),
+                        written,
+                    })
+                    .await
+                    .unwrap();
+            }
+            outbound.close();
+            let state = Arc::new(IoState {
+                read_done: AtomicBool::new(false),
+                write_done: AtomicBool::new(false),
+                abort: Deferred::new(),
+                socket_closed: Deferred::new().quiet(),
+            });
+            let recorder = Recorder::default();
+            let half = Half {
+                io: recorder.clone(),
+                owner: Arc::new(Owner { state }),
+            };
+            write_task(half, outbound, budget.clone()).await;
+            let writes = recorder.0.lock().unwrap().clone();
+            assert_eq!(writes.len(), 1, "one gathered write");
+            let expected: Vec<u8> = (0..32u8).flat_map(|i| [i; 64]).collect();
+            assert_eq!(writes[0], expected);
+            assert!(acks.iter().all(|ack| matches!(ack.peek(), Some(Ok(())))));
+            assert_eq!(budget.held(), 0);
+        });
+    }
 }
