@@ -1183,7 +1183,8 @@ async fn read_task<R: AsyncRead + Unpin>(mut half: Half<R>, reads: Reads) {
 ///
 /// - A read that filled at least half of what is left of the buffer is handed over as it is
 ///   (split off, no copy); the rest of the allocation serves the next reads, and a new one
-///   (zero-filled once) is made only when too little is left.
+///   (zero-filled once) is made only when too little is left. A read that leaves less than
+///   the smallest read takes the whole allocation with it, as its only owner.
 /// - A smaller read is copied into a chunk of its own size, so that a small chunk never pins a
 ///   large allocation, and the buffer stays for the next read.
 /// - The read size adapts: it starts at [`INITIAL_READ`], doubles after a read that filled it
@@ -1219,10 +1220,16 @@ impl ReadBuffer {
 
     /// The chunk of the `n` bytes just read into a window of `want`, and the next read size.
     fn chunk(&mut self, n: usize, want: usize) -> Bytes {
-        let chunk = if n * 2 >= self.buffer.len() {
-            self.buffer.split_to(n).freeze()
-        } else {
+        let chunk = if n * 2 < self.buffer.len() {
             Bytes::copy_from_slice(&self.buffer[..n])
+        } else if self.buffer.len() - n < self.smallest {
+            // Too little left for another read: the chunk takes the whole allocation, and
+            // is its only owner (a decoder can then use it as its buffer without a copy).
+            let mut whole = std::mem::take(&mut self.buffer);
+            whole.truncate(n);
+            whole.freeze()
+        } else {
+            self.buffer.split_to(n).freeze()
         };
         if n == want && want == self.size {
             self.size = (self.size * 2).min(self.largest);
@@ -1456,6 +1463,10 @@ mod tests {
         let chunk = reads.chunk(INITIAL_READ, INITIAL_READ);
         assert_eq!(chunk.as_ptr(), start);
         assert!(chunk.iter().all(|&b| b == 9));
+        // The whole buffer went with it: the chunk is its only owner.
+        assert!(reads.buffer.is_empty());
+        let owned = chunk.try_into_mut().expect("the only owner");
+        assert_eq!(owned.as_ptr(), start);
     }
 
     /// A writer that records each write call.
