@@ -139,15 +139,21 @@ const MAX_GATHER: usize = 64;
 ///
 /// - A **read task** reads chunks of at most [`read_chunk_size`](TcpConnection::read_chunk_size)
 ///   bytes and puts each into the inbound channel, awaiting the put. While the inbound channel
-///   is full (its [`inbound_capacity`](TcpConnection::inbound_capacity) chunks wait for a
-///   taker), nothing more is read: the kernel's buffers fill and the peer's writes stop, so
-///   memory stays below `(inbound_capacity + 1) × read_chunk_size` under a slow consumer.
-///   Over TLS, a chunk gathers every record already decrypted or readable without waiting, up
-///   to the chunk size, rather than one record (at most 16 KiB) per chunk.
-/// - A **write task** takes from the outbound channel, which is **unbuffered**, writes each
-///   message completely and then **acknowledges** it: a put ([`TcpConnection::put`],
-///   `SinkExt::send`, `poll_flush`) completes only once its bytes were written to the socket
-///   (handed to the kernel, or to the TLS layer and flushed).
+///   is full (its [`inbound_capacity`](TcpConnection::inbound_capacity) chunks, or chunks
+///   holding [`inbound_buffer_bytes`](TcpConnection::inbound_buffer_bytes) together, wait for
+///   a taker), nothing more is read: the kernel's buffers fill and the peer's writes stop, so
+///   inbound memory stays below `inbound_buffer_bytes` plus one read buffer under a slow
+///   consumer. Reads adapt: they start at 8 KiB, grow while they come back full and shrink
+///   after short reads; a read buffer is reused without being zero-filled again, a small read
+///   is copied into a chunk of its own size (so that it pins no large buffer), and an idle
+///   plain-TCP connection waits for data holding no read buffer at all. Over TLS, a chunk
+///   gathers every record already decrypted or readable without waiting, up to the read size,
+///   rather than one record (at most 16 KiB) per chunk.
+/// - A **write task** takes from the outbound queue (at most 64 messages and 256 KiB wait
+///   there), writes every message waiting in one vectored write, flushes once and then
+///   **acknowledges** them together: a put ([`TcpConnection::put`], `SinkExt::send`,
+///   `poll_flush`) completes only once its bytes were written to the socket (handed to the
+///   kernel, or to the TLS layer and flushed).
 ///
 /// Over TLS the two run as one task: both directions go through one TLS session, and from two
 /// threads one would wait for the other to encrypt or decrypt.
