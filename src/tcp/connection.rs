@@ -1104,9 +1104,13 @@ async fn read_task<R: AsyncRead + Unpin>(mut half: Half<R>, reads: Reads) {
     loop {
         if budget.room_left() == 0 {
             // The chunks not yet taken hold the budget: wait for a take.
-            let waited = future::or(async { Ok(budget.room().await) }, async {
-                Err(stopped(&mut closed, &mut abort).await)
-            })
+            let waited = future::or(
+                async {
+                    budget.room().await;
+                    Ok(())
+                },
+                async { Err(stopped(&mut closed, &mut abort).await) },
+            )
             .await;
             match waited {
                 Ok(()) => {}
