@@ -663,3 +663,53 @@ fn framed_decode_errors_end_the_frames_and_close_the_connection() {
         assert!(inbound.is_closed());
     });
 }
+
+/// A chunk that arrives while nothing is buffered, and that nothing else holds, becomes the
+/// decoder's buffer: the frames are slices of the chunk's own allocation, not copies.
+#[test]
+fn a_chunk_arriving_with_nothing_buffered_is_decoded_without_a_copy() {
+    run(async {
+        let chunk = Bytes::from(b"\x04ping\x04pong\x02hi".to_vec());
+        let range = chunk.as_ptr_range();
+        let frames = codec::decode(stream::iter([chunk]), LengthPrefixedCodec::new(Prefix::U8));
+        let got: Vec<Bytes> = frames.collect().await;
+        assert_eq!(got, ["ping", "pong", "hi"]);
+        for frame in &got {
+            assert!(
+                range.contains(&frame.as_ptr()),
+                "the frame {frame:?} was copied out of the chunk"
+            );
+        }
+
+        // A chunk shared with another handle is copied (and decodes the same).
+        let shared = Bytes::from(b"\x04ping".to_vec());
+        let keep = shared.clone();
+        let frames = codec::decode(stream::iter([shared]), LengthPrefixedCodec::new(Prefix::U8));
+        assert_eq!(frames.collect::<Vec<_>>().await, ["ping"]);
+        assert_eq!(keep, &b"\x04ping"[..]);
+    });
+}
+
+/// The two halves of `framed` hold handles of their own on the duplex: a writer blocked on a
+/// full outbound side does not keep the reader from reading.
+#[test]
+fn a_blocked_writer_does_not_hold_up_the_reader() {
+    run(async {
+        let outbound = Channel::<Bytes>::new(0);
+        let inbound = Channel::<Bytes>::new(4);
+        let framed = codec::framed(
+            stream::splice(outbound.clone(), inbound.clone()),
+            LinesCodec::new(),
+        );
+        let (mut writer, mut reader) = framed.into_parts();
+        // Nobody takes from the unbuffered outbound channel: this send waits.
+        let writing = weir::runtime::spawn(async move { writer.send("stuck").await });
+        inbound.put(Bytes::from_static(b"read me\n")).await.unwrap();
+        assert_eq!(reader.next().await.as_deref(), Some("read me"));
+        assert_eq!(
+            Channel::take(&outbound).await.as_deref(),
+            Some(&b"stuck\n"[..])
+        );
+        writing.await.unwrap();
+    });
+}

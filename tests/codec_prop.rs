@@ -37,6 +37,26 @@ fn split_at(bytes: &[u8], cuts: &[usize]) -> Vec<Bytes> {
         .collect()
 }
 
+/// `bytes` cut as [`split_at`] does, each chunk either a handle of its own (`true`: a decoder
+/// may take it over without a copy) or a slice sharing one allocation with the others.
+fn split_mixed(bytes: &[u8], cuts: &[usize], own: &[bool]) -> Vec<Bytes> {
+    let whole = Bytes::copy_from_slice(bytes);
+    let mut start = 0;
+    split_at(bytes, cuts)
+        .into_iter()
+        .enumerate()
+        .map(|(i, chunk)| {
+            let range = start..start + chunk.len();
+            start = range.end;
+            if own.get(i).copied().unwrap_or(true) {
+                chunk
+            } else {
+                whole.slice(range)
+            }
+        })
+        .collect()
+}
+
 /// Decodes the chunks through the `decode` adapter: the frames and the drain outcome.
 fn decode_chunks<D>(chunks: Vec<Bytes>, decoder: D) -> (Vec<D::Frame>, Result<(), Error>)
 where
@@ -103,6 +123,28 @@ proptest! {
         prop_assert_eq!(&kept, &lines);
         let (got, outcome) = decode_chunks(split_at(&bytes, &cuts), codec);
         prop_assert_eq!(got, lines);
+        prop_assert!(outcome.is_ok());
+    }
+
+    /// Chunks a decoder takes over as its buffer (nothing buffered, the only handle) and
+    /// chunks it copies, mixed in any order, decode to the same frames in the same order.
+    #[test]
+    fn owned_and_shared_chunks_mixed_decode_the_same(
+        frames in prop::collection::vec(prop::collection::vec(any::<u8>(), 0..300), 0..12),
+        cuts in prop::collection::vec(any::<usize>(), 0..30),
+        own in prop::collection::vec(any::<bool>(), 0..32),
+    ) {
+        let mut codec = LengthPrefixedCodec::new(Prefix::U16).max_frame_size(1000);
+        let (bytes, kept) = encode_accepted(&mut codec, frames.clone());
+        prop_assert_eq!(&kept, &frames);
+        let (got, outcome) = decode_chunks(split_mixed(&bytes, &cuts, &own), codec);
+        prop_assert_eq!(got, frames.into_iter().map(Bytes::from).collect::<Vec<_>>());
+        prop_assert!(outcome.is_ok());
+
+        let text: Vec<u8> = kept.iter().enumerate().flat_map(|(i, _)| format!("line {i}\n").into_bytes()).collect();
+        let (lines, outcome) = decode_chunks(split_mixed(&text, &cuts, &own), LinesCodec::new());
+        let expected: Vec<String> = (0..kept.len()).map(|i| format!("line {i}")).collect();
+        prop_assert_eq!(lines, expected);
         prop_assert!(outcome.is_ok());
     }
 

@@ -156,7 +156,7 @@ fn tcp_options_take_an_executor() {
         client.put("ping").await.unwrap();
         let mut got = Vec::new();
         while got.len() < 4 {
-            got.extend_from_slice(&client.take().await.expect("echoed"));
+            got.extend_from_slice(&client.take_next().await.expect("echoed"));
         }
         assert_eq!(got, b"ping");
         weir::stream::Source::close(&client);

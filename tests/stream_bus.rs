@@ -316,9 +316,9 @@ fn publishes_not_awaited_leave_no_pending_puts_and_no_tasks() {
     assert_eq!(spawned.load(Ordering::SeqCst), 0, "no task per publish");
     run(async {
         // What had room at once was delivered.
-        assert_eq!(full.take().await, Some(0));
+        assert_eq!(full.take_next().await, Some(0));
         for n in 0..=10_000 {
-            assert_eq!(roomy.take().await, Some(n));
+            assert_eq!(roomy.take_next().await, Some(n));
         }
         // Awaited publishes keep their backpressure.
         let published = bus.publish("t", 20_000);
@@ -327,10 +327,10 @@ fn publishes_not_awaited_leave_no_pending_puts_and_no_tasks() {
         let waiting = bus.publish("t", 20_001);
         assert!(!waiting.is_realized(), "`full` is full again");
         assert_eq!(full.description().pending_puts, 1);
-        assert_eq!(full.take().await, Some(20_000));
+        assert_eq!(full.take_next().await, Some(20_000));
         assert!(waiting.await.unwrap());
-        assert_eq!(full.take().await, Some(20_001));
-        assert_eq!(roomy.take().await, Some(20_000));
-        assert_eq!(roomy.take().await, Some(20_001));
+        assert_eq!(full.take_next().await, Some(20_001));
+        assert_eq!(roomy.take_next().await, Some(20_000));
+        assert_eq!(roomy.take_next().await, Some(20_001));
     });
 }

@@ -253,3 +253,56 @@ fn a_burst_then_a_half_close_arrives_whole_and_in_order_over_tls() {
     });
     drop(run(server.close()));
 }
+
+/// Dropping every handle of a TLS connection closes it: the peer's inbound side ends.
+#[test]
+fn dropping_every_handle_of_a_tls_connection_closes_it() {
+    let certificate = tls::self_signed(&["localhost"]).unwrap();
+    let (tx, rx) = mpsc::channel();
+    let server = run(tcp::start_server(
+        move |connection: TcpConnection| {
+            let _ = tx.send(connection);
+        },
+        ServerOptions::new()
+            .tls(certificate.server_config())
+            .address(([127, 0, 0, 1], 0)),
+    ))
+    .unwrap();
+    run(async {
+        let options = ClientOptions::new()
+            .remote_address(server.local_addr())
+            .tls_server_name("localhost")
+            .tls(certificate.client_config_trusting_it());
+        let client = tcp::client(options).await.unwrap();
+        let on_server = rx.recv_timeout(BOUND).unwrap();
+        on_server.put("last words").await.unwrap();
+        let closed = on_server.socket_closed();
+        let clone = on_server.clone();
+        drop(on_server);
+        assert!(!closed.is_realized(), "a handle is still alive");
+        drop(clone);
+        weir::runtime::timeout(BOUND, closed)
+            .await
+            .expect("the socket closes")
+            .unwrap();
+        assert_eq!(client.take_next().await.unwrap(), "last words");
+        assert_eq!(client.take_next().await, None, "the client sees the end");
+
+        // And the other way round: the client's handles dropped, the server's side ends.
+        let client_closed = client.socket_closed();
+        let options = ClientOptions::new()
+            .remote_address(server.local_addr())
+            .tls_server_name("localhost")
+            .tls(certificate.client_config_trusting_it());
+        drop(client);
+        weir::runtime::timeout(BOUND, client_closed)
+            .await
+            .expect("the socket closes")
+            .unwrap();
+        let second = tcp::client(options).await.unwrap();
+        let on_server = rx.recv_timeout(BOUND).unwrap();
+        drop(second);
+        assert_eq!(on_server.take_next().await, None);
+    });
+    drop(run(server.close()));
+}

@@ -244,30 +244,133 @@ fn datagrams_for_the_wrong_family_or_port_zero_are_refused() {
 }
 
 /// Sending to the broadcast address without `broadcast(true)` is refused by the kernel
-/// (`EACCES`): the datagram never leaves the host.
+/// (`EACCES`): the datagram never leaves the host. That fails the put (sent at once: nothing
+/// is queued before it) and nothing else: the socket still sends to other peers.
 #[cfg(unix)]
 #[test]
-fn a_send_error_closes_the_outbound_side_with_the_cause() {
+fn a_send_refused_for_one_destination_fails_that_put_only() {
     run(async {
         let socket = open(localhost()).await;
+        let other = open(localhost()).await;
         let broadcast: SocketAddr = "255.255.255.255:9".parse().unwrap();
-        socket.put(Datagram::new(broadcast, "all")).await.unwrap();
-        let cause = socket.outbound_drained().await.unwrap_err();
-        assert!(cause.is_io(), "{cause:?}");
+        let err = socket
+            .put(Datagram::new(broadcast, "all"))
+            .await
+            .unwrap_err();
+        assert!(err.is_io(), "{err:?}");
+        assert!(err.to_string().contains("255.255.255.255:9"), "{err}");
+        assert!(!err.is_closed(), "{err:?}");
+        assert!(!weir::stream::Sink::<Datagram>::is_closed(&socket));
+        socket
+            .put(Datagram::new(other.local_addr(), "still sending"))
+            .await
+            .unwrap();
+        let got = take_within(&other, Duration::from_secs(5)).await.unwrap();
+        assert_eq!(got.payload, "still sending");
+        assert!(!socket.outbound_drained().is_realized());
+
+        // Through the futures sink too.
+        let mut sink = socket.clone();
         assert!(
-            socket
-                .put(Datagram::new(socket.local_addr(), "x"))
+            sink.send(Datagram::new(broadcast, "x"))
                 .await
                 .unwrap_err()
-                .is_closed()
+                .is_io()
         );
+        // And through the send loop: a run queued at once, the refused datagram first, is
+        // sent on after it (the refused one is dropped, as the network would drop it).
+        let mut run = std::collections::VecDeque::from([
+            Datagram::new(broadcast, "refused"),
+            Datagram::new(other.local_addr(), "one"),
+            Datagram::new(other.local_addr(), "two"),
+        ]);
+        futures::future::poll_fn(|cx| {
+            futures::Sink::<Datagram>::poll_ready(std::pin::Pin::new(&mut sink), cx)
+        })
+        .await
+        .unwrap();
+        weir::stream::Sink::start_send_all(std::pin::Pin::new(&mut sink), &mut run).unwrap();
+        for expected in ["one", "two"] {
+            let got = take_within(&other, Duration::from_secs(5)).await.unwrap();
+            assert_eq!(got.payload, expected);
+        }
+        assert!(!socket.outbound_drained().is_realized());
+
         // The inbound side keeps working.
-        let other = open(localhost()).await;
         other
             .put(Datagram::new(socket.local_addr(), "still here"))
             .await
             .unwrap();
-        assert_eq!(socket.take_next().await.unwrap().payload, "still here");
+        assert_eq!(
+            take_within(&socket, Duration::from_secs(5))
+                .await
+                .unwrap()
+                .payload,
+            "still here"
+        );
+        assert!(!socket.is_drained());
+    });
+}
+
+/// A too-large datagram fails its put; a normal put to another peer right after still
+/// arrives.
+#[test]
+fn a_too_large_datagram_fails_its_put_and_the_next_put_to_another_peer_arrives() {
+    run(async {
+        let socket = open(localhost()).await;
+        let first = open(localhost()).await;
+        let second = open(localhost()).await;
+        let err = socket
+            .put(Datagram::new(first.local_addr(), vec![0; 65_508]))
+            .await
+            .unwrap_err();
+        assert!(err.downcast_ref::<DatagramTooLarge>().is_some(), "{err:?}");
+        socket
+            .put(Datagram::new(second.local_addr(), "fits"))
+            .await
+            .unwrap();
+        let got = take_within(&second, Duration::from_secs(5)).await.unwrap();
+        assert_eq!(got.payload, "fits");
+        assert!(!socket.outbound_drained().is_realized());
+    });
+}
+
+/// Sends to a port nobody listens on (the kernel answers with ICMP "port unreachable", which
+/// some systems report on a later send or receive) do not close the socket.
+#[test]
+fn sends_to_a_port_with_no_listener_do_not_close_the_socket() {
+    run(async {
+        let socket = open(localhost()).await;
+        let gone = open(localhost()).await;
+        let nobody = gone.local_addr();
+        let released = gone.socket_closed();
+        drop(gone);
+        weir::runtime::timeout(Duration::from_secs(5), released)
+            .await
+            .unwrap()
+            .unwrap();
+        let peer = open(localhost()).await;
+        for round in 0..3 {
+            // Each send to nobody may fail (a refused destination), never closing the socket.
+            let _ = socket.put(Datagram::new(nobody, "anyone?")).await;
+            socket
+                .put(Datagram::new(peer.local_addr(), format!("round {round}")))
+                .await
+                .unwrap();
+            let got = take_within(&peer, Duration::from_secs(5)).await.unwrap();
+            assert_eq!(got.payload, format!("round {round}").as_str());
+        }
+        peer.put(Datagram::new(socket.local_addr(), "back"))
+            .await
+            .unwrap();
+        assert_eq!(
+            take_within(&socket, Duration::from_secs(5))
+                .await
+                .unwrap()
+                .payload,
+            "back"
+        );
+        assert!(!socket.outbound_drained().is_realized());
         assert!(!socket.is_drained());
     });
 }

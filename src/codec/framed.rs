@@ -4,8 +4,8 @@
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, ready};
 
 use bytes::{Buf, Bytes, BytesMut};
@@ -52,9 +52,11 @@ pin_project! {
 /// The frames `decoder` finds in `source`, a source of byte chunks (anything `Into<Bytes>`):
 /// a lazy [`Source`] with a graph node of kind `decode`.
 ///
-/// Frames may be split across chunks in any way, and a chunk may hold many frames. Chunks are
-/// handed to the decoder 8 KiB at a time, so the buffer holds at most one frame the decoder
-/// accepts (its maximum frame size and prefix) plus 8 KiB.
+/// Frames may be split across chunks in any way, and a chunk may hold many frames. A chunk
+/// that arrives while nothing is buffered becomes the decoder's buffer as it is, without a
+/// copy, when nothing else holds its bytes (a TCP connection's chunks, say); otherwise chunks
+/// are copied to the decoder 8 KiB at a time, so the buffer holds at most one frame the
+/// decoder accepts (its maximum frame size and prefix) plus 8 KiB beyond the chunk itself.
 ///
 /// The source ends:
 /// - cleanly, when `source` ends cleanly right after a whole frame;
@@ -214,7 +216,19 @@ where
                 continue;
             }
             match ready!(this.upstream.as_mut().poll_next(cx)) {
-                Some(chunk) => *this.pending = chunk.into(),
+                Some(chunk) => {
+                    let chunk: Bytes = chunk.into();
+                    if this.buf.is_empty() {
+                        // Nothing buffered: the chunk becomes the buffer, without a copy, when
+                        // it is the only handle on its bytes (as a connection's chunks are).
+                        match chunk.try_into_mut() {
+                            Ok(whole) => *this.buf = whole,
+                            Err(shared) => *this.pending = shared,
+                        }
+                    } else {
+                        *this.pending = chunk;
+                    }
+                }
                 None => *this.eof = true,
             }
         }
@@ -421,11 +435,10 @@ impl<K: fmt::Debug, C: fmt::Debug> fmt::Debug for Encode<K, C> {
     }
 }
 
-/// One of the two handles [`framed`] makes on a duplex stream of bytes: both share the
-/// stream, one reading it (as a [`Source`]) and the other writing it (as a [`Sink`]).
-///
-/// Each call locks the shared stream for the time of one poll; the halves of a
-/// [`Splice`] are independent, so the reader and the writer do not wait on each other.
+/// One of the two handles [`framed`] makes on a duplex stream of bytes: each half holds its
+/// own clone of the stream (handles on the same connection), one reading it (as a [`Source`])
+/// and the other writing it (as a [`Sink`]), with no lock between them: the halves of a
+/// [`Splice`] are independent, so the reader and the writer never wait on each other.
 ///
 /// # Examples
 ///
@@ -445,86 +458,100 @@ impl<K: fmt::Debug, C: fmt::Debug> fmt::Debug for Encode<K, C> {
 /// ```
 #[must_use = "streams do nothing unless used"]
 pub struct DuplexHalf<D> {
-    duplex: Arc<Mutex<Pin<Box<D>>>>,
+    duplex: Pin<Box<D>>,
 }
 
-impl<D> DuplexHalf<D> {
+impl<D: Clone> DuplexHalf<D> {
     fn pair(duplex: D) -> (Self, Self) {
-        let duplex = Arc::new(Mutex::new(Box::pin(duplex)));
         (
             DuplexHalf {
-                duplex: duplex.clone(),
+                duplex: Box::pin(duplex.clone()),
             },
-            DuplexHalf { duplex },
+            DuplexHalf {
+                duplex: Box::pin(duplex),
+            },
         )
-    }
-
-    fn lock(&self) -> MutexGuard<'_, Pin<Box<D>>> {
-        self.duplex.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
 impl<D: Source> futures_core::Stream for DuplexHalf<D> {
     type Item = D::Item;
 
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<D::Item>> {
-        self.lock().as_mut().poll_next(cx)
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<D::Item>> {
+        self.duplex.as_mut().poll_next(cx)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.duplex.size_hint()
     }
 }
 
 impl<D: Source> Source for DuplexHalf<D> {
     fn node(&self) -> Node {
-        self.lock().node()
+        self.duplex.node()
     }
 
     fn close(&self) {
-        self.lock().close();
+        self.duplex.close();
     }
 
     fn drained(&self) -> Deferred<(), Error> {
-        self.lock().drained()
+        self.duplex.drained()
+    }
+
+    fn poll_next_batch(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        limit: usize,
+        out: &mut Vec<D::Item>,
+    ) -> Poll<bool> {
+        self.duplex.as_mut().poll_next_batch(cx, limit, out)
     }
 }
 
 impl<D: Sink<Bytes>> futures_sink::Sink<Bytes> for DuplexHalf<D> {
     type Error = Error;
 
-    fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        self.lock().as_mut().poll_ready(cx)
+    fn poll_ready(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        self.duplex.as_mut().poll_ready(cx)
     }
 
-    fn start_send(self: Pin<&mut Self>, chunk: Bytes) -> Result<(), Error> {
-        self.lock().as_mut().start_send(chunk)
+    fn start_send(mut self: Pin<&mut Self>, chunk: Bytes) -> Result<(), Error> {
+        self.duplex.as_mut().start_send(chunk)
     }
 
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        self.lock().as_mut().poll_flush(cx)
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        self.duplex.as_mut().poll_flush(cx)
     }
 
-    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        self.lock().as_mut().poll_close(cx)
+    fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        self.duplex.as_mut().poll_close(cx)
     }
 }
 
 impl<D: Sink<Bytes>> Sink<Bytes> for DuplexHalf<D> {
     fn node(&self) -> Node {
-        self.lock().node()
+        Sink::node(&*self.duplex)
     }
 
-    fn poll_closed(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        self.lock().as_mut().poll_closed(cx)
+    fn poll_closed(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        self.duplex.as_mut().poll_closed(cx)
     }
 
     fn is_closed(&self) -> bool {
-        self.lock().is_closed()
+        self.duplex.is_closed()
     }
 
     fn close_now(&self) {
-        self.lock().close_now();
+        self.duplex.close_now();
     }
 
     fn close_with_cause(&self, cause: Error) {
-        self.lock().close_with_cause(cause);
+        self.duplex.close_with_cause(cause);
+    }
+
+    fn room(&self) -> usize {
+        self.duplex.room()
     }
 }
 
@@ -551,8 +578,10 @@ impl<D> fmt::Debug for DuplexHalf<D> {
 pub type Framed<D, C> = Splice<Encode<DuplexHalf<D>, C>, Decode<DuplexHalf<D>, C>>;
 
 /// Turns `duplex`, a duplex stream of [`Bytes`] (a [`Splice`], a connection, or anything both a
-/// [`Source`] and a [`Sink`] of `Bytes`), into a duplex stream of frames: a [`Splice`] of
-/// [`encode`] and [`decode`] with a clone of `codec` each.
+/// [`Source`] and a [`Sink`] of `Bytes` whose clones are handles on the same stream), into a
+/// duplex stream of frames: a [`Splice`] of [`encode`] and [`decode`] with a clone of `codec`
+/// each, the encoder writing through one handle on `duplex` and the decoder reading through
+/// another, with no lock between them.
 ///
 /// Taking from it decodes what `duplex` yields; putting into it encodes into `duplex`. As with
 /// any splice, `SinkExt::close` closes only the writing side, and [`Source::close`] closes
@@ -585,7 +614,7 @@ pub type Framed<D, C> = Splice<Encode<DuplexHalf<D>, C>, Decode<DuplexHalf<D>, C
 /// ```
 pub fn framed<D, C>(duplex: D, codec: C) -> Framed<D, C>
 where
-    D: Source<Item = Bytes> + Sink<Bytes>,
+    D: Source<Item = Bytes> + Sink<Bytes> + Clone,
     C: Decoder + Encoder<<C as Decoder>::Frame> + Clone + Send,
 {
     let (reader, writer) = DuplexHalf::pair(duplex);

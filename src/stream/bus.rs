@@ -91,7 +91,7 @@ struct Subscriber<T> {
 /// drop(second); // never awaited: withdrawn
 /// assert_eq!(jobs.description().pending_puts, 0);
 /// assert!(first.await.unwrap());
-/// assert_eq!(jobs.take().await, Some(1));
+/// assert_eq!(jobs.take_next().await, Some(1));
 /// # });
 /// ```
 #[must_use = "dropping a publish withdraws it from the subscribers that had no room at once"]

@@ -4,21 +4,21 @@
 use std::fmt;
 use std::future::Future;
 use std::io;
+use std::io::IoSlice;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::task::{Context, Poll, ready};
 
 use bytes::{Bytes, BytesMut};
+use event_listener::{Event, EventListener};
 use futures_io::{AsyncRead, AsyncWrite};
 use futures_lite::{AsyncWriteExt, future};
 
 use crate::bytes::IntoBytes;
 use crate::runtime;
-use crate::stream::{
-    self, Channel, Description, Edge, Edges, Node, Sink, Source, Splice, Take, Vertex,
-};
+use crate::stream::{self, Channel, Description, Edge, Edges, Node, Sink, Source, Splice, Vertex};
 use crate::{Deferred, Error};
 
 use super::info::ConnectionInfo;
@@ -38,7 +38,7 @@ pub(crate) fn connection<S: ConnectionIo>(
         .description(format!("{label} inbound"))
         .build();
     let outbound = Channel::builder()
-        .capacity(0)
+        .capacity(OUTBOUND_QUEUE)
         .description(format!("{label} outbound"))
         .build();
     let io_state = Arc::new(IoState {
@@ -50,18 +50,29 @@ pub(crate) fn connection<S: ConnectionIo>(
     let owner = Arc::new(Owner {
         state: io_state.clone(),
     });
+    let inbound_budget = Arc::new(Budget::new(buffers.inbound_buffer_bytes));
+    let outbound_budget = Arc::new(Budget::new(OUTBOUND_QUEUE_BYTES));
+    let readiness = io.readiness();
     let (reader, writer) = io.into_halves();
     let reading = read_task(
         Half {
             io: reader,
             owner: owner.clone(),
         },
-        inbound.clone(),
-        outbound.clone(),
-        buffers.read_chunk_size,
-        S::TLS,
+        Reads {
+            inbound: inbound.clone(),
+            outbound: outbound.clone(),
+            budget: inbound_budget.clone(),
+            chunk_size: buffers.read_chunk_size,
+            fill: S::TLS,
+            readiness,
+        },
     );
-    let writing = write_task(Half { io: writer, owner }, outbound.clone());
+    let writing = write_task(
+        Half { io: writer, owner },
+        outbound.clone(),
+        outbound_budget.clone(),
+    );
     if S::TLS {
         // One task for both directions: a TLS session is one state that both encrypt and
         // decrypt, behind the split's lock. From two tasks on two threads, one would block its
@@ -88,6 +99,7 @@ pub(crate) fn connection<S: ConnectionIo>(
         info,
         buffers,
         outbound: outbound.clone(),
+        outbound_budget: outbound_budget.clone(),
         inbound: inbound.clone(),
         io: io_state,
         vertex,
@@ -95,12 +107,29 @@ pub(crate) fn connection<S: ConnectionIo>(
     let splice = stream::splice::<Bytes, _, _>(
         Outbound {
             channel: outbound,
+            budget: outbound_budget,
+            waiting: None,
             written: None,
         },
-        inbound,
+        Inbound {
+            channel: inbound,
+            budget: inbound_budget,
+        },
     );
     TcpConnection { splice, shared }
 }
+
+/// How many messages may wait in the outbound queue for the write task, which writes what
+/// waits in one vectored write.
+const OUTBOUND_QUEUE: usize = 64;
+/// How many bytes may wait in the outbound queue together: a put waits for room beyond that
+/// (a single larger message is queued alone).
+const OUTBOUND_QUEUE_BYTES: usize = 256 * 1024;
+/// The first read of a connection, and the smallest: reads grow from here while they come
+/// back full, up to the chunk size.
+const INITIAL_READ: usize = 8 * 1024;
+/// The most messages gathered into one vectored write.
+const MAX_GATHER: usize = 64;
 
 /// A TCP connection as a weir duplex stream: a [`Source`] of the [`Bytes`] chunks read from the
 /// socket and a [`Sink`] of anything [`IntoBytes`] to write to it. Returned by
@@ -112,15 +141,21 @@ pub(crate) fn connection<S: ConnectionIo>(
 ///
 /// - A **read task** reads chunks of at most [`read_chunk_size`](TcpConnection::read_chunk_size)
 ///   bytes and puts each into the inbound channel, awaiting the put. While the inbound channel
-///   is full (its [`inbound_capacity`](TcpConnection::inbound_capacity) chunks wait for a
-///   taker), nothing more is read: the kernel's buffers fill and the peer's writes stop, so
-///   memory stays below `(inbound_capacity + 1) × read_chunk_size` under a slow consumer.
-///   Over TLS, a chunk gathers every record already decrypted or readable without waiting, up
-///   to the chunk size, rather than one record (at most 16 KiB) per chunk.
-/// - A **write task** takes from the outbound channel, which is **unbuffered**, writes each
-///   message completely and then **acknowledges** it: a put ([`TcpConnection::put`],
-///   `SinkExt::send`, `poll_flush`) completes only once its bytes were written to the socket
-///   (handed to the kernel, or to the TLS layer and flushed).
+///   is full (its [`inbound_capacity`](TcpConnection::inbound_capacity) chunks, or chunks
+///   holding [`inbound_buffer_bytes`](TcpConnection::inbound_buffer_bytes) together, wait for
+///   a taker), nothing more is read: the kernel's buffers fill and the peer's writes stop, so
+///   inbound memory stays below `inbound_buffer_bytes` plus one read buffer under a slow
+///   consumer. Reads adapt: they start at 8 KiB, grow while they come back full and shrink
+///   after short reads; a read buffer is reused without being zero-filled again, a small read
+///   is copied into a chunk of its own size (so that it pins no large buffer), and an idle
+///   plain-TCP connection waits for data holding no read buffer at all. Over TLS, a chunk
+///   gathers every record already decrypted or readable without waiting, up to the read size,
+///   rather than one record (at most 16 KiB) per chunk.
+/// - A **write task** takes from the outbound queue (at most 64 messages and 256 KiB wait
+///   there), writes every message waiting in one vectored write, flushes once and then
+///   **acknowledges** them together: a put ([`TcpConnection::put`], `SinkExt::send`,
+///   `poll_flush`) completes only once its bytes were written to the socket (handed to the
+///   kernel, or to the TLS layer and flushed).
 ///
 /// Over TLS the two run as one task: both directions go through one TLS session, and from two
 /// threads one would wait for the other to encrypt or decrypt.
@@ -174,7 +209,7 @@ pub(crate) fn connection<S: ConnectionIo>(
 /// # });
 /// ```
 pub struct TcpConnection {
-    splice: Splice<Outbound, Channel<Bytes>>,
+    splice: Splice<Outbound, Inbound>,
     shared: Arc<Shared>,
 }
 
@@ -183,6 +218,7 @@ struct Shared {
     info: ConnectionInfo,
     buffers: Buffers,
     outbound: Channel<Outgoing>,
+    outbound_budget: Arc<Budget>,
     inbound: Channel<Bytes>,
     io: Arc<IoState>,
     vertex: Arc<ConnectionVertex>,
@@ -205,7 +241,16 @@ pub(crate) trait ConnectionIo: Send + 'static {
     const TLS: bool;
 
     fn into_halves(self) -> (Self::Reader, Self::Writer);
+
+    /// A way to wait until the stream has data without holding a read buffer: a plain
+    /// socket's readiness. `None` (a TLS session) reads into a buffer and waits there.
+    fn readiness(&self) -> Option<Readiness> {
+        None
+    }
 }
+
+/// A plain socket's readiness, polled by the read task while the connection is idle.
+pub(crate) type Readiness = Arc<async_io::Async<std::net::TcpStream>>;
 
 /// A socket's handles are independent: one reads while the other writes, with no lock.
 impl ConnectionIo for async_net::TcpStream {
@@ -215,6 +260,10 @@ impl ConnectionIo for async_net::TcpStream {
 
     fn into_halves(self) -> (Self::Reader, Self::Writer) {
         (self.clone(), self)
+    }
+
+    fn readiness(&self) -> Option<Readiness> {
+        Some(Readiness::from(self.clone()))
     }
 }
 
@@ -361,10 +410,14 @@ impl TcpConnection {
     /// the socket. Fails with the write error, or with a [closed](Error::is_closed) error once
     /// the write side is closed (with the error that closed it, if one did).
     ///
+    /// Messages wait in a short queue (64 messages, 256 KiB) for the write task, which writes
+    /// what waits in one vectored write and then acknowledges every message it wrote.
+    ///
     /// # Cancel safety
     ///
-    /// Dropping the future before the write task took the message withdraws it: nothing is
-    /// written. Once taken, the message is written completely even if the future is dropped.
+    /// Dropping the future while it waits for room in the queue withdraws the message: nothing
+    /// is written. Once queued, the message is written completely even if the future is
+    /// dropped.
     ///
     /// # Examples
     ///
@@ -390,14 +443,20 @@ impl TcpConnection {
     /// # });
     /// ```
     pub async fn put(&self, message: impl IntoBytes) -> Result<(), Error> {
+        let bytes = message.into_bytes();
         let written = Deferred::new();
+        let budget = &self.shared.outbound_budget;
+        budget.room().await;
+        let reservation = Reservation::new(budget, bytes.len());
         let outgoing = Outgoing {
-            bytes: message.into_bytes(),
+            bytes,
             written: written.clone(),
         };
         if self.shared.outbound.put(outgoing).await.is_err() {
             return Err(closed_error(&self.shared.outbound));
         }
+        // Queued: the write task releases the bytes once written.
+        reservation.keep();
         written.await
     }
 
@@ -433,8 +492,13 @@ impl TcpConnection {
     /// # server.close();
     /// # });
     /// ```
-    pub fn take_next(&self) -> Take<'_, Bytes> {
-        self.splice.source().take_next()
+    pub async fn take_next(&self) -> Option<Bytes> {
+        let inbound = self.splice.source();
+        let chunk = inbound.channel.take_next().await;
+        if let Some(chunk) = &chunk {
+            inbound.budget.release(chunk.len());
+        }
+        chunk
     }
 
     /// How many read chunks wait for a taker before reading stops
@@ -475,6 +539,53 @@ impl TcpConnection {
     /// ```
     pub fn read_chunk_size(&self) -> usize {
         self.shared.buffers.read_chunk_size
+    }
+
+    /// How many bytes read may wait for a taker before reading stops
+    /// ([`ServerOptions::inbound_buffer_bytes`](super::ServerOptions::inbound_buffer_bytes)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use weir::tcp::{self, ClientOptions, ServerOptions};
+    /// # weir::runtime::block_on(async {
+    /// # let server = tcp::start_server(|_| {}, ServerOptions::new().address(([127, 0, 0, 1], 0))).await.unwrap();
+    /// let client = tcp::client(ClientOptions::new().remote_address(server.local_addr()))
+    ///     .await
+    ///     .unwrap();
+    /// assert_eq!(client.inbound_buffer_bytes(), 256 * 1024);
+    /// # server.close();
+    /// # });
+    /// ```
+    pub fn inbound_buffer_bytes(&self) -> usize {
+        self.shared.buffers.inbound_buffer_bytes
+    }
+
+    /// How many bytes were read from the socket and not yet taken: at most
+    /// [`inbound_buffer_bytes`](TcpConnection::inbound_buffer_bytes).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir::tcp::{self, ClientOptions, ServerOptions};
+    ///
+    /// # weir::runtime::block_on(async {
+    /// let (tx, rx) = std::sync::mpsc::channel();
+    /// let options = ServerOptions::new().address(([127, 0, 0, 1], 0));
+    /// let server = tcp::start_server(move |c| tx.send(c).unwrap(), options).await.unwrap();
+    /// let client = tcp::client(ClientOptions::new().remote_address(server.local_addr()))
+    ///     .await
+    ///     .unwrap();
+    /// let on_server: tcp::TcpConnection = rx.recv_timeout(std::time::Duration::from_secs(5)).unwrap();
+    /// assert_eq!(on_server.inbound_buffered_bytes(), 0);
+    /// client.put("ping").await.unwrap();
+    /// assert_eq!(on_server.take_next().await.unwrap(), "ping");
+    /// assert_eq!(on_server.inbound_buffered_bytes(), 0); // taken: released
+    /// # server.close();
+    /// # });
+    /// ```
+    pub fn inbound_buffered_bytes(&self) -> usize {
+        self.splice.source().budget.held()
     }
 
     /// A deferred realized once the write side is done: `Ok(())` when it was closed and
@@ -632,10 +743,13 @@ impl<T: IntoBytes> Sink<T> for TcpConnection {
     }
 }
 
-/// The outbound half of the splice: converts messages to bytes and remembers the
-/// acknowledgement of the last one, for `poll_flush`.
+/// The outbound half of the splice: converts messages to bytes, keeps the outbound queue
+/// within its bytes, and remembers the acknowledgement of the last message, for `poll_flush`.
 struct Outbound {
     channel: Channel<Outgoing>,
+    budget: Arc<Budget>,
+    /// Waiting for room in the queue's bytes.
+    waiting: Option<EventListener>,
     written: Option<Deferred<(), Error>>,
 }
 
@@ -643,6 +757,8 @@ impl Clone for Outbound {
     fn clone(&self) -> Self {
         Outbound {
             channel: self.channel.clone(),
+            budget: self.budget.clone(),
+            waiting: None,
             written: None,
         }
     }
@@ -670,21 +786,32 @@ impl<T: IntoBytes> futures_sink::Sink<T> for Outbound {
     type Error = Error;
 
     fn poll_ready(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        let this = &mut *self;
+        ready!(this.budget.poll_room(&mut this.waiting, cx));
         let ready = ready!(futures_sink::Sink::<Outgoing>::poll_ready(
-            Pin::new(&mut self.channel),
+            Pin::new(&mut this.channel),
             cx
         ));
-        Poll::Ready(ready.map_err(|error| self.refused(error)))
+        Poll::Ready(ready.map_err(|error| this.refused(error)))
     }
 
     fn start_send(mut self: Pin<&mut Self>, message: T) -> Result<(), Error> {
         let written = Deferred::new();
+        let bytes = message.into_bytes();
+        let this = &mut *self;
+        let reservation = Reservation::new(&this.budget, bytes.len());
         let outgoing = Outgoing {
-            bytes: message.into_bytes(),
+            bytes,
             written: written.clone(),
         };
-        futures_sink::Sink::start_send(Pin::new(&mut self.channel), outgoing)
-            .map_err(|error| self.refused(error))?;
+        let sent = futures_sink::Sink::start_send(Pin::new(&mut this.channel), outgoing);
+        match sent {
+            Ok(()) => reservation.keep(),
+            Err(error) => {
+                drop(reservation);
+                return Err(self.refused(error));
+            }
+        }
         self.written = Some(written);
         Ok(())
     }
@@ -731,6 +858,168 @@ impl<T: IntoBytes> Sink<T> for Outbound {
 
     fn close_with_cause(&self, cause: Error) {
         self.channel.close_with_error(cause);
+    }
+}
+
+/// The inbound half of the splice: the inbound channel, releasing each chunk's bytes from the
+/// inbound budget as it is taken, so that the read task can read again.
+struct Inbound {
+    channel: Channel<Bytes>,
+    budget: Arc<Budget>,
+}
+
+impl Clone for Inbound {
+    fn clone(&self) -> Self {
+        Inbound {
+            channel: self.channel.clone(),
+            budget: self.budget.clone(),
+        }
+    }
+}
+
+impl fmt::Debug for Inbound {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Inbound")
+            .field("channel", &self.channel)
+            .finish_non_exhaustive()
+    }
+}
+
+impl futures_core::Stream for Inbound {
+    type Item = Bytes;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Bytes>> {
+        let chunk = ready!(Pin::new(&mut self.channel).poll_next(cx));
+        if let Some(chunk) = &chunk {
+            self.budget.release(chunk.len());
+        }
+        Poll::Ready(chunk)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.channel.size_hint()
+    }
+}
+
+impl Source for Inbound {
+    fn node(&self) -> Node {
+        self.channel.node()
+    }
+
+    fn close(&self) {
+        self.channel.close();
+    }
+
+    fn drained(&self) -> Deferred<(), Error> {
+        Source::drained(&self.channel)
+    }
+
+    fn poll_next_batch(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        limit: usize,
+        out: &mut Vec<Bytes>,
+    ) -> Poll<bool> {
+        let before = out.len();
+        let more = ready!(Pin::new(&mut self.channel).poll_next_batch(cx, limit, out));
+        let taken: usize = out[before..].iter().map(Bytes::len).sum();
+        self.budget.release(taken);
+        Poll::Ready(more)
+    }
+}
+
+/// A count of bytes held against a limit, with an event for the side waiting for room: the
+/// inbound chunks not yet taken (the read task waits), or the outbound messages not yet
+/// written (puts wait).
+struct Budget {
+    held: AtomicUsize,
+    /// `usize::MAX` once nobody will release any more (the write task is done).
+    limit: AtomicUsize,
+    room: Event,
+}
+
+impl Budget {
+    fn new(limit: usize) -> Self {
+        Budget {
+            held: AtomicUsize::new(0),
+            limit: AtomicUsize::new(limit.max(1)),
+            room: Event::new(),
+        }
+    }
+
+    /// How many bytes may still be held (0: none).
+    fn room_left(&self) -> usize {
+        self.limit
+            .load(Ordering::Acquire)
+            .saturating_sub(self.held.load(Ordering::Acquire))
+    }
+
+    fn held(&self) -> usize {
+        self.held.load(Ordering::Acquire)
+    }
+
+    fn acquire(&self, bytes: usize) {
+        self.held.fetch_add(bytes, Ordering::AcqRel);
+    }
+
+    fn release(&self, bytes: usize) {
+        if bytes > 0 {
+            self.held.fetch_sub(bytes, Ordering::AcqRel);
+            self.room.notify(usize::MAX);
+        }
+    }
+
+    /// No limit any more: whoever waits for room goes on (and finds the stream closed).
+    fn unlimit(&self) {
+        self.limit.store(usize::MAX, Ordering::Release);
+        self.room.notify(usize::MAX);
+    }
+
+    /// Completes once some bytes may be held.
+    async fn room(&self) {
+        let mut waiting = None;
+        future::poll_fn(|cx| self.poll_room(&mut waiting, cx)).await;
+    }
+
+    fn poll_room(&self, waiting: &mut Option<EventListener>, cx: &mut Context<'_>) -> Poll<()> {
+        loop {
+            if self.room_left() > 0 {
+                *waiting = None;
+                return Poll::Ready(());
+            }
+            match waiting {
+                None => *waiting = Some(self.room.listen()),
+                Some(listener) => {
+                    ready!(Pin::new(listener).poll(cx));
+                    *waiting = None;
+                }
+            }
+        }
+    }
+}
+
+/// Bytes acquired from a budget for a message on its way into the outbound queue, released
+/// again unless the queue took the message.
+struct Reservation<'a> {
+    budget: &'a Budget,
+    bytes: usize,
+}
+
+impl<'a> Reservation<'a> {
+    fn new(budget: &'a Budget, bytes: usize) -> Self {
+        budget.acquire(bytes);
+        Reservation { budget, bytes }
+    }
+
+    /// The queue took the message: the write task releases the bytes.
+    fn keep(mut self) {
+        self.bytes = 0;
+    }
+}
+
+impl Drop for Reservation<'_> {
+    fn drop(&mut self) {
+        self.budget.release(self.bytes);
     }
 }
 
@@ -784,25 +1073,82 @@ async fn stopped(
     future::or(async { closed.await.err() }, async { abort.await.err() }).await
 }
 
-/// Reads chunks into the inbound channel until the peer's end of stream, an I/O error, the
-/// inbound channel closing or an abort. With `fill`, a chunk takes everything the stream can
-/// give without waiting, up to `chunk_size` (see [`read_chunk`]).
-async fn read_task<R: AsyncRead + Unpin>(
-    mut half: Half<R>,
+/// What the read task reads into and with.
+struct Reads {
     inbound: Channel<Bytes>,
     outbound: Channel<Outgoing>,
+    budget: Arc<Budget>,
     chunk_size: usize,
+    /// A TLS session: a chunk gathers every record readable at once (see [`read_chunk`]).
     fill: bool,
-) {
+    readiness: Option<Readiness>,
+}
+
+/// Reads chunks into the inbound channel until the peer's end of stream, an I/O error, the
+/// inbound channel closing or an abort. Reads adapt ([`ReadBuffer`]) and stop while the
+/// chunks not yet taken hold the inbound budget's bytes; a plain socket waits for data with
+/// no buffer while idle.
+async fn read_task<R: AsyncRead + Unpin>(mut half: Half<R>, reads: Reads) {
+    let Reads {
+        inbound,
+        outbound,
+        budget,
+        chunk_size,
+        fill,
+        readiness,
+    } = reads;
     let state = half.owner.state.clone();
     let mut closed = inbound.closed();
     let mut abort = state.abort.clone();
-    let mut buffer = BytesMut::new();
+    let mut buffer = ReadBuffer::new(chunk_size);
     let mut held_back = None;
     loop {
-        // Zeroed once per allocation: after a chunk is split off, the rest is reused.
-        buffer.resize(chunk_size, 0);
-        let reading = read_chunk(&mut half.io, &mut buffer[..], fill, &mut held_back);
+        if budget.room_left() == 0 {
+            // The chunks not yet taken hold the budget: wait for a take.
+            let waited = future::or(
+                async {
+                    budget.room().await;
+                    Ok(())
+                },
+                async { Err(stopped(&mut closed, &mut abort).await) },
+            )
+            .await;
+            match waited {
+                Ok(()) => {}
+                Err(None) => break,
+                Err(Some(cause)) => {
+                    inbound.close_with_error(cause);
+                    break;
+                }
+            }
+        }
+        if let (Some(ready), None) = (&readiness, &held_back) {
+            let idle =
+                future::poll_fn(|cx| Poll::Ready(ready.poll_readable(cx).is_pending())).await;
+            if idle {
+                // Nothing to read: give the buffer back while waiting.
+                buffer.idle();
+                let waited = future::or(
+                    async {
+                        // An error shows on the read that follows.
+                        let _ = ready.readable().await;
+                        Ok(())
+                    },
+                    async { Err(stopped(&mut closed, &mut abort).await) },
+                )
+                .await;
+                match waited {
+                    Ok(()) => {}
+                    Err(None) => break,
+                    Err(Some(cause)) => {
+                        inbound.close_with_error(cause);
+                        break;
+                    }
+                }
+            }
+        }
+        let want = buffer.size.min(budget.room_left().max(1));
+        let reading = read_chunk(&mut half.io, buffer.window(want), fill, &mut held_back);
         let read = future::or(async { Ok(reading.await) }, async {
             Err(stopped(&mut closed, &mut abort).await)
         })
@@ -817,7 +1163,7 @@ async fn read_task<R: AsyncRead + Unpin>(
                 inbound.close();
                 break;
             }
-            Ok(Ok(n)) => buffer.split_to(n.min(chunk_size)).freeze(),
+            Ok(Ok(n)) => buffer.chunk(n.min(want), want),
             Ok(Err(error)) if error.kind() == io::ErrorKind::Interrupted => continue,
             Ok(Err(error)) => {
                 let error = Error::from(error);
@@ -826,6 +1172,7 @@ async fn read_task<R: AsyncRead + Unpin>(
                 break;
             }
         };
+        budget.acquire(chunk.len());
         let put = future::or(async { Ok(inbound.put(chunk).await.is_ok()) }, async {
             Err(stopped(&mut closed, &mut abort).await)
         })
@@ -840,6 +1187,80 @@ async fn read_task<R: AsyncRead + Unpin>(
         }
     }
     state.read_done.store(true, Ordering::Release);
+}
+
+/// The read task's buffer: one initialised allocation read into again and again, so that a
+/// read never zero-fills or copies stale bytes.
+///
+/// - A read that filled at least half of what is left of the buffer is handed over as it is
+///   (split off, no copy); the rest of the allocation serves the next reads, and a new one
+///   (zero-filled once) is made only when too little is left. A read that leaves less than
+///   the smallest read takes the whole allocation with it, as its only owner.
+/// - A smaller read is copied into a chunk of its own size, so that a small chunk never pins a
+///   large allocation, and the buffer stays for the next read.
+/// - The read size adapts: it starts at [`INITIAL_READ`], doubles after a read that filled it
+///   (up to the chunk size), halves after a read of less than a quarter of it, and returns to
+///   the start while the connection is idle, when a larger buffer is given back.
+struct ReadBuffer {
+    buffer: BytesMut,
+    /// How much the next read asks for.
+    size: usize,
+    smallest: usize,
+    largest: usize,
+}
+
+impl ReadBuffer {
+    fn new(largest: usize) -> Self {
+        let smallest = INITIAL_READ.min(largest).max(1);
+        ReadBuffer {
+            buffer: BytesMut::new(),
+            size: smallest,
+            smallest,
+            largest: largest.max(1),
+        }
+    }
+
+    /// The first `want` bytes of the buffer, allocating (zero-filled) only when what is left
+    /// is too short.
+    fn window(&mut self, want: usize) -> &mut [u8] {
+        if self.buffer.len() < want {
+            self.buffer = BytesMut::zeroed(self.size.max(want));
+        }
+        &mut self.buffer[..want]
+    }
+
+    /// The chunk of the `n` bytes just read into a window of `want`, and the next read size.
+    fn chunk(&mut self, n: usize, want: usize) -> Bytes {
+        let chunk = if n * 2 < self.buffer.len() {
+            Bytes::copy_from_slice(&self.buffer[..n])
+        } else if self.buffer.len() - n < self.smallest {
+            // Too little left for another read: the chunk takes the whole allocation, and
+            // is its only owner (a decoder can then use it as its buffer without a copy).
+            let mut whole = std::mem::take(&mut self.buffer);
+            whole.truncate(n);
+            whole.freeze()
+        } else {
+            self.buffer.split_to(n).freeze()
+        };
+        if n == want && want == self.size {
+            self.size = (self.size * 2).min(self.largest);
+        } else if n * 4 < self.size {
+            self.size = (self.size / 2).max(self.smallest);
+            if self.buffer.len() > self.size * 2 {
+                // Much larger than the reads now: allocate again at the new size.
+                self.buffer = BytesMut::new();
+            }
+        }
+        chunk
+    }
+
+    /// The connection is idle: back to the smallest reads, giving a larger buffer back.
+    fn idle(&mut self) {
+        self.size = self.smallest;
+        if self.buffer.len() > self.smallest {
+            self.buffer = BytesMut::new();
+        }
+    }
 }
 
 /// Reads at least one byte (or the end of the stream, or an error) into `buffer`. With `fill`,
@@ -886,19 +1307,31 @@ async fn read_chunk<R: AsyncRead + Unpin>(
     .await
 }
 
-/// Writes what is put into the outbound channel, acknowledging each message once written;
-/// once the channel is closed and drained, shuts the stream down for writing.
-async fn write_task<W: AsyncWrite + Unpin>(mut half: Half<W>, outbound: Channel<Outgoing>) {
+/// Writes what is put into the outbound channel: every message waiting is gathered into one
+/// vectored write (at most [`MAX_GATHER`]), flushed once, and all of them are acknowledged
+/// together. Once the channel is closed and drained, shuts the stream down for writing.
+async fn write_task<W: AsyncWrite + Unpin>(
+    mut half: Half<W>,
+    mut outbound: Channel<Outgoing>,
+    budget: Arc<Budget>,
+) {
     let state = half.owner.state.clone();
     let mut abort = state.abort.clone();
+    let mut batch: Vec<Outgoing> = Vec::new();
     let failure = loop {
-        let next = future::or(async { Ok(outbound.take_next().await) }, async {
-            Err((&mut abort).await.err())
-        })
+        let next = future::or(
+            async {
+                Ok(future::poll_fn(|cx| {
+                    Pin::new(&mut outbound).poll_next_batch(cx, MAX_GATHER, &mut batch)
+                })
+                .await)
+            },
+            async { Err((&mut abort).await.err()) },
+        )
         .await;
-        let outgoing = match next {
-            Ok(Some(outgoing)) => outgoing,
-            Ok(None) => {
+        match next {
+            Ok(true) => {}
+            Ok(false) => {
                 // Closed and drained: half-close (a TLS stream sends close_notify first).
                 let closing = future::or(
                     async { half.io.close().await.map_err(Error::from) },
@@ -911,35 +1344,213 @@ async fn write_task<W: AsyncWrite + Unpin>(mut half: Half<W>, outbound: Channel<
                 break None;
             }
             Err(cause) => break Some(cause.unwrap_or_else(aborted)),
-        };
+        }
         let written = future::or(
             async {
-                half.io.write_all(&outgoing.bytes).await?;
+                write_gathered(&mut half.io, &batch).await?;
                 half.io.flush().await.map_err(Error::from)
             },
             async { Err((&mut abort).await.err().unwrap_or_else(aborted)) },
         )
         .await;
+        budget.release(batch.iter().map(|outgoing| outgoing.bytes.len()).sum());
         match written {
             Ok(()) => {
-                outgoing.written.success(());
+                for outgoing in batch.drain(..) {
+                    outgoing.written.success(());
+                }
             }
             Err(error) => {
-                outgoing.written.error(error.clone());
+                for outgoing in batch.drain(..) {
+                    outgoing.written.error(error.clone());
+                }
                 break Some(error);
             }
         }
     };
     if let Some(error) = failure {
+        for outgoing in batch.drain(..) {
+            budget.release(outgoing.bytes.len());
+            outgoing.written.error(error.clone());
+        }
         outbound.close_with_error(error.clone());
         // Fail what is still queued, so that every put reports the error.
         while let Some(outgoing) = outbound.take_next().await {
+            budget.release(outgoing.bytes.len());
             outgoing.written.error(error.clone());
         }
     }
+    budget.unlimit();
     state.write_done.store(true, Ordering::Release);
+}
+
+/// Writes every message of `batch` completely, as one vectored write where the stream takes
+/// them so (a socket does; a TLS stream writes one buffer per call).
+async fn write_gathered<W: AsyncWrite + Unpin>(io: &mut W, batch: &[Outgoing]) -> io::Result<()> {
+    if let [one] = batch {
+        return io.write_all(&one.bytes).await;
+    }
+    let mut slices: Vec<IoSlice<'_>> = batch
+        .iter()
+        .filter(|outgoing| !outgoing.bytes.is_empty())
+        .map(|outgoing| IoSlice::new(&outgoing.bytes))
+        .collect();
+    let mut rest = &mut slices[..];
+    while !rest.is_empty() {
+        match io.write_vectored(rest).await {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => IoSlice::advance_slices(&mut rest, n),
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(())
 }
 
 fn aborted() -> Error {
     Error::closed("tcp connection aborted")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::pin::Pin;
+    use std::sync::{Arc, Mutex};
+    use std::task::{Context, Poll};
+
+    use super::*;
+
+    #[test]
+    fn reads_grow_after_full_reads_and_shrink_after_short_ones_and_when_idle() {
+        let mut reads = ReadBuffer::new(64 * 1024);
+        assert_eq!(reads.size, INITIAL_READ);
+        let mut sizes = Vec::new();
+        for _ in 0..5 {
+            let want = reads.size;
+            reads.window(want).fill(1);
+            let chunk = reads.chunk(want, want);
+            assert_eq!(chunk.len(), want);
+            sizes.push(reads.size);
+        }
+        assert_eq!(sizes, [16, 32, 64, 64, 64].map(|k| k * 1024));
+        // Short reads halve the size, down to the smallest.
+        let want = reads.size;
+        reads.window(want);
+        reads.chunk(10, want);
+        assert_eq!(reads.size, 32 * 1024);
+        reads.idle();
+        assert_eq!(reads.size, INITIAL_READ);
+        assert!(
+            reads.buffer.is_empty(),
+            "an idle connection gives a large buffer back"
+        );
+    }
+
+    #[test]
+    fn small_reads_reuse_one_buffer_and_come_out_right_sized() {
+        let mut reads = ReadBuffer::new(64 * 1024);
+        let first = reads.window(INITIAL_READ).as_ptr();
+        let mut chunks = Vec::new();
+        for i in 0..100u8 {
+            let window = reads.window(INITIAL_READ);
+            // The same allocation every time: nothing zero-filled, nothing copied.
+            assert_eq!(window.as_ptr(), first);
+            window[..64].fill(i);
+            chunks.push(reads.chunk(64, INITIAL_READ));
+        }
+        for (i, chunk) in chunks.into_iter().enumerate() {
+            assert!(chunk.iter().all(|&b| usize::from(b) == i));
+            // Each chunk owns an allocation of its own size, not the read buffer.
+            let owned = chunk.try_into_mut().expect("a chunk of its own");
+            assert!(owned.capacity() < 1024, "{}", owned.capacity());
+        }
+    }
+
+    #[test]
+    fn a_large_read_is_handed_over_without_a_copy() {
+        let mut reads = ReadBuffer::new(64 * 1024);
+        let window = reads.window(INITIAL_READ);
+        let start = window.as_ptr();
+        window.fill(9);
+        let chunk = reads.chunk(INITIAL_READ, INITIAL_READ);
+        assert_eq!(chunk.as_ptr(), start);
+        assert!(chunk.iter().all(|&b| b == 9));
+        // The whole buffer went with it: the chunk is its only owner.
+        assert!(reads.buffer.is_empty());
+        let owned = chunk.try_into_mut().expect("the only owner");
+        assert_eq!(owned.as_ptr(), start);
+    }
+
+    /// A writer that records each write call.
+    #[derive(Clone, Default)]
+    struct Recorder(Arc<Mutex<Vec<Vec<u8>>>>);
+
+    impl futures_io::AsyncWrite for Recorder {
+        fn poll_write(
+            self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            buf: &[u8],
+        ) -> Poll<io::Result<usize>> {
+            self.0.lock().unwrap().push(buf.to_vec());
+            Poll::Ready(Ok(buf.len()))
+        }
+
+        fn poll_write_vectored(
+            self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            bufs: &[IoSlice<'_>],
+        ) -> Poll<io::Result<usize>> {
+            let all: Vec<u8> = bufs.iter().flat_map(|b| b.iter().copied()).collect();
+            let n = all.len();
+            self.0.lock().unwrap().push(all);
+            Poll::Ready(Ok(n))
+        }
+
+        fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+
+        fn poll_close(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    #[test]
+    fn queued_messages_go_out_in_one_vectored_write_and_are_acknowledged_together() {
+        runtime::block_on(async {
+            let outbound = Channel::new(OUTBOUND_QUEUE);
+            let budget = Arc::new(Budget::new(OUTBOUND_QUEUE_BYTES));
+            let mut acks = Vec::new();
+            for i in 0..32u8 {
+                let written = Deferred::new();
+                acks.push(written.clone());
+                budget.acquire(64);
+                outbound
+                    .put(Outgoing {
+                        bytes: Bytes::from(vec![i; 64]),
+                        written,
+                    })
+                    .await
+                    .unwrap();
+            }
+            outbound.close();
+            let state = Arc::new(IoState {
+                read_done: AtomicBool::new(false),
+                write_done: AtomicBool::new(false),
+                abort: Deferred::new(),
+                socket_closed: Deferred::new().quiet(),
+            });
+            let recorder = Recorder::default();
+            let half = Half {
+                io: recorder.clone(),
+                owner: Arc::new(Owner { state }),
+            };
+            write_task(half, outbound, budget.clone()).await;
+            let writes = recorder.0.lock().unwrap().clone();
+            assert_eq!(writes.len(), 1, "one gathered write");
+            let expected: Vec<u8> = (0..32u8).flat_map(|i| [i; 64]).collect();
+            assert_eq!(writes[0], expected);
+            assert!(acks.iter().all(|ack| matches!(ack.peek(), Some(Ok(())))));
+            assert_eq!(budget.held(), 0);
+        });
+    }
 }

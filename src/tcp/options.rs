@@ -8,12 +8,16 @@ use std::time::Duration;
 pub(crate) const DEFAULT_INBOUND_BUFFER: usize = 16;
 /// The default size of one read from a socket, in bytes.
 pub(crate) const DEFAULT_READ_CHUNK_SIZE: usize = 64 * 1024;
+/// The default number of bytes read from a socket but not yet taken.
+pub(crate) const DEFAULT_INBOUND_BUFFER_BYTES: usize = 256 * 1024;
 
-/// The inbound buffering of one connection: at most `inbound_buffer` chunks of at most
-/// `read_chunk_size` bytes wait for a taker (plus the one chunk the read task is putting).
+/// The inbound buffering of one connection: at most `inbound_buffer` chunks, holding at most
+/// `inbound_buffer_bytes` bytes together, wait for a taker; one read takes at most
+/// `read_chunk_size` bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Buffers {
     pub(crate) inbound_buffer: usize,
+    pub(crate) inbound_buffer_bytes: usize,
     pub(crate) read_chunk_size: usize,
 }
 
@@ -21,6 +25,7 @@ impl Default for Buffers {
     fn default() -> Self {
         Buffers {
             inbound_buffer: DEFAULT_INBOUND_BUFFER,
+            inbound_buffer_bytes: DEFAULT_INBOUND_BUFFER_BYTES,
             read_chunk_size: DEFAULT_READ_CHUNK_SIZE,
         }
     }
@@ -34,12 +39,14 @@ impl Default for Buffers {
 /// | [`listener`](ServerOptions::listener) | none | an already-bound `std::net::TcpListener` to accept on instead (Aleph's `:listen-socket`); weir owns it from then on and closes it when the server closes |
 /// | [`nodelay`](ServerOptions::nodelay) | on | `TCP_NODELAY` on each accepted connection: small writes go out at once |
 /// | [`inbound_buffer`](ServerOptions::inbound_buffer) | 16 chunks | chunks read but not yet taken, per connection; when full, weir stops reading that socket |
-/// | [`read_chunk_size`](ServerOptions::read_chunk_size) | 64 KiB | the most one read takes from the socket: one inbound chunk |
+/// | [`inbound_buffer_bytes`](ServerOptions::inbound_buffer_bytes) | 256 KiB | bytes read but not yet taken, per connection; when reached, weir stops reading that socket |
+/// | [`read_chunk_size`](ServerOptions::read_chunk_size) | 64 KiB | the most one read takes from the socket: the largest inbound chunk (reads start at 8 KiB and grow while they come back full) |
 /// | [`shutdown_timeout`](ServerOptions::shutdown_timeout) | 15 s | how long [`Server::close`](super::Server::close) waits for open connections before closing them (Aleph's `:shutdown-timeout`) |
 /// | [`executor`](ServerOptions::executor) | the current one | where the accept loop and the connections' tasks run ([`runtime`](crate::runtime)) |
 ///
-/// Memory per connection for inbound data stays below
-/// `(inbound_buffer + 1) × read_chunk_size`, whatever the peer sends.
+/// Memory per connection for inbound data stays below `inbound_buffer_bytes` plus one read
+/// buffer (at most `read_chunk_size`), whatever the peer sends; an idle plain-TCP connection
+/// holds no read buffer at all.
 ///
 /// # Examples
 ///
@@ -245,6 +252,33 @@ impl ServerOptions {
         self
     }
 
+    /// How many bytes read from each connection may wait for a taker together (default
+    /// 256 KiB; at least 1): once the chunks waiting hold that many, weir stops reading that
+    /// socket until some are taken, and a read never takes more than the room left. With
+    /// [`inbound_buffer`](ServerOptions::inbound_buffer) (a count of chunks), whichever is
+    /// reached first stops reading.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir::tcp::{self, ClientOptions, ServerOptions};
+    ///
+    /// # weir::runtime::block_on(async {
+    /// let (tx, rx) = std::sync::mpsc::channel();
+    /// let options = ServerOptions::new().address(([127, 0, 0, 1], 0)).inbound_buffer_bytes(4096);
+    /// let server = tcp::start_server(move |c| tx.send(c.inbound_buffer_bytes()).unwrap(), options)
+    ///     .await
+    ///     .unwrap();
+    /// let _client = tcp::client(ClientOptions::new().remote_address(server.local_addr())).await;
+    /// assert_eq!(rx.recv_timeout(std::time::Duration::from_secs(5)).unwrap(), 4096);
+    /// # server.close();
+    /// # });
+    /// ```
+    pub fn inbound_buffer_bytes(mut self, bytes: usize) -> Self {
+        self.buffers.inbound_buffer_bytes = bytes.max(1);
+        self
+    }
+
     /// The most one read takes from a connection, so the largest inbound chunk (default
     /// 64 KiB; at least 1).
     ///
@@ -345,6 +379,7 @@ pub(crate) enum Remote {
 /// | [`connect_timeout`](ClientOptions::connect_timeout) | 30 s | resolving and connecting together, Aleph's `:connect-timeout` |
 /// | [`nodelay`](ClientOptions::nodelay) | on | `TCP_NODELAY`: small writes go out at once |
 /// | [`inbound_buffer`](ClientOptions::inbound_buffer) | 16 chunks | chunks read but not yet taken; when full, weir stops reading |
+/// | [`inbound_buffer_bytes`](ClientOptions::inbound_buffer_bytes) | 256 KiB | bytes read but not yet taken; when reached, weir stops reading |
 /// | [`read_chunk_size`](ClientOptions::read_chunk_size) | 64 KiB | the most one read takes from the socket |
 /// | [`executor`](ClientOptions::executor) | the current one | where the connect and the connection's tasks run ([`runtime`](crate::runtime)) |
 ///
@@ -620,6 +655,28 @@ impl ClientOptions {
     /// ```
     pub fn inbound_buffer(mut self, chunks: usize) -> Self {
         self.buffers.inbound_buffer = chunks;
+        self
+    }
+
+    /// How many bytes read may wait for a taker together (default 256 KiB; at least 1); once
+    /// reached weir stops reading. See [`ServerOptions::inbound_buffer_bytes`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir::tcp::{self, ClientOptions, ServerOptions};
+    ///
+    /// # weir::runtime::block_on(async {
+    /// let server = tcp::start_server(|_| {}, ServerOptions::new().address(([127, 0, 0, 1], 0)))
+    ///     .await
+    ///     .unwrap();
+    /// let options = ClientOptions::new().remote_address(server.local_addr()).inbound_buffer_bytes(0);
+    /// assert_eq!(tcp::client(options).await.unwrap().inbound_buffer_bytes(), 1); // at least 1
+    /// # server.close();
+    /// # });
+    /// ```
+    pub fn inbound_buffer_bytes(mut self, bytes: usize) -> Self {
+        self.buffers.inbound_buffer_bytes = bytes.max(1);
         self
     }
 

@@ -12,7 +12,7 @@ use crate::Error;
 use crate::stream::{Channel, Node, Sink};
 
 use super::datagram::Datagram;
-use super::owner::Owner;
+use super::owner::{Owner, is_socket_error, send_failed};
 
 /// The outbound half of the splice: the outbound channel, behind a check of each datagram.
 pub(super) struct Outbound {
@@ -55,7 +55,7 @@ impl futures_sink::Sink<Datagram> for Outbound {
         };
         // As in `UdpSocket::put`: send at once if nothing is unsent, else queue, counted.
         // A datagram left pending in the channel stays there (the sink never withdraws it).
-        let Some(datagram) = owner.try_send_now(&self.channel, datagram) else {
+        let Some(datagram) = owner.try_send_now(&self.channel, datagram)? else {
             return Ok(());
         };
         let sent = Pin::new(&mut self.channel).start_send(datagram);
@@ -143,8 +143,10 @@ impl Outbound {
     }
 }
 
-/// Sends the datagrams of the outbound channel until it is closed and drained, or a send error
-/// closes it.
+/// Sends the datagrams of the outbound channel until it is closed and drained, or an error of
+/// the socket itself closes it. A datagram the kernel refuses for its destination (see
+/// [`is_socket_error`]) is dropped and logged, as the network would drop it: its put has
+/// completed already, and the next datagrams go on.
 pub(super) async fn send_loop(owner: Arc<Owner>, outbound: Channel<Datagram>) {
     let socket = &owner.socket;
     while let Some(datagram) = outbound.take_next().await {
@@ -152,13 +154,19 @@ pub(super) async fn send_loop(owner: Arc<Owner>, outbound: Channel<Datagram>) {
         // Uncounted once the kernel has it (or the send failed), not before: until then a put
         // must not send directly, which would overtake it.
         owner.uncount(1);
-        if let Err(error) = sent {
-            outbound.close_with_error(Error::from(error));
-            // Drop what is still queued, so that the outbound side drains with the cause.
-            while outbound.take_next().await.is_some() {
-                owner.uncount(1);
+        match sent {
+            Ok(_) => {}
+            Err(error) if is_socket_error(&error) => {
+                outbound.close_with_error(Error::from(error));
+                // Drop what is still queued, so that the outbound side drains with the cause.
+                while outbound.take_next().await.is_some() {
+                    owner.uncount(1);
+                }
+                return;
             }
-            return;
+            Err(error) => {
+                log::debug!("weir: udp: {}", send_failed(&datagram, error));
+            }
         }
     }
 }

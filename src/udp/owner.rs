@@ -66,34 +66,36 @@ impl Owner {
     }
 
     /// The fast path: sends `datagram` now, without blocking, if nothing put before it is
-    /// still unsent and the outbound side is open. `None` when it sent the datagram (or the
-    /// send failed, which closes the outbound side with the error, as the send loop would:
-    /// the put itself succeeded, as a queued one would have); otherwise the datagram is handed
-    /// back with `unsent` counting it, and the caller must queue it (uncounting it if the
-    /// channel refuses it).
+    /// still unsent and the outbound side is open. `Ok(None)` when it sent the datagram;
+    /// `Err` when the kernel refused this datagram ([`send_failed`]: a destination that is
+    /// unreachable or refused, a datagram too large for the route): that put fails and the
+    /// socket stays open. An error of the socket itself closes the outbound side with the
+    /// error, as the send loop would, and the put succeeds as a queued one would have.
+    /// Otherwise the datagram is handed back with `unsent` counting it, and the caller must
+    /// queue it (uncounting it if the channel refuses it).
     pub(super) fn try_send_now(
         &self,
         outbound: &Channel<Datagram>,
         datagram: Datagram,
-    ) -> Option<Datagram> {
+    ) -> Result<Option<Datagram>, Error> {
         if self
             .unsent
             .compare_exchange(0, 1, Ordering::Acquire, Ordering::Relaxed)
             .is_err()
         {
             self.unsent.fetch_add(1, Ordering::AcqRel);
-            return Some(datagram);
+            return Ok(Some(datagram));
         }
         if outbound.is_closed() {
-            return Some(datagram);
+            return Ok(Some(datagram));
         }
-        match self
+        let outcome = match self
             .socket
             .io()
             .get_ref()
             .send_to(&datagram.payload, datagram.peer)
         {
-            Ok(_) => {}
+            Ok(_) => Ok(None),
             Err(error)
                 if matches!(
                     error.kind(),
@@ -101,12 +103,16 @@ impl Owner {
                 ) =>
             {
                 // Still counted: the channel is empty (nothing was unsent), so it goes next.
-                return Some(datagram);
+                return Ok(Some(datagram));
             }
-            Err(error) => outbound.close_with_error(Error::from(error)),
-        }
+            Err(error) if is_socket_error(&error) => {
+                outbound.close_with_error(Error::from(error));
+                Ok(None)
+            }
+            Err(error) => Err(send_failed(&datagram, error)),
+        };
         self.unsent.fetch_sub(1, Ordering::Release);
-        None
+        outcome
     }
 
     /// Counts `n` datagrams about to be queued as unsent.
@@ -121,4 +127,38 @@ impl Owner {
             self.unsent.fetch_sub(n, Ordering::Release);
         }
     }
+}
+
+/// True for a send error of the socket itself, which closes the outbound side: the socket is
+/// no longer a usable socket (`EBADF`, `ENOTSOCK`) or was shut down for writing. Every other
+/// error is about one datagram and its destination (`ECONNREFUSED` from an earlier ICMP
+/// message, `EHOSTUNREACH`, `ENETUNREACH`, `EMSGSIZE`, `EACCES` for a broadcast address
+/// without [`broadcast`](super::SocketOptions::broadcast), `ENOBUFS`…): it fails that datagram
+/// only.
+pub(super) fn is_socket_error(error: &io::Error) -> bool {
+    #[cfg(target_os = "linux")]
+    const NOT_A_SOCKET: &[i32] = &[9, 88]; // EBADF, ENOTSOCK
+    #[cfg(all(unix, not(target_os = "linux")))]
+    const NOT_A_SOCKET: &[i32] = &[9, 38]; // EBADF, ENOTSOCK (BSDs, macOS)
+    #[cfg(windows)]
+    const NOT_A_SOCKET: &[i32] = &[10009, 10038]; // WSAEBADF, WSAENOTSOCK
+    #[cfg(not(any(unix, windows)))]
+    const NOT_A_SOCKET: &[i32] = &[];
+    matches!(
+        error.kind(),
+        io::ErrorKind::BrokenPipe | io::ErrorKind::NotConnected
+    ) || error
+        .raw_os_error()
+        .is_some_and(|code| NOT_A_SOCKET.contains(&code))
+}
+
+/// The error of a datagram the kernel refused to send, naming its destination and size; the
+/// error is an [I/O error](Error::is_io) of the same [`io::ErrorKind`].
+pub(super) fn send_failed(datagram: &Datagram, error: io::Error) -> Error {
+    let context = format!(
+        "sending a datagram of {} bytes to {} failed",
+        datagram.len(),
+        datagram.peer
+    );
+    Error::from(io::Error::new(error.kind(), format!("{context}: {error}")))
 }

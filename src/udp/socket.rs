@@ -42,9 +42,15 @@ use super::owner::{OsSocket, Owner};
 ///   side is drained at once.
 /// - **Sending**: a put sends at once when nothing is queued before it, otherwise it queues
 ///   the datagram in the outbound channel, which a **send loop** task empties with `send_to`.
-///   A send error (no route to the destination, say) closes the outbound side with that error
-///   as its cause: the datagrams still queued are dropped, later puts fail, and
-///   [`UdpSocket::outbound_drained`] reports the error. The inbound side keeps working.
+///   A send error about one datagram (its destination unreachable or refused, a datagram too
+///   large for the route, a broadcast address without
+///   [`broadcast`](SocketOptions::broadcast)) fails that datagram only: a put that sent at
+///   once fails with the [I/O error](Error::is_io), naming the destination; a queued datagram
+///   (its put has completed) is dropped and logged, as the network would drop it. The socket
+///   stays open for every other peer. Only an error of the socket itself closes the outbound
+///   side with that error as its cause: the datagrams still queued are dropped, later puts
+///   fail, and [`UdpSocket::outbound_drained`] reports the error. The inbound side keeps
+///   working.
 ///
 /// Closing the socket ([`Source::close`], or dropping every handle) closes both sides: waiting
 /// takes return `None` at once, the send loop stops once it has sent what was already queued,
@@ -227,7 +233,9 @@ impl UdpSocket {
     /// Sends a datagram to `datagram.peer`: checks it (see [`UdpSocket`]), then queues it for
     /// the send loop, completing once it is queued (or, when the outbound buffer is full, once
     /// there is room). Fails with a [`DatagramTooLarge`](super::DatagramTooLarge) error, another
-    /// refusal, or a [closed](Error::is_closed) error once the outbound side is closed.
+    /// refusal, the kernel's [I/O error](Error::is_io) for this datagram when it was sent at
+    /// once (the socket stays open), or a [closed](Error::is_closed) error once the outbound
+    /// side is closed.
     ///
     /// # Cancel safety
     ///
@@ -257,7 +265,7 @@ impl UdpSocket {
             // The send loop is done and the inbound side closed: the put fails as closed.
             return outbound.put(datagram).await.map_err(|e| e.to_error());
         };
-        let Some(datagram) = owner.try_send_now(outbound, datagram) else {
+        let Some(datagram) = owner.try_send_now(outbound, datagram)? else {
             return Ok(());
         };
         // Queued: counted until the send loop is done with it. A refused datagram was not
@@ -486,5 +494,16 @@ impl Sink<Datagram> for UdpSocket {
 
     fn close_with_cause(&self, cause: Error) {
         self.splice.sink().close_with_cause(cause);
+    }
+
+    fn room(&self) -> usize {
+        Sink::<Datagram>::room(&self.splice)
+    }
+
+    fn start_send_all(
+        mut self: Pin<&mut Self>,
+        datagrams: &mut std::collections::VecDeque<Datagram>,
+    ) -> Result<(), Error> {
+        Pin::new(&mut self.splice).start_send_all(datagrams)
     }
 }

@@ -54,7 +54,7 @@ impl Counts {
 async fn read_exactly(connection: &TcpConnection, n: usize) -> Vec<u8> {
     let mut got = Vec::new();
     while got.len() < n {
-        let chunk = connection.take().await.expect("more bytes");
+        let chunk = connection.take_next().await.expect("more bytes");
         got.extend_from_slice(&chunk);
     }
     got
@@ -72,7 +72,7 @@ pub async fn workload(
     let (a, b) = (Channel::new(1), Channel::new(1));
     stream::connect(a.clone(), b.clone(), ConnectOptions::new());
     a.put(1u32).await.unwrap();
-    assert_eq!(b.take().await, Some(1));
+    assert_eq!(b.take_next().await, Some(1));
     assert!(counts.spawned() > before, "the connect ran on the executor");
 
     // A buffer.
