@@ -707,7 +707,7 @@ fn a_blocked_writer_does_not_hold_up_the_reader() {
         inbound.put(Bytes::from_static(b"read me\n")).await.unwrap();
         assert_eq!(reader.next().await.as_deref(), Some("read me"));
         assert_eq!(
-            Channel::take(&outbound).await.as_deref(),
+            Channel::take_next(&outbound).await.as_deref(),
             Some(&b"stuck\n"[..])
         );
         writing.await.unwrap();

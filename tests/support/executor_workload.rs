@@ -78,7 +78,7 @@ pub async fn workload(
     // A buffer.
     let before = counts.spawned();
     let upstream = Channel::new(0);
-    let mut buffered = SourceExt::buffer(upstream.clone(), 4);
+    let mut buffered = SourceExt::read_ahead(upstream.clone(), 4);
     upstream.put(2u32).await.unwrap();
     assert_eq!(futures::StreamExt::next(&mut buffered).await, Some(2));
     assert!(counts.spawned() > before, "the buffer ran on the executor");
