@@ -328,7 +328,8 @@ impl ServerOptions {
 
     /// Runs the server's tasks on `executor` (default: the one in effect where the server
     /// starts, see [`runtime`](crate::runtime)): the accept loop, each connection's read and
-    /// write tasks, and whatever weir spawns from them, the handler's work included.
+    /// write tasks, and whatever weir spawns from them, the handler's work included. The
+    /// shutdown of [`Server::close`](super::Server::close) runs where `close` is called.
     ///
     /// # Examples
     ///
