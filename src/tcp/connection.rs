@@ -1199,13 +1199,16 @@ async fn read_task<R: AsyncRead + Unpin>(mut half: Half<R>, reads: Reads) {
 ///   large allocation, and the buffer stays for the next read.
 /// - The read size adapts: it starts at [`INITIAL_READ`], doubles after a read that filled it
 ///   (up to the chunk size), halves after a read of less than a quarter of it, and returns to
-///   the start while the connection is idle, when a larger buffer is given back.
+///   the start when the connection goes idle after a read that did not fill it, giving a
+///   larger buffer back (after a full read more data is due at once: both stay).
 struct ReadBuffer {
     buffer: BytesMut,
     /// How much the next read asks for.
     size: usize,
     smallest: usize,
     largest: usize,
+    /// The last read filled its window.
+    streaming: bool,
 }
 
 impl ReadBuffer {
@@ -1216,6 +1219,7 @@ impl ReadBuffer {
             size: smallest,
             smallest,
             largest: largest.max(1),
+            streaming: false,
         }
     }
 
@@ -1241,7 +1245,8 @@ impl ReadBuffer {
         } else {
             self.buffer.split_to(n).freeze()
         };
-        if n == want && want == self.size {
+        self.streaming = n == want && want == self.size;
+        if self.streaming {
             self.size = (self.size * 2).min(self.largest);
         } else if n * 4 < self.size {
             self.size = (self.size / 2).max(self.smallest);
@@ -1255,6 +1260,11 @@ impl ReadBuffer {
 
     /// The connection is idle: back to the smallest reads, giving a larger buffer back.
     fn idle(&mut self) {
+        if self.streaming {
+            // The last read came back full: the peer is streaming faster than one read, and
+            // the next data is due at once. Keep the buffer and the size.
+            return;
+        }
         self.size = self.smallest;
         if self.buffer.len() > self.smallest {
             self.buffer = BytesMut::new();
@@ -1436,6 +1446,7 @@ mod tests {
         reads.window(want);
         reads.chunk(10, want);
         assert_eq!(reads.size, 32 * 1024);
+        // Idle after a short read: back to the start, the large buffer given back.
         reads.idle();
         assert_eq!(reads.size, INITIAL_READ);
         assert!(
