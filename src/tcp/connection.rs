@@ -146,8 +146,10 @@ const MAX_GATHER: usize = 64;
 ///   inbound memory stays below `inbound_buffer_bytes` plus one read buffer under a slow
 ///   consumer. Reads adapt: they start at 8 KiB, grow while they come back full and shrink
 ///   after short reads; a read buffer is reused without being zero-filled again, a small read
-///   is copied into a chunk of its own size (so that it pins no large buffer), and an idle
-///   plain-TCP connection waits for data holding no read buffer at all. Over TLS, a chunk
+///   is copied into a chunk of its own size (so that it pins no large buffer), and a new
+///   connection, or one whose reads are small, waits for data holding no read buffer (a 1 KiB
+///   read on the read task's stack comes first; a buffer is allocated once data streams in,
+///   and given back when reads become short again). Over TLS, a chunk
 ///   gathers every record already decrypted or readable without waiting, up to the read size,
 ///   rather than one record (at most 16 KiB) per chunk.
 /// - A **write task** takes from the outbound queue (at most 64 messages and 256 KiB wait

@@ -44,8 +44,8 @@ impl Default for Buffers {
 /// | [`shutdown_timeout`](ServerOptions::shutdown_timeout) | 15 s | how long [`Server::close`](super::Server::close) waits for open connections before closing them (Aleph's `:shutdown-timeout`) |
 ///
 /// Memory per connection for inbound data stays below `inbound_buffer_bytes` plus one read
-/// buffer (at most `read_chunk_size`), whatever the peer sends; an idle plain-TCP connection
-/// holds no read buffer at all.
+/// buffer (at most `read_chunk_size`), whatever the peer sends; a connection that has received
+/// nothing, or only small reads, holds no read buffer while it waits.
 ///
 /// # Examples
 ///
