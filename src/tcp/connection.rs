@@ -52,7 +52,6 @@ pub(crate) fn connection<S: ConnectionIo>(
     });
     let inbound_budget = Arc::new(Budget::new(buffers.inbound_buffer_bytes));
     let outbound_budget = Arc::new(Budget::new(OUTBOUND_QUEUE_BYTES));
-    let readiness = io.readiness();
     let (reader, writer) = io.into_halves();
     let reading = read_task(
         Half {
@@ -65,7 +64,6 @@ pub(crate) fn connection<S: ConnectionIo>(
             budget: inbound_budget.clone(),
             chunk_size: buffers.read_chunk_size,
             fill: S::TLS,
-            readiness,
         },
     );
     let writing = write_task(
@@ -128,6 +126,9 @@ const OUTBOUND_QUEUE_BYTES: usize = 256 * 1024;
 /// The first read of a connection, and the smallest: reads grow from here while they come
 /// back full, up to the chunk size.
 const INITIAL_READ: usize = 8 * 1024;
+/// A read without a buffer goes to this much stack space in the read task: a connection
+/// that waits for data, or whose reads are small, allocates no read buffer.
+const PROBE: usize = 1024;
 /// The most messages gathered into one vectored write.
 const MAX_GATHER: usize = 64;
 
@@ -147,8 +148,10 @@ const MAX_GATHER: usize = 64;
 ///   inbound memory stays below `inbound_buffer_bytes` plus one read buffer under a slow
 ///   consumer. Reads adapt: they start at 8 KiB, grow while they come back full and shrink
 ///   after short reads; a read buffer is reused without being zero-filled again, a small read
-///   is copied into a chunk of its own size (so that it pins no large buffer), and an idle
-///   plain-TCP connection waits for data holding no read buffer at all. Over TLS, a chunk
+///   is copied into a chunk of its own size (so that it pins no large buffer), and a new
+///   connection, or one whose reads are small, waits for data holding no read buffer (a 1 KiB
+///   read on the read task's stack comes first; a buffer is allocated once data streams in,
+///   and given back when reads become short again). Over TLS, a chunk
 ///   gathers every record already decrypted or readable without waiting, up to the read size,
 ///   rather than one record (at most 16 KiB) per chunk.
 /// - A **write task** takes from the outbound queue (at most 64 messages and 256 KiB wait
@@ -241,16 +244,7 @@ pub(crate) trait ConnectionIo: Send + 'static {
     const TLS: bool;
 
     fn into_halves(self) -> (Self::Reader, Self::Writer);
-
-    /// A way to wait until the stream has data without holding a read buffer: a plain
-    /// socket's readiness. `None` (a TLS session) reads into a buffer and waits there.
-    fn readiness(&self) -> Option<Readiness> {
-        None
-    }
 }
-
-/// A plain socket's readiness, polled by the read task while the connection is idle.
-pub(crate) type Readiness = Arc<async_io::Async<std::net::TcpStream>>;
 
 /// A socket's handles are independent: one reads while the other writes, with no lock.
 impl ConnectionIo for async_net::TcpStream {
@@ -260,10 +254,6 @@ impl ConnectionIo for async_net::TcpStream {
 
     fn into_halves(self) -> (Self::Reader, Self::Writer) {
         (self.clone(), self)
-    }
-
-    fn readiness(&self) -> Option<Readiness> {
-        Some(Readiness::from(self.clone()))
     }
 }
 
@@ -1081,7 +1071,6 @@ struct Reads {
     chunk_size: usize,
     /// A TLS session: a chunk gathers every record readable at once (see [`read_chunk`]).
     fill: bool,
-    readiness: Option<Readiness>,
 }
 
 /// Reads chunks into the inbound channel until the peer's end of stream, an I/O error, the
@@ -1095,12 +1084,12 @@ async fn read_task<R: AsyncRead + Unpin>(mut half: Half<R>, reads: Reads) {
         budget,
         chunk_size,
         fill,
-        readiness,
     } = reads;
     let state = half.owner.state.clone();
     let mut closed = inbound.closed();
     let mut abort = state.abort.clone();
     let mut buffer = ReadBuffer::new(chunk_size);
+    let mut probe = [0u8; PROBE];
     let mut held_back = None;
     loop {
         if budget.room_left() == 0 {
@@ -1122,33 +1111,17 @@ async fn read_task<R: AsyncRead + Unpin>(mut half: Half<R>, reads: Reads) {
                 }
             }
         }
-        if let (Some(ready), None) = (&readiness, &held_back) {
-            let idle =
-                future::poll_fn(|cx| Poll::Ready(ready.poll_readable(cx).is_pending())).await;
-            if idle {
-                // Nothing to read: give the buffer back while waiting.
-                buffer.idle();
-                let waited = future::or(
-                    async {
-                        // An error shows on the read that follows.
-                        let _ = ready.readable().await;
-                        Ok(())
-                    },
-                    async { Err(stopped(&mut closed, &mut abort).await) },
-                )
-                .await;
-                match waited {
-                    Ok(()) => {}
-                    Err(None) => break,
-                    Err(Some(cause)) => {
-                        inbound.close_with_error(cause);
-                        break;
-                    }
-                }
-            }
-        }
         let want = buffer.size.min(budget.room_left().max(1));
-        let reading = read_chunk(&mut half.io, buffer.window(want), fill, &mut held_back);
+        // Without a buffer (a new or quiet connection), a small read on the stack: a waiting
+        // connection holds no read buffer.
+        let probing = buffer.probes();
+        let window = if probing {
+            &mut probe[..want.min(PROBE)]
+        } else {
+            buffer.window(want)
+        };
+        let asked = window.len();
+        let reading = read_chunk(&mut half.io, window, fill, &mut held_back);
         let read = future::or(async { Ok(reading.await) }, async {
             Err(stopped(&mut closed, &mut abort).await)
         })
@@ -1162,6 +1135,11 @@ async fn read_task<R: AsyncRead + Unpin>(mut half: Half<R>, reads: Reads) {
             Ok(Ok(0)) => {
                 inbound.close();
                 break;
+            }
+            Ok(Ok(n)) if probing => {
+                let n = n.min(asked);
+                buffer.probed(n, asked);
+                Bytes::copy_from_slice(&probe[..n])
             }
             Ok(Ok(n)) => buffer.chunk(n.min(want), want),
             Ok(Err(error)) if error.kind() == io::ErrorKind::Interrupted => continue,
@@ -1199,14 +1177,19 @@ async fn read_task<R: AsyncRead + Unpin>(mut half: Half<R>, reads: Reads) {
 /// - A smaller read is copied into a chunk of its own size, so that a small chunk never pins a
 ///   large allocation, and the buffer stays for the next read.
 /// - The read size adapts: it starts at [`INITIAL_READ`], doubles after a read that filled it
-///   (up to the chunk size), halves after a read of less than a quarter of it, and returns to
-///   the start while the connection is idle, when a larger buffer is given back.
+///   (up to the chunk size) and halves after a read of less than a quarter of it, giving a
+///   buffer larger than the reads back.
+/// - Without a buffer (a new connection, or after one was given back) and while reads come
+///   back small, a read goes to a [`PROBE`] on the read task's stack, copied into its chunk:
+///   a connection waiting for data holds no read buffer.
 struct ReadBuffer {
     buffer: BytesMut,
     /// How much the next read asks for.
     size: usize,
     smallest: usize,
     largest: usize,
+    /// The last read filled its window.
+    streaming: bool,
 }
 
 impl ReadBuffer {
@@ -1217,6 +1200,7 @@ impl ReadBuffer {
             size: smallest,
             smallest,
             largest: largest.max(1),
+            streaming: false,
         }
     }
 
@@ -1242,11 +1226,12 @@ impl ReadBuffer {
         } else {
             self.buffer.split_to(n).freeze()
         };
-        if n == want && want == self.size {
+        self.streaming = n == want && want == self.size;
+        if self.streaming {
             self.size = (self.size * 2).min(self.largest);
         } else if n * 4 < self.size {
             self.size = (self.size / 2).max(self.smallest);
-            if self.buffer.len() > self.size * 2 {
+            if self.buffer.len() > self.size {
                 // Much larger than the reads now: allocate again at the new size.
                 self.buffer = BytesMut::new();
             }
@@ -1254,12 +1239,16 @@ impl ReadBuffer {
         chunk
     }
 
-    /// The connection is idle: back to the smallest reads, giving a larger buffer back.
-    fn idle(&mut self) {
-        self.size = self.smallest;
-        if self.buffer.len() > self.smallest {
-            self.buffer = BytesMut::new();
-        }
+    /// True when the next read goes to the stack probe: no buffer is allocated and the
+    /// reads are not streaming (a new connection, or one whose reads come back small).
+    fn probes(&self) -> bool {
+        self.buffer.is_empty() && !self.streaming
+    }
+
+    /// After a probe read of `n` bytes into `asked`: a full one means more is streaming in,
+    /// so the next read gets a buffer.
+    fn probed(&mut self, n: usize, asked: usize) {
+        self.streaming = n == asked;
     }
 }
 
@@ -1420,7 +1409,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn reads_grow_after_full_reads_and_shrink_after_short_ones_and_when_idle() {
+    fn reads_grow_after_full_reads_and_shrink_after_short_ones() {
         let mut reads = ReadBuffer::new(64 * 1024);
         assert_eq!(reads.size, INITIAL_READ);
         let mut sizes = Vec::new();
@@ -1437,11 +1426,20 @@ mod tests {
         reads.window(want);
         reads.chunk(10, want);
         assert_eq!(reads.size, 32 * 1024);
-        reads.idle();
+        // Short reads go on: the size halves down to the smallest, the large buffer goes back,
+        // and small reads go to the probe.
+        for _ in 0..2 {
+            let want = reads.size;
+            reads.window(want);
+            reads.chunk(10, want);
+        }
         assert_eq!(reads.size, INITIAL_READ);
+        assert!(reads.buffer.is_empty(), "a large buffer is given back");
+        assert!(reads.probes());
+        reads.probed(PROBE, PROBE);
         assert!(
-            reads.buffer.is_empty(),
-            "an idle connection gives a large buffer back"
+            !reads.probes(),
+            "a full probe: the data streams in, a buffer next"
         );
     }
 

@@ -45,8 +45,8 @@ impl Default for Buffers {
 /// | [`executor`](ServerOptions::executor) | the current one | where the accept loop and the connections' tasks run ([`runtime`](crate::runtime)) |
 ///
 /// Memory per connection for inbound data stays below `inbound_buffer_bytes` plus one read
-/// buffer (at most `read_chunk_size`), whatever the peer sends; an idle plain-TCP connection
-/// holds no read buffer at all.
+/// buffer (at most `read_chunk_size`), whatever the peer sends; a connection that has received
+/// nothing, or only small reads, holds no read buffer while it waits.
 ///
 /// # Examples
 ///
