@@ -832,6 +832,14 @@ const STREAMS: &[(&str, Check)] = &[
         futures_interop,
     ),
     (
+        "put_now acts at once, as Manifold's put!: a dropped deferred still delivers",
+        put_now_is_eager,
+    ),
+    (
+        "fan_out: every output sees every message; xform's transducers beside StreamExt",
+        fan_out_and_xform,
+    ),
+    (
         "connect: messages flow and the end propagates downstream",
         connect_downstream,
     ),
@@ -1195,6 +1203,58 @@ fn futures_interop() -> Result<(), String> {
         ensure!(
             closed.send(1).await.is_err_and(|e| e.is_closed()),
             "send into a closed channel"
+        );
+        Ok(())
+    })
+}
+
+fn put_now_is_eager() -> Result<(), String> {
+    use weir::stream::PutExt;
+    within_limit(async {
+        let channel = Channel::unbuffered();
+        drop(channel.put_now(1)); // fire and forget, as `(put! s 1)`
+        let view = stream::sink_only(channel.clone());
+        drop(view.put_now(2)); // on any sink, through PutExt
+        ensure!(
+            drain_n(&channel, 2).await? == [1, 2],
+            "fire-and-forget puts delivered"
+        );
+        channel.close();
+        let refused = channel.put_now(3).await;
+        ensure!(
+            refused.is_err_and(|e| e.is_closed() && e.into_inner() == 3),
+            "a refused put_now hands the message back"
+        );
+        Ok(())
+    })
+}
+
+/// The next `n` messages of `channel`.
+async fn drain_n<T>(channel: &Channel<T>, n: usize) -> Result<Vec<T>, String> {
+    let mut taken = Vec::new();
+    while taken.len() < n {
+        match take_within(channel).await? {
+            Some(message) => taken.push(message),
+            None => break,
+        }
+    }
+    Ok(taken)
+}
+
+fn fan_out_and_xform() -> Result<(), String> {
+    use weir::stream::{SourceExt, Transducer, xform};
+    within_limit(async {
+        let mut outputs = stream::iter([1, 1, 2, 3, 3, 4]).fan_out(2).into_iter();
+        let (a, b) = (outputs.next().unwrap(), outputs.next().unwrap());
+        let deduped = a.transform(xform::dedupe().then(xform::take(3)));
+        let doubled = b.map_each(|n| n * 2);
+        let deduped = runtime::spawn(deduped.collect::<Vec<_>>());
+        let doubled: Vec<i32> = doubled.collect().await; // futures_lite::StreamExt::collect
+        let deduped = deduped.await;
+        ensure!(deduped == [1, 2, 3], "dedupe then take: {deduped:?}");
+        ensure!(
+            doubled == [2, 2, 4, 6, 6, 8],
+            "every message reached both: {doubled:?}"
         );
         Ok(())
     })

@@ -431,3 +431,23 @@ mod put {
         });
     }
 }
+
+mod auto_traits {
+    use weir::stream::{Channel, SinkOnly, SinkPut, xform};
+
+    fn send_sync<T: Send + Sync>() {}
+    fn send<T: Send>() {}
+
+    #[test]
+    fn the_new_types_are_send_and_sync() {
+        send::<SinkPut<'static, SinkOnly<Channel<u8>>, u8>>();
+        send_sync::<xform::TakeFirst>();
+        send_sync::<xform::DropFirst>();
+        send_sync::<xform::TakeWhile<fn(&u8) -> bool>>();
+        send_sync::<xform::PartitionAll<u8>>();
+        send_sync::<xform::Mapcat<fn(u8) -> Vec<u8>>>();
+        send_sync::<xform::Dedupe<u8>>();
+        send_sync::<xform::Reductions<u8, fn(u8, u8) -> u8>>();
+        send_sync::<Vec<Channel<u8>>>(); // what `fan_out` returns
+    }
+}
