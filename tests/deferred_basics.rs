@@ -339,7 +339,7 @@ fn cloning_a_spent_handle_behaves_the_same_whatever_its_history() {
 
 #[test]
 fn a_spent_handle_stops_counting_as_a_listener_so_the_last_one_gets_the_value_by_move() {
-    let mut first: Deferred<Counted> = Deferred::succeeded(Counted::default());
+    let mut first: Deferred<Counted> = Deferred::succeeded(Counted);
     let second = first.clone();
     let before = CLONES.load(Ordering::SeqCst);
     run(&mut first).unwrap();
@@ -351,7 +351,7 @@ fn a_spent_handle_stops_counting_as_a_listener_so_the_last_one_gets_the_value_by
 
 static CLONES: AtomicUsize = AtomicUsize::new(0);
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Counted;
 
 impl Clone for Counted {

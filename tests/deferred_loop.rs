@@ -103,3 +103,22 @@ fn cancelling_stops_the_loop() {
     let after = turns.load(Ordering::SeqCst);
     assert!(after <= 1, "{after} turns ran after cancellation");
 }
+
+#[test]
+fn the_common_cases_need_no_annotations() {
+    // The error type is weir's: `Ok(..)` and `?` infer it.
+    let looped = loop_fn(0u32, |n| async move {
+        Ok(if n < 3 {
+            Loop::Recur(n + 1)
+        } else {
+            Loop::Done(n)
+        })
+    });
+    assert_eq!(run(looped).unwrap(), 3);
+    let blocking = Deferred::spawn_blocking(|| {
+        let parsed: u32 = "7".parse().map_err(Error::other)?;
+        let _dir = std::fs::metadata(".")?;
+        Ok(parsed)
+    });
+    assert_eq!(run(blocking).unwrap(), 7);
+}

@@ -60,3 +60,19 @@ fn two_listeners_both_get_the_value_whoever_moves_it_out() {
         assert_eq!(t.join().unwrap(), Ok(9));
     });
 }
+
+#[test]
+fn a_chain_attached_while_it_is_realized_runs_every_stage_once() {
+    loom::model(|| {
+        let d: Deferred<u32, ()> = Deferred::new();
+        let realizer = d.realizer();
+        let t = thread::spawn(move || {
+            d.map_err(|()| weir::Error::cancelled())
+                .map(|x| x + 1)
+                .map(|x| x * 2)
+        });
+        realizer.success(1);
+        let out = t.join().unwrap();
+        assert_eq!(loom::future::block_on(out).unwrap(), 4);
+    });
+}

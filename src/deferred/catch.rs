@@ -3,7 +3,6 @@
 use crate::Error;
 
 use super::Deferred;
-use super::stage::guarded;
 
 impl<T, E> Deferred<T, E>
 where
@@ -27,9 +26,6 @@ where
     where
         F: FnOnce(E) -> T + Send + 'static,
     {
-        self.derive(move |outcome, out| {
-            let outcome = outcome.or_else(|error| guarded(|| f(error)));
-            let _ = out.try_realize(outcome);
-        })
+        self.recover_now(move |error| Ok(f(error)))
     }
 }

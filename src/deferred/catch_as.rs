@@ -5,7 +5,6 @@ use std::error::Error as StdError;
 use crate::Error;
 
 use super::Deferred;
-use super::stage::guarded;
 
 impl<T> Deferred<T, Error>
 where
@@ -34,15 +33,9 @@ where
         X: StdError + 'static,
         F: FnOnce(&X) -> T + Send + 'static,
     {
-        self.derive(move |outcome, out| {
-            let outcome = match outcome {
-                Err(error) => match error.downcast_ref::<X>() {
-                    Some(cause) => guarded(|| f(cause)),
-                    None => Err(error),
-                },
-                ok => ok,
-            };
-            let _ = out.try_realize(outcome);
+        self.recover_now(move |error| match error.downcast_ref::<X>().map(f) {
+            Some(value) => Ok(value),
+            None => Err(error),
         })
     }
 }

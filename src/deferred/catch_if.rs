@@ -3,7 +3,6 @@
 use crate::Error;
 
 use super::Deferred;
-use super::stage::guarded;
 
 impl<T, E> Deferred<T, E>
 where
@@ -32,16 +31,12 @@ where
         P: FnOnce(&E) -> bool + Send + 'static,
         F: FnOnce(E) -> T + Send + 'static,
     {
-        self.derive(move |outcome, out| {
-            let outcome = match outcome {
-                Err(error) => match guarded(|| matches(&error)) {
-                    Ok(true) => guarded(|| f(error)),
-                    Ok(false) => Err(error),
-                    Err(panic) => Err(panic),
-                },
-                ok => ok,
-            };
-            let _ = out.try_realize(outcome);
+        self.recover_now(move |error| {
+            if matches(&error) {
+                Ok(f(error))
+            } else {
+                Err(error)
+            }
         })
     }
 }

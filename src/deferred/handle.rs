@@ -279,6 +279,10 @@ impl<T, E> Deferred<T, E> {
     /// this thread if it is already realized. A panic in the callback is caught and logged: it
     /// never reaches whoever realized the deferred, and the deferred stays usable.
     ///
+    /// Callbacks are stack-safe: one registered or realized *inside* another callback is queued
+    /// and runs right after the running one returns (before the outermost realization returns),
+    /// so chains of any depth never grow the stack.
+    ///
     /// # Examples
     ///
     /// ```

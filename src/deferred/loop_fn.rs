@@ -17,46 +17,86 @@ pub enum Loop<S, T> {
 }
 
 /// Runs `body` on a state until it returns [`Loop::Done`]: Manifold's `loop` with `recur`. Each
-/// turn may wait (the body returns any future or deferred of `Result<Loop<S, T>, E>`); an error
-/// or a panic ends the loop with that error. It runs as a task on weir's executor, without
-/// growing the stack however many turns it takes. Realizing the returned deferred (for example
-/// with an error, to cancel) stops the loop.
+/// turn may wait (the body returns any future or deferred of `Result<Loop<S, T>, weir::Error>`);
+/// an error or a panic ends the loop with that error. It runs as a task on weir's executor,
+/// without growing the stack however many turns it takes. Realizing the returned deferred (for
+/// example with an error, to cancel) stops the loop.
+///
+/// The error type is [`weir::Error`](Error), so a body's `Ok(..)` needs no annotation; for
+/// another error type, use [`Deferred::<T, E>::loop_fn`](Deferred::loop_fn).
 ///
 /// # Examples
 ///
 /// ```
 /// use weir::deferred::{loop_fn, Loop};
-/// use weir::Error;
 ///
 /// // Sum 1..=100, one asynchronous step at a time.
 /// let total = loop_fn((1u64, 0u64), |(i, sum)| async move {
 ///     if i > 100 {
-///         Ok::<_, Error>(Loop::Done(sum))
+///         Ok(Loop::Done(sum))
 ///     } else {
 ///         Ok(Loop::Recur((i + 1, sum + i)))
 ///     }
 /// });
 /// assert_eq!(total.wait().unwrap(), 5050);
 /// ```
-pub fn loop_fn<S, T, E, F, Fut>(initial: S, mut body: F) -> Deferred<T, E>
+pub fn loop_fn<S, T, F, Fut>(initial: S, body: F) -> Deferred<T>
 where
     S: Send + 'static,
     T: Send + 'static,
-    E: From<Error> + Send + 'static,
     F: FnMut(S) -> Fut + Send + 'static,
-    Fut: IntoFuture<Output = Result<Loop<S, T>, E>>,
+    Fut: IntoFuture<Output = Result<Loop<S, T>, Error>>,
     Fut::IntoFuture: Send,
 {
-    let out = Deferred::new();
-    out.realizer().drive(async move {
-        let mut state = initial;
-        loop {
-            let turn = guarded(|| body(state).into_future())?;
-            match turn.await? {
-                Loop::Recur(next) => state = next,
-                Loop::Done(value) => return Ok(value),
+    Deferred::loop_fn(initial, body)
+}
+
+impl<T, E> Deferred<T, E>
+where
+    T: Send + 'static,
+    E: From<Error> + Send + 'static,
+{
+    /// [`loop_fn`](super::loop_fn) with an error type of your own (one that a panic or a weir
+    /// error converts into), named in the path: `Deferred::<T, MyError>::loop_fn(..)`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir::{Deferred, Error};
+    /// use weir::deferred::Loop;
+    ///
+    /// #[derive(Debug)]
+    /// struct MyError(Error);
+    ///
+    /// impl From<Error> for MyError {
+    ///     fn from(error: Error) -> Self {
+    ///         MyError(error)
+    ///     }
+    /// }
+    ///
+    /// let d = Deferred::<u32, MyError>::loop_fn(0u32, |n| async move {
+    ///     Ok(if n < 3 { Loop::Recur(n + 1) } else { Loop::Done(n) })
+    /// });
+    /// assert_eq!(d.wait().unwrap(), 3);
+    /// ```
+    pub fn loop_fn<S, F, Fut>(initial: S, mut body: F) -> Self
+    where
+        S: Send + 'static,
+        F: FnMut(S) -> Fut + Send + 'static,
+        Fut: IntoFuture<Output = Result<Loop<S, T>, E>>,
+        Fut::IntoFuture: Send,
+    {
+        let out = Deferred::new();
+        out.realizer().drive(async move {
+            let mut state = initial;
+            loop {
+                let turn = guarded(|| body(state).into_future())?;
+                match turn.await? {
+                    Loop::Recur(next) => state = next,
+                    Loop::Done(value) => return Ok(value),
+                }
             }
-        }
-    });
-    out
+        });
+        out
+    }
 }

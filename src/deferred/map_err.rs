@@ -3,7 +3,6 @@
 use crate::Error;
 
 use super::Deferred;
-use super::stage::guarded;
 
 impl<T, E> Deferred<T, E>
 where
@@ -25,12 +24,6 @@ where
         E2: From<Error> + Send + 'static,
         F: FnOnce(E) -> E2 + Send + 'static,
     {
-        self.derive(move |outcome, out| {
-            let outcome = match outcome {
-                Ok(value) => Ok(value),
-                Err(error) => Err(guarded(|| f(error)).unwrap_or_else(|panic| panic)),
-            };
-            let _ = out.try_realize(outcome);
-        })
+        self.recover_now(move |error| Err(f(error)))
     }
 }

@@ -5,7 +5,7 @@ use std::future::IntoFuture;
 use crate::Error;
 
 use super::Deferred;
-use super::stage::guarded;
+use super::stage::Recovery;
 
 impl<T, E> Deferred<T, E>
 where
@@ -33,16 +33,6 @@ where
         Fut: IntoFuture<Output = Result<T, E2>>,
         Fut::IntoFuture: Send + 'static,
     {
-        self.derive(move |outcome, out| match outcome {
-            Ok(value) => {
-                out.success(value);
-            }
-            Err(error) => match guarded(|| f(error).into_future()) {
-                Ok(work) => out.drive(work),
-                Err(panic) => {
-                    out.error(panic);
-                }
-            },
-        })
+        self.recover(move |error| Recovery::Later(f(error).into_future()))
     }
 }

@@ -53,22 +53,30 @@ where
         Deferred::spawn(async move { Ok(work.await) })
     }
 
-    /// Runs the blocking closure `work` on weir's blocking thread pool: Manifold's `future`. If
-    /// the deferred is realized before the closure starts (cancelled), the closure never runs; a
-    /// closure already running is not interrupted, and its result is then dropped.
+    /// [`spawn_blocking`](Deferred::spawn_blocking) with an error type of your own (one that a
+    /// panic converts into), named in the path: `Deferred::<T, MyError>::spawn_blocking_typed`.
     ///
     /// # Examples
     ///
     /// ```
     /// use weir::{Deferred, Error};
     ///
-    /// let d = Deferred::spawn_blocking(|| {
-    ///     std::thread::sleep(std::time::Duration::from_millis(1));
-    ///     Ok::<_, Error>("slept")
-    /// });
-    /// assert_eq!(d.wait().unwrap(), "slept");
+    /// #[derive(Debug)]
+    /// enum AppError {
+    ///     Weir(Error),
+    ///     Empty,
+    /// }
+    ///
+    /// impl From<Error> for AppError {
+    ///     fn from(error: Error) -> Self {
+    ///         AppError::Weir(error)
+    ///     }
+    /// }
+    ///
+    /// let d = Deferred::<u8, AppError>::spawn_blocking_typed(|| Err(AppError::Empty));
+    /// assert!(matches!(d.wait(), Err(AppError::Empty)));
     /// ```
-    pub fn spawn_blocking<F>(work: F) -> Self
+    pub fn spawn_blocking_typed<F>(work: F) -> Self
     where
         F: FnOnce() -> Result<T, E> + Send + 'static,
     {
@@ -83,5 +91,33 @@ where
         })
         .detach();
         out
+    }
+}
+
+impl<T: Send + 'static> Deferred<T, Error> {
+    /// Runs the blocking closure `work` on weir's blocking thread pool: Manifold's `future`. If
+    /// the deferred is realized before the closure starts (cancelled), the closure never runs; a
+    /// closure already running is not interrupted, and its result is then dropped.
+    ///
+    /// The error type is [`weir::Error`](Error), so `Ok(..)` needs no annotation and `?` converts
+    /// I/O errors; for another error type, use
+    /// [`spawn_blocking_typed`](Deferred::spawn_blocking_typed).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir::Deferred;
+    ///
+    /// let d = Deferred::spawn_blocking(|| {
+    ///     let metadata = std::fs::metadata(".")?;
+    ///     Ok(metadata.is_dir())
+    /// });
+    /// assert!(d.wait().unwrap());
+    /// ```
+    pub fn spawn_blocking<F>(work: F) -> Self
+    where
+        F: FnOnce() -> Result<T, Error> + Send + 'static,
+    {
+        Deferred::spawn_blocking_typed(work)
     }
 }

@@ -1,5 +1,7 @@
-//! What every combinator shares: a derived deferred fed by a callback, and panic capture.
+//! What every combinator shares: a derived deferred fed by a callback, the recovery stage behind
+//! `catch`, `catch_if`, `catch_as`, `or_else` and `map_err`, and panic capture.
 
+use std::future::{Future, Ready};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use crate::Error;
@@ -30,6 +32,52 @@ where
         });
         out
     }
+
+    /// The one stage behind every error handler: a value passes through, an error goes to
+    /// `handle`, whose answer is the new outcome, now or from a future driven on weir's executor.
+    /// A panic in `handle` becomes a panic error.
+    pub(crate) fn recover<E2, W>(
+        self,
+        handle: impl FnOnce(E) -> Recovery<T, E2, W> + Send + 'static,
+    ) -> Deferred<T, E2>
+    where
+        E2: From<Error> + Send + 'static,
+        W: Future<Output = Result<T, E2>> + Send + 'static,
+    {
+        self.derive(move |outcome, out| match outcome {
+            Ok(value) => {
+                out.success(value);
+            }
+            Err(error) => match guarded(|| handle(error)) {
+                Ok(Recovery::Now(outcome)) => {
+                    let _ = out.try_realize(outcome);
+                }
+                Ok(Recovery::Later(work)) => out.drive(work),
+                Err(panic) => {
+                    out.error(panic);
+                }
+            },
+        })
+    }
+
+    /// [`recover`](Deferred::recover) with a handler that answers at once.
+    pub(crate) fn recover_now<E2>(
+        self,
+        handle: impl FnOnce(E) -> Result<T, E2> + Send + 'static,
+    ) -> Deferred<T, E2>
+    where
+        E2: From<Error> + Send + 'static,
+    {
+        self.recover(move |error| Recovery::<T, E2, Ready<Result<T, E2>>>::Now(handle(error)))
+    }
+}
+
+/// What an error handler answers.
+pub(crate) enum Recovery<T, E, W> {
+    /// The new outcome.
+    Now(Result<T, E>),
+    /// A future of the new outcome.
+    Later(W),
 }
 
 /// Runs user code, turning a panic into an error.
