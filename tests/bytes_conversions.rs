@@ -97,6 +97,8 @@ impl futures_io::AsyncWrite for Recorder {
             if Pin::new(gate).poll(cx).is_pending() {
                 return Poll::Pending;
             }
+            // A deferred that yielded is spent: the gate stays open from now on.
+            self.gate = None;
         }
         let mut record = self.record.lock().unwrap();
         if self.fail_after.is_some_and(|n| record.writes >= n) {
