@@ -135,7 +135,7 @@ fn ten_thousand_connect_then_drop_rounds_leave_no_task_or_queue() {
         // Other tests of this binary run in parallel: count what this test leaves, in bulk.
         for _ in 0..10_000 {
             let (source, sink) = (Channel::new(1), Channel::new(1));
-            let _ = connect(source.clone(), sink.clone(), ConnectOptions::new());
+            drop(connect(source.clone(), sink.clone(), ConnectOptions::new()));
             source.put(1u8).await.unwrap();
             drop(source);
             drop(sink);

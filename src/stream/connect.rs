@@ -172,6 +172,9 @@ where
     start(source, sink, options, Some(<S::Item as Clone>::clone))
 }
 
+/// How a fan-out copies a message to each sink.
+type CloneFn<T> = fn(&T) -> T;
+
 /// Connect tasks alive now.
 static LIVE_CONNECTIONS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
@@ -201,7 +204,7 @@ fn start<S, K>(
     mut source: S,
     mut sink: K,
     options: ConnectOptions,
-    clone: Option<fn(&S::Item) -> S::Item>,
+    clone: Option<CloneFn<S::Item>>,
 ) -> Deferred<(), Error>
 where
     S: Source + 'static,
@@ -260,7 +263,7 @@ fn join_or_spawn<S>(
     source: S,
     node: &Node,
     downstream: Downstream<S::Item>,
-    clone: Option<fn(&S::Item) -> S::Item>,
+    clone: Option<CloneFn<S::Item>>,
     done: &Deferred<(), Error>,
 ) where
     S: Source + 'static,
