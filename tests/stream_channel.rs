@@ -245,21 +245,37 @@ fn pending_puts_are_bounded() {
 }
 
 #[test]
-fn pending_takes_are_bounded_and_the_cause_is_visible() {
+fn one_excess_take_is_refused_and_the_stream_stays_open_for_the_others() {
     let s = Channel::<u8>::new(1);
     let mut takes: Vec<_> = (0..MAX_PENDING_TAKES).map(|_| s.take_next()).collect();
     for take in &mut takes {
         assert!(poll_once(take, Waker::noop()).is_pending());
     }
     assert_eq!(s.description().pending_takes, MAX_PENDING_TAKES);
+    // The excess take is refused, with a clear error through `try_take`...
+    let mut excess = s.try_take(support::BOUND);
+    match poll_once(&mut excess, Waker::noop()) {
+        Poll::Ready(Err(TakeError::TooManyPending)) => {}
+        other => panic!("expected TooManyPending, got {other:?}"),
+    }
+    drop(excess);
+    assert!(
+        TakeError::TooManyPending
+            .to_string()
+            .contains("already wait")
+    );
+    // ...and `take` yields `None` although the stream is neither closed nor drained.
     assert_eq!(s.take_next().now_or_never().unwrap(), None);
-    assert!(s.is_closed());
-    let cause = s
-        .drained()
-        .wait_timeout(support::BOUND)
-        .unwrap()
-        .unwrap_err();
-    assert!(cause.to_string().contains("pending takes"), "{cause}");
+    assert!(!s.is_closed() && !s.is_drained());
+    // The waiting takes still get messages.
+    s.put(7).now_or_never().unwrap().unwrap();
+    assert_eq!(
+        poll_once(&mut takes[0], Waker::noop()),
+        Poll::Ready(Some(7))
+    );
+    drop(takes);
+    s.put(8).now_or_never().unwrap().unwrap();
+    assert_eq!(s.take_next().now_or_never().unwrap(), Some(8));
 }
 
 #[test]

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use support::run;
 use weir::Error;
-use weir::stream::{self, Channel, ConnectOptions, TakeError, connect};
+use weir::stream::{self, Channel, ConnectOptions, TakeError, connect, connect_fan_out};
 
 async fn drain<T>(s: &Channel<T>) -> Vec<T> {
     let mut out = Vec::new();
@@ -62,8 +62,8 @@ fn upstream_closes_the_source_at_once_even_with_other_sinks() {
     run(async {
         let source = Channel::<u8>::new(1);
         let (a, b) = (Channel::new(4), Channel::new(4));
-        connect(source.clone(), a.clone(), ConnectOptions::new());
-        connect(
+        connect_fan_out(source.clone(), a.clone(), ConnectOptions::new());
+        connect_fan_out(
             source.clone(),
             b.clone(),
             ConnectOptions::new().upstream(true),
@@ -79,8 +79,8 @@ fn without_upstream_a_closed_sink_is_detached_and_the_others_go_on() {
     run(async {
         let source = Channel::new(1);
         let (a, b) = (Channel::new(4), Channel::new(4));
-        connect(source.clone(), a.clone(), ConnectOptions::new());
-        let b_done = connect(source.clone(), b.clone(), ConnectOptions::new());
+        connect_fan_out(source.clone(), a.clone(), ConnectOptions::new());
+        let b_done = connect_fan_out(source.clone(), b.clone(), ConnectOptions::new());
         b.close();
         b_done.await.unwrap();
         assert!(!source.is_closed());
@@ -96,7 +96,7 @@ fn fan_out_sends_every_message_to_every_sink_at_the_pace_of_the_slowest() {
         let source = Channel::new(8);
         let (a, b, slow) = (Channel::new(8), Channel::new(8), Channel::unbuffered());
         for sink in [&a, &b, &slow] {
-            connect(source.clone(), sink.clone(), ConnectOptions::new());
+            connect_fan_out(source.clone(), sink.clone(), ConnectOptions::new());
         }
         for i in 0..3 {
             source.put(i).await.unwrap();
@@ -123,8 +123,8 @@ fn a_sink_that_times_out_is_closed_and_detached() {
     run(async {
         let source = Channel::new(8);
         let (fast, stuck) = (Channel::new(8), Channel::unbuffered());
-        connect(source.clone(), fast.clone(), ConnectOptions::new());
-        let stuck_done = connect(
+        connect_fan_out(source.clone(), fast.clone(), ConnectOptions::new());
+        let stuck_done = connect_fan_out(
             source.clone(),
             stuck.clone(),
             ConnectOptions::new().timeout(Duration::from_millis(10)),
@@ -229,8 +229,8 @@ fn a_sink_connected_before_a_put_always_receives_it() {
         for _ in 0..300 {
             let source = Channel::new(1);
             let (a, b) = (Channel::new(1), Channel::new(1));
-            connect(source.clone(), a.clone(), ConnectOptions::new());
-            connect(source.clone(), b.clone(), ConnectOptions::new());
+            connect_fan_out(source.clone(), a.clone(), ConnectOptions::new());
+            connect_fan_out(source.clone(), b.clone(), ConnectOptions::new());
             source.put(1).await.unwrap();
             source.close();
             assert_eq!(drain(&a).await, vec![1]);

@@ -6,7 +6,7 @@ mod support;
 
 use futures_lite::future::yield_now;
 use proptest::prelude::*;
-use weir::stream::{Channel, ConnectOptions, connect};
+use weir::stream::{Channel, ConnectOptions, connect, connect_fan_out};
 
 fn config() -> ProptestConfig {
     let cases = std::env::var("PROPTEST_CASES")
@@ -92,9 +92,9 @@ proptest! {
             let sink = Channel::<u8>::new(1);
             let others: Vec<Channel<u8>> = (0..other_sinks).map(|_| Channel::new(1)).collect();
             for other in &others {
-                connect(source.clone(), other.clone(), ConnectOptions::new());
+                connect_fan_out(source.clone(), other.clone(), ConnectOptions::new());
             }
-            let done = connect(
+            let done = connect_fan_out(
                 source.clone(),
                 sink.clone(),
                 ConnectOptions::new().downstream(downstream).upstream(upstream),

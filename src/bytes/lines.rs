@@ -64,12 +64,12 @@ pin_project! {
 /// assert_eq!(error.to_string(), "protocol error: line longer than 8 bytes at byte 6");
 /// # });
 /// ```
-pub fn lines<S>(upstream: S, max_line: usize) -> Lines<S>
+pub fn lines<S>(mut upstream: S, max_line: usize) -> Lines<S>
 where
     S: Source,
     S::Item: IntoBytes,
 {
-    let stage = Stage::after("lines", &upstream.node());
+    let stage = Stage::reading("lines", &mut upstream);
     Lines {
         upstream,
         line: BytesMut::new(),

@@ -69,14 +69,14 @@ where
     F: FnMut(&S::Item) -> usize,
 {
     pub(super) fn new(
-        upstream: S,
+        mut upstream: S,
         metric: F,
         max_size: usize,
         max_latency: Option<Duration>,
         kind: &'static str,
     ) -> Self {
         assert!(max_size > 0, "{kind}: max_size must be at least 1");
-        let stage = Stage::after(kind, &upstream.node());
+        let stage = Stage::reading(kind, &mut upstream);
         BatchBy {
             upstream,
             metric,

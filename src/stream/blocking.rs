@@ -30,7 +30,8 @@ pub struct BlockingIter<S> {
 }
 
 impl<S: Source> BlockingIter<S> {
-    pub(super) fn new(source: S, idle: Option<Duration>) -> Self {
+    pub(super) fn new(mut source: S, idle: Option<Duration>) -> Self {
+        source.release_put_role();
         BlockingIter {
             source: Box::pin(source),
             idle,

@@ -83,10 +83,11 @@ impl<T: Send + 'static> Buffer<T> {
         Buffer::spawn(upstream, Feed::Sliding(super::sliding::sliding(n)))
     }
 
-    fn spawn<S>(upstream: S, feed: Feed<T>) -> Self
+    fn spawn<S>(mut upstream: S, feed: Feed<T>) -> Self
     where
         S: Source<Item = T> + 'static,
     {
+        upstream.release_put_role();
         upstream.node().link(None, &feed.node());
         let task_feed = feed.clone();
         let closer = feed.clone();

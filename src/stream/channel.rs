@@ -4,6 +4,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
+use std::mem;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -15,7 +16,7 @@ use crate::{Deferred, Error};
 
 use super::errors::{PutError, TakeError};
 use super::graph::{Description, Node};
-use super::queue::{NO_SLOT, Offer, Queue};
+use super::queue::{NO_SLOT, Offer, Queue, Taken};
 use super::sink::Sink;
 use super::source::Source;
 
@@ -38,6 +39,39 @@ use super::source::Source;
 ///   ignore `close`.
 /// - At most [`MAX_PENDING_PUTS`](super::MAX_PENDING_PUTS) puts wait at once; one more fails with
 ///   [`PutError::is_too_many_pending`]. No message is ever dropped silently.
+/// - At most [`MAX_PENDING_TAKES`](super::MAX_PENDING_TAKES) takes wait at once; one more is
+///   refused, and only that one: [`try_take`](Channel::try_take) fails with
+///   [`TakeError::TooManyPending`], [`take`](Channel::take) yields `None` although the channel
+///   is not drained ([`is_drained`](Channel::is_drained) tells the two apart).
+///
+/// # Dropping handles
+///
+/// As with async-channel, dropping handles closes the channel. Every `Channel` handle (and
+/// every clone) can both put and take; what weir takes over counts only for the role it uses:
+/// [`connect`](super::connect) and the combinators of [`SourceExt`](super::SourceExt) only take
+/// from their source, a connection into a sink only puts, [`source_only`](super::source_only)
+/// and [`sink_only`](super::sink_only) views and the halves of a [`splice`](super::splice) count
+/// for their one role.
+///
+/// - When the last handle that can put is gone, the channel closes (even a permanent one:
+///   nothing could ever put into it again); what is buffered or pending stays takeable.
+/// - When the last handle that can take is gone, the channel closes, pending and later puts
+///   fail ([`PutError::is_closed`]) and the connections into it end as if it had been closed;
+///   buffered messages are dropped.
+///
+/// ```
+/// use weir::stream::{self, Channel, ConnectOptions};
+///
+/// # weir::runtime::block_on(async {
+/// let (source, sink) = (Channel::new(1), Channel::new(1));
+/// let done = stream::connect(source.clone(), sink.clone(), ConnectOptions::new());
+/// source.put(1).await.unwrap();
+/// drop(source); // the last handle that can put: the source closes...
+/// assert_eq!(sink.take_next().await, Some(1));
+/// assert_eq!(sink.take_next().await, None); // ...and drains, which closes the sink.
+/// done.await.unwrap();
+/// # });
+/// ```
 ///
 /// # `take_next`, not `take`
 ///
@@ -73,6 +107,10 @@ pub struct Channel<T> {
     in_flight: Option<u64>,
     /// Watches for the channel closing, for `Sink::poll_closed`.
     closed_watch: Option<Deferred<(), Error>>,
+    /// This handle counts as one that can put (see [dropping handles](Channel#dropping-handles)).
+    put_role: bool,
+    /// This handle counts as one that can take.
+    take_role: bool,
 }
 
 /// Builds a [`Channel`] with options: capacity, permanence, a description.
@@ -208,11 +246,45 @@ impl<T> Channel<T> {
     }
 
     fn from_queue(queue: Arc<Queue<T>>) -> Self {
+        Channel::with_roles(queue, true, true)
+    }
+
+    fn with_roles(queue: Arc<Queue<T>>, put_role: bool, take_role: bool) -> Self {
+        queue.add_roles(put_role, take_role);
         Channel {
             queue,
             taker_key: NO_SLOT,
             in_flight: None,
             closed_watch: None,
+            put_role,
+            take_role,
+        }
+    }
+
+    /// This handle, counting only as one that can take (for weir's adapters: a task that only
+    /// reads a channel must not keep it open).
+    pub(crate) fn into_take_only(mut self) -> Self {
+        self.release_put_role_now();
+        self
+    }
+
+    /// This handle, counting only as one that can put (for weir's adapters: a task that only
+    /// feeds a channel must not keep its readers' side alive).
+    #[allow(dead_code)] // for the network adapters
+    pub(crate) fn into_put_only(mut self) -> Self {
+        self.release_take_role_now();
+        self
+    }
+
+    fn release_put_role_now(&mut self) {
+        if mem::take(&mut self.put_role) {
+            self.queue.drop_roles(true, false);
+        }
+    }
+
+    fn release_take_role_now(&mut self) {
+        if mem::take(&mut self.take_role) {
+            self.queue.drop_roles(false, true);
         }
     }
 
@@ -480,15 +552,17 @@ impl<T> Channel<T> {
     }
 }
 
+/// A clone counts for the same roles as the handle it was cloned from.
 impl<T> Clone for Channel<T> {
     fn clone(&self) -> Self {
-        Channel::from_queue(self.queue.clone())
+        Channel::with_roles(self.queue.clone(), self.put_role, self.take_role)
     }
 }
 
 impl<T> Drop for Channel<T> {
     fn drop(&mut self) {
         self.queue.drop_taker(self.taker_key);
+        self.queue.drop_roles(self.put_role, self.take_role);
     }
 }
 
@@ -511,12 +585,15 @@ impl<T> futures_core::Stream for Channel<T> {
 }
 
 impl<T> Channel<T> {
-    fn poll_in_flight(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+    fn poll_in_flight(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         if let Some(seq) = self.in_flight {
-            futures_core::ready!(self.queue.poll_accepted(seq, cx));
+            let accepted = futures_core::ready!(self.queue.poll_put(seq, cx));
             self.in_flight = None;
+            if accepted.is_err() {
+                return Poll::Ready(Err(Error::closed("stream")));
+            }
         }
-        Poll::Ready(())
+        Poll::Ready(Ok(()))
     }
 }
 
@@ -528,9 +605,8 @@ impl<T> futures_sink::Sink<T> for Channel<T> {
 
     fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         let this = self.get_mut();
-        futures_core::ready!(this.poll_in_flight(cx));
         // A closed channel is reported by `start_send`, which checks under the lock anyway.
-        Poll::Ready(Ok(()))
+        this.poll_in_flight(cx)
     }
 
     fn start_send(self: Pin<&mut Self>, message: T) -> Result<(), Error> {
@@ -547,15 +623,14 @@ impl<T> futures_sink::Sink<T> for Channel<T> {
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         let this = self.get_mut();
-        futures_core::ready!(this.poll_in_flight(cx));
-        Poll::Ready(Ok(()))
+        this.poll_in_flight(cx)
     }
 
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         let this = self.get_mut();
-        futures_core::ready!(this.poll_in_flight(cx));
+        let flushed = futures_core::ready!(this.poll_in_flight(cx));
         this.queue.close(None);
-        Poll::Ready(Ok(()))
+        Poll::Ready(flushed)
     }
 }
 
@@ -577,6 +652,10 @@ impl<T: Send + 'static> Source for Channel<T> {
 
     fn close(&self) {
         Channel::close(self);
+    }
+
+    fn release_put_role(&mut self) {
+        self.release_put_role_now();
     }
 
     fn drained(&self) -> Deferred<(), Error> {
@@ -607,6 +686,10 @@ impl<T: Send + 'static> Sink<T> for Channel<T> {
 
     fn room(&self) -> usize {
         self.queue.room()
+    }
+
+    fn release_take_role(&mut self) {
+        self.release_take_role_now();
     }
 
     fn close_with_cause(&self, cause: Error) {
@@ -662,8 +745,9 @@ impl<T> Future for Put<'_, T> {
                     Offer::Pending(seq) => this.state = PutState::Pending(seq),
                 },
                 PutState::Pending(seq) => {
-                    return match this.queue.poll_accepted(seq, cx) {
-                        Poll::Ready(()) => Poll::Ready(Ok(())),
+                    return match this.queue.poll_put(seq, cx) {
+                        Poll::Ready(Ok(())) => Poll::Ready(Ok(())),
+                        Poll::Ready(Err(message)) => Poll::Ready(Err(PutError::closed(message))),
                         Poll::Pending => {
                             this.state = PutState::Pending(seq);
                             Poll::Pending
@@ -784,8 +868,13 @@ impl<T> Future for TryTake<'_, T> {
                 Err(()) => Err(TakeError::Timeout),
             });
         }
-        if let Poll::Ready(message) = Pin::new(&mut this.take).poll(cx) {
-            return Poll::Ready(message.ok_or(TakeError::Drained));
+        let take = &mut this.take;
+        if let Poll::Ready(taken) = take.queue.poll_take_outcome(cx, &mut take.key) {
+            return Poll::Ready(match taken {
+                Taken::Message(message) => Ok(message),
+                Taken::Drained => Err(TakeError::Drained),
+                Taken::Refused => Err(TakeError::TooManyPending),
+            });
         }
         let timeout = this.timeout;
         let timer = this.timer.get_or_insert_with(|| Timer::after(timeout));

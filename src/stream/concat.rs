@@ -26,8 +26,8 @@ pin_project! {
 }
 
 impl<S: Source> Concat<S> {
-    pub(super) fn new(outer: S) -> Self {
-        let stage = Stage::after("concat", &outer.node());
+    pub(super) fn new(mut outer: S) -> Self {
+        let stage = Stage::reading("concat", &mut outer);
         Concat {
             outer,
             inner: None,

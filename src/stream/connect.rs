@@ -134,9 +134,86 @@ impl ConnectOptions {
 pub fn connect<S, K>(source: S, sink: K, options: ConnectOptions) -> Deferred<(), Error>
 where
     S: Source + 'static,
+    S::Item: Send + 'static,
+    K: Sink<S::Item> + 'static,
+{
+    start(source, sink, options, None)
+}
+
+/// [`connect`] for a source that feeds several sinks: every message is cloned to each of them.
+///
+/// A source connected once more while it already feeds a sink fans out, which needs `Clone`
+/// messages: connect the additional sinks with `connect_fan_out` (once one connection of a
+/// source was made this way, plain [`connect`] calls can join it too). A second plain
+/// `connect` of a source whose messages are not known to be `Clone` fails: its deferred is
+/// realized with an error saying so, and the sink is left as it was.
+///
+/// # Examples
+///
+/// ```
+/// use weir::stream::{self, Channel, ConnectOptions};
+///
+/// # weir::runtime::block_on(async {
+/// let source = Channel::new(4);
+/// let (a, b) = (Channel::new(4), Channel::new(4));
+/// stream::connect_fan_out(source.clone(), a.clone(), ConnectOptions::new());
+/// stream::connect_fan_out(source.clone(), b.clone(), ConnectOptions::new());
+/// source.put("hello").await.unwrap();
+/// assert_eq!((a.take_next().await, b.take_next().await), (Some("hello"), Some("hello")));
+/// # source.close();
+/// # });
+/// ```
+pub fn connect_fan_out<S, K>(source: S, sink: K, options: ConnectOptions) -> Deferred<(), Error>
+where
+    S: Source + 'static,
     S::Item: Clone + Send + 'static,
     K: Sink<S::Item> + 'static,
 {
+    start(source, sink, options, Some(<S::Item as Clone>::clone))
+}
+
+/// How a fan-out copies a message to each sink.
+type CloneFn<T> = fn(&T) -> T;
+
+/// Connect tasks alive now.
+static LIVE_CONNECTIONS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// How many connect tasks are alive now: a test hook for leak tests.
+#[doc(hidden)]
+pub fn live_connections() -> usize {
+    LIVE_CONNECTIONS.load(Ordering::SeqCst)
+}
+
+/// Counts one live connect task for as long as it exists.
+struct LiveTask;
+
+impl LiveTask {
+    fn new() -> Self {
+        LIVE_CONNECTIONS.fetch_add(1, Ordering::SeqCst);
+        LiveTask
+    }
+}
+
+impl Drop for LiveTask {
+    fn drop(&mut self) {
+        LIVE_CONNECTIONS.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+fn start<S, K>(
+    mut source: S,
+    mut sink: K,
+    options: ConnectOptions,
+    clone: Option<CloneFn<S::Item>>,
+) -> Deferred<(), Error>
+where
+    S: Source + 'static,
+    S::Item: Send + 'static,
+    K: Sink<S::Item> + 'static,
+{
+    // The connection only takes from the source and only puts into the sink.
+    source.release_put_role();
+    sink.release_take_role();
     let node = source.node();
     let done = Deferred::new();
     let sink_node = sink.node();
@@ -148,18 +225,68 @@ where
         done: done.realizer(),
         timer: None,
     };
-    let key = node.id();
-    let mut registry = REGISTRY.lock().unwrap_or_else(PoisonError::into_inner);
-    registry.retain(|_, connector| connector.strong_count() > 0);
-    let existing = registry
-        .get(&key)
+    node.with_connector_slot(|slot| match slot {
+        Some(slot) => {
+            let mut current = slot
+                .connector
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            join_or_spawn(&mut current, source, &node, downstream, clone, &done);
+        }
+        None => {
+            // A vertex of the user's own: a shared map, swept when it doubles.
+            let mut registry = REGISTRY.lock().unwrap_or_else(PoisonError::into_inner);
+            if registry.entries.len() >= registry.sweep_at {
+                registry
+                    .entries
+                    .retain(|_, connector| connector.strong_count() > 0);
+                registry.sweep_at = (registry.entries.len() * 2).max(64);
+            }
+            let current = registry.entries.entry(node.id()).or_insert_with(|| {
+                let none: Weak<dyn Any + Send + Sync> = Weak::<Connector<S::Item>>::new();
+                none
+            });
+            let mut slot = Some(current.clone());
+            join_or_spawn(&mut slot, source, &node, downstream, clone, &done);
+            if let Some(weak) = slot {
+                *current = weak;
+            }
+        }
+    });
+    done
+}
+
+/// Hands `downstream` to the running connection of the source in `current`, or starts one (and
+/// records it in `current`).
+fn join_or_spawn<S>(
+    current: &mut Option<Weak<dyn Any + Send + Sync>>,
+    source: S,
+    node: &Node,
+    downstream: Downstream<S::Item>,
+    clone: Option<CloneFn<S::Item>>,
+    done: &Deferred<(), Error>,
+) where
+    S: Source + 'static,
+    S::Item: Send + 'static,
+{
+    let existing = current
+        .as_ref()
         .and_then(Weak::upgrade)
         .and_then(|any| any.downcast::<Connector<S::Item>>().ok());
     let downstream = match existing {
-        Some(connector) => match connector.add(downstream) {
-            None => return done,
+        Some(connector) => match connector.add(downstream, clone) {
+            Added::Joined => return,
+            Added::NotClone(downstream) => {
+                node.unlink(&downstream.node);
+                drop(downstream);
+                let _ = done.try_realize(Err(Error::msg(
+                    "connect: this source already feeds a sink, and fanning out needs Clone \
+                     messages: connect the sinks with `stream::connect_fan_out`",
+                )));
+                return;
+            }
             // That connection just finished; start a new one (it will find the source drained).
-            Some(downstream) => downstream,
+            Added::Finished(downstream) => downstream,
         },
         None => downstream,
     };
@@ -168,20 +295,36 @@ where
             sinks: Vec::new(),
             finished: false,
             waker: None,
+            clone,
         }),
         has_incoming: AtomicBool::new(false),
     });
     let shared: Arc<dyn Any + Send + Sync> = connector.clone();
-    registry.insert(key, Arc::downgrade(&shared));
-    drop(registry);
-    runtime::spawn_detached(propagate(connector, shared, source, node, downstream));
-    done
+    *current = Some(Arc::downgrade(&shared));
+    let live = LiveTask::new();
+    runtime::spawn_detached(propagate(
+        connector,
+        shared,
+        live,
+        source,
+        node.clone(),
+        downstream,
+    ));
 }
 
-/// The live connections, by the graph node of their source: a second `connect` of the same
-/// source joins the first one's task (Manifold keeps the same map).
-static REGISTRY: LazyLock<Mutex<HashMap<usize, Weak<dyn Any + Send + Sync>>>> =
-    LazyLock::new(Mutex::default);
+/// The live connections of sources whose vertex keeps no [`ConnectorSlot`]
+/// (super::graph::ConnectorSlot), by the graph node of their source.
+static REGISTRY: LazyLock<Mutex<Registry>> = LazyLock::new(|| {
+    Mutex::new(Registry {
+        entries: HashMap::new(),
+        sweep_at: 64,
+    })
+});
+
+struct Registry {
+    entries: HashMap<usize, Weak<dyn Any + Send + Sync>>,
+    sweep_at: usize,
+}
 
 struct Connector<T> {
     incoming: Mutex<Incoming<T>>,
@@ -193,6 +336,17 @@ struct Incoming<T> {
     sinks: Vec<Downstream<T>>,
     finished: bool,
     waker: Option<Waker>,
+    /// How to copy a message to several sinks, once a `connect_fan_out` said.
+    clone: Option<fn(&T) -> T>,
+}
+
+/// What became of a sink handed to a running connection.
+enum Added<T> {
+    Joined,
+    /// The connection has finished: start a new one.
+    Finished(Downstream<T>),
+    /// Fanning out needs a way to clone the messages, and none was given.
+    NotClone(Downstream<T>),
 }
 
 impl<T> Connector<T> {
@@ -200,27 +354,34 @@ impl<T> Connector<T> {
         self.incoming.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Moves sinks that joined into `sinks`.
-    fn take_incoming(&self, sinks: &mut Vec<Downstream<T>>) {
+    /// Moves sinks that joined into `sinks`, and the clone function if one came.
+    fn take_incoming(&self, sinks: &mut Vec<Downstream<T>>, clone: &mut Option<fn(&T) -> T>) {
         if self.has_incoming.load(Ordering::Acquire) {
             let mut incoming = self.lock();
             self.has_incoming.store(false, Ordering::Release);
             sinks.append(&mut incoming.sinks);
+            *clone = incoming.clone;
         }
     }
 
-    /// Hands a sink to the running task, or back if the task has finished.
-    fn add(&self, downstream: Downstream<T>) -> Option<Downstream<T>> {
+    /// Hands a sink to the running task, or back if the task has finished or cannot fan out.
+    fn add(&self, downstream: Downstream<T>, clone: Option<fn(&T) -> T>) -> Added<T> {
         let mut incoming = self.lock();
         if incoming.finished {
-            return Some(downstream);
+            return Added::Finished(downstream);
+        }
+        if incoming.clone.is_none() {
+            match clone {
+                Some(clone) => incoming.clone = Some(clone),
+                None => return Added::NotClone(downstream),
+            }
         }
         incoming.sinks.push(downstream);
         self.has_incoming.store(true, Ordering::Release);
         if let Some(waker) = incoming.waker.take() {
             waker.wake();
         }
-        None
+        Added::Joined
     }
 }
 
@@ -254,22 +415,24 @@ const MAX_BATCH: usize = 256;
 
 async fn propagate<S, T>(
     connector: Arc<Connector<T>>,
-    // Keeps the registry entry alive as long as the task runs.
+    // Keeps the fan-out slot's entry alive as long as the task runs.
     _shared: Arc<dyn Any + Send + Sync>,
+    _live: LiveTask,
     source: S,
     source_node: Node,
     first: Downstream<T>,
 ) where
     S: Source<Item = T>,
-    T: Clone + Send + 'static,
+    T: Send + 'static,
 {
     let mut source = Box::pin(source);
+    let mut clone = None;
     let mut sinks = vec![first];
     let mut steps: Vec<Step<T>> = Vec::new();
     let mut batch: Vec<T> = Vec::new();
     let mut run: VecDeque<T> = VecDeque::new();
     loop {
-        connector.take_incoming(&mut sinks);
+        connector.take_incoming(&mut sinks, &mut clone);
         if sinks.is_empty() {
             source.close();
             break;
@@ -311,7 +474,7 @@ async fn propagate<S, T>(
         .await;
         if matches!(event, Event::Messages) {
             // A sink connected before these messages were put must receive them too.
-            connector.take_incoming(&mut sinks);
+            connector.take_incoming(&mut sinks, &mut clone);
         }
         match event {
             Event::NewSinks => {}
@@ -329,8 +492,12 @@ async fn propagate<S, T>(
                 }
             }
             Event::Messages => {
+                // Several sinks only join through `connect_fan_out`, which brings `clone`.
+                let Some(clone) = clone else {
+                    unreachable!("a fan-out without a clone function")
+                };
                 for message in batch.drain(..) {
-                    deliver(&mut sinks, &mut steps, message).await;
+                    deliver(&mut sinks, &mut steps, message, clone).await;
                     let mut index = 0;
                     while index < sinks.len() {
                         if matches!(steps[index], Step::Closed | Step::TimedOut) {
@@ -344,7 +511,17 @@ async fn propagate<S, T>(
                 }
             }
             Event::Drained => {
-                let outcome = source.drained().peek().unwrap_or(Ok(()));
+                let outcome = match source.drained().peek() {
+                    Some(outcome) => outcome,
+                    // A channel refused the take: too many others wait on it.
+                    None if source.description().pending_takes >= super::MAX_PENDING_TAKES => {
+                        Err(Error::msg(format!(
+                            "connect: the source refused the take ({} takes already wait)",
+                            super::MAX_PENDING_TAKES
+                        )))
+                    }
+                    None => Ok(()),
+                };
                 finish(&connector, &mut sinks, &source_node, outcome).await;
                 return;
             }
@@ -416,10 +593,15 @@ async fn deliver_run<T>(downstream: &mut Downstream<T>, run: &mut VecDeque<T>) -
 
 /// Offers `message` to every sink at once and waits until each has accepted it, closed, or
 /// timed out; `steps[i]` says how sink `i` fared.
-async fn deliver<T: Clone>(sinks: &mut [Downstream<T>], steps: &mut Vec<Step<T>>, message: T) {
+async fn deliver<T>(
+    sinks: &mut [Downstream<T>],
+    steps: &mut Vec<Step<T>>,
+    message: T,
+    clone: fn(&T) -> T,
+) {
     steps.clear();
     if let Some((_, rest)) = sinks.split_last() {
-        steps.extend(rest.iter().map(|_| Step::Send(message.clone())));
+        steps.extend(rest.iter().map(|_| Step::Send(clone(&message))));
         steps.push(Step::Send(message));
     }
     for downstream in sinks.iter_mut() {

@@ -64,9 +64,9 @@ use super::source::Source;
 /// # });
 /// ```
 pub fn connect_via<S, F, Fut, K, T>(
-    source: S,
+    mut source: S,
     mut f: F,
-    sink: K,
+    mut sink: K,
     options: ConnectOptions,
 ) -> Deferred<(), Error>
 where
@@ -76,6 +76,8 @@ where
     Fut: Future<Output = bool> + Send,
     K: Sink<T> + 'static,
 {
+    source.release_put_role();
+    sink.release_take_role();
     let label = options.description.as_deref().unwrap_or("connect-via");
     let link = Link::new(source.node(), sink.node(), label);
     let timeout = options.timeout;

@@ -33,11 +33,12 @@ use super::source::Source;
 /// assert_eq!(*seen.lock().unwrap(), vec![1, 2, 3]);
 /// # });
 /// ```
-pub fn consume<S, F>(source: S, mut f: F) -> Deferred<(), Error>
+pub fn consume<S, F>(mut source: S, mut f: F) -> Deferred<(), Error>
 where
     S: Source + 'static,
     F: FnMut(S::Item) + Send + 'static,
 {
+    source.release_put_role();
     Deferred::spawn(async move {
         let mut source = pin!(source);
         while let Some(message) = source.next().await {
@@ -76,13 +77,14 @@ where
 /// assert_eq!(*seen.lock().unwrap(), vec![1, 2, 3]);
 /// # });
 /// ```
-pub fn consume_async<S, F, Fut>(source: S, mut f: F) -> Deferred<(), Error>
+pub fn consume_async<S, F, Fut>(mut source: S, mut f: F) -> Deferred<(), Error>
 where
     S: Source + 'static,
     S::Item: Send,
     F: FnMut(S::Item) -> Fut + Send + 'static,
     Fut: Future<Output = bool> + Send,
 {
+    source.release_put_role();
     Deferred::spawn(async move {
         let mut source = pin!(source);
         while let Some(message) = source.next().await {

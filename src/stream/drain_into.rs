@@ -40,12 +40,14 @@ use super::source::Source;
 /// assert_eq!(all, vec![1, 2, 3, 4]);
 /// # });
 /// ```
-pub fn drain_into<S, K>(source: S, sink: K) -> Deferred<(), Error>
+pub fn drain_into<S, K>(mut source: S, mut sink: K) -> Deferred<(), Error>
 where
     S: Source + 'static,
     S::Item: Send + 'static,
     K: Sink<S::Item> + 'static,
 {
+    source.release_put_role();
+    sink.release_take_role();
     let link = Link::new(source.node(), sink.node(), "drain-into");
     Deferred::spawn(async move {
         let _link = link;

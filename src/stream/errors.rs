@@ -137,6 +137,9 @@ pub enum TakeError {
     Timeout,
     /// The stream is closed and empty: nothing will ever arrive.
     Drained,
+    /// [`MAX_PENDING_TAKES`](super::MAX_PENDING_TAKES) other takes already wait: this one is
+    /// refused; the stream stays open for them.
+    TooManyPending,
 }
 
 impl fmt::Display for TakeError {
@@ -144,6 +147,11 @@ impl fmt::Display for TakeError {
         match self {
             TakeError::Timeout => f.write_str("take timed out"),
             TakeError::Drained => f.write_str("stream drained"),
+            TakeError::TooManyPending => write!(
+                f,
+                "take refused: {} takes already wait",
+                super::MAX_PENDING_TAKES
+            ),
         }
     }
 }

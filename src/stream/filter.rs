@@ -26,8 +26,8 @@ pin_project! {
 }
 
 impl<S: Source, F> Filter<S, F> {
-    pub(super) fn new(upstream: S, f: F) -> Self {
-        let stage = Stage::after("filter", &upstream.node());
+    pub(super) fn new(mut upstream: S, f: F) -> Self {
+        let stage = Stage::reading("filter", &mut upstream);
         Filter {
             upstream,
             f,

@@ -1,6 +1,7 @@
 //! Introspection: what each stream reports about itself, the edges between streams, and a
 //! renderer of the graph as text or Graphviz DOT.
 
+use std::any::Any;
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::fmt::{self, Write};
@@ -100,6 +101,26 @@ pub trait Vertex: Send + Sync {
     fn unlink(&self, target: &Node) {
         let _ = target;
     }
+    /// Where [`connect`](super::connect) keeps the fan-out state of a source with this node, so
+    /// that a second `connect` of the same source joins the first one's task without a global
+    /// map. Vertices without one (the default) fan out through a slower shared map.
+    #[doc(hidden)]
+    fn connector_slot(&self) -> Option<&ConnectorSlot> {
+        None
+    }
+}
+
+/// The fan-out state of [`connect`](super::connect) for one source, kept on its vertex.
+#[doc(hidden)]
+#[derive(Default)]
+pub struct ConnectorSlot {
+    pub(crate) connector: Mutex<Option<Weak<dyn Any + Send + Sync>>>,
+}
+
+impl fmt::Debug for ConnectorSlot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectorSlot").finish_non_exhaustive()
+    }
 }
 
 /// A handle on one node of the stream graph, for walking it.
@@ -143,6 +164,15 @@ impl Node {
 
     pub(crate) fn unlink(&self, target: &Node) {
         self.vertex.unlink(target);
+    }
+
+    /// The vertex's fan-out slot, if it keeps one.
+    pub(crate) fn with_connector_slot<R>(&self, f: impl FnOnce(Option<&ConnectorSlot>) -> R) -> R {
+        f(self.vertex.connector_slot())
+    }
+
+    pub(crate) fn vertex(&self) -> &dyn Vertex {
+        &*self.vertex
     }
 
     pub(crate) fn id(&self) -> usize {

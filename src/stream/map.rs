@@ -26,8 +26,8 @@ pin_project! {
 }
 
 impl<S: Source, F> Map<S, F> {
-    pub(super) fn new(upstream: S, f: F) -> Self {
-        let stage = Stage::after("map", &upstream.node());
+    pub(super) fn new(mut upstream: S, f: F) -> Self {
+        let stage = Stage::reading("map", &mut upstream);
         Map {
             upstream,
             f,

@@ -28,8 +28,8 @@ pin_project! {
 }
 
 impl<S: Source, F, I> Mapcat<S, F, I> {
-    pub(super) fn new(upstream: S, f: F) -> Self {
-        let stage = Stage::after("mapcat", &upstream.node());
+    pub(super) fn new(mut upstream: S, f: F) -> Self {
+        let stage = Stage::reading("mapcat", &mut upstream);
         Mapcat {
             upstream,
             f,

@@ -127,7 +127,9 @@ pub use buffered_stream::{BufferedChannel, BufferedPut, BufferedTake};
 pub use bus::{EventBus, Publish};
 pub use channel::{Channel, ChannelBuilder, Put, Take, TryPut, TryTake};
 pub use concat::Concat;
-pub use connect::{ConnectOptions, connect};
+#[doc(hidden)]
+pub use connect::live_connections;
+pub use connect::{ConnectOptions, connect, connect_fan_out};
 pub use connect_via::connect_via;
 pub use consume::{consume, consume_async};
 pub use convert::{
@@ -138,6 +140,8 @@ pub use dropping::{DropNewest, DroppingChannel, dropping};
 pub use errors::{PutError, TakeError};
 pub use ext::SourceExt;
 pub use filter::Filter;
+#[doc(hidden)]
+pub use graph::ConnectorSlot;
 pub use graph::{Description, Edge, Node, Vertex};
 pub use iter::{Iter, iter};
 pub use map::Map;
@@ -149,6 +153,8 @@ pub use partition_by::{Partition, PartitionBy};
 pub use periodically::{Periodically, periodically, periodically_after};
 pub use put_all::put_all;
 pub use put_ext::{PutExt, SinkPut};
+#[doc(hidden)]
+pub use queue::live_queues;
 pub use queue::{MAX_PENDING_PUTS, MAX_PENDING_TAKES};
 pub use realize_each::RealizeEach;
 pub use reductions::Reductions;

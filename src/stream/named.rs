@@ -27,7 +27,8 @@ pin_project! {
 }
 
 impl<S: Source> Named<S> {
-    pub(super) fn new(upstream: S, label: String) -> Self {
+    pub(super) fn new(mut upstream: S, label: String) -> Self {
+        upstream.release_put_role();
         let stage = Stage::root("named");
         let node = Node::new(Arc::new(Labelled {
             inner: stage.node(),
@@ -142,5 +143,9 @@ impl Vertex for Labelled {
 
     fn unlink(&self, target: &Node) {
         self.inner.unlink(target);
+    }
+
+    fn connector_slot(&self) -> Option<&super::graph::ConnectorSlot> {
+        self.inner.vertex().connector_slot()
     }
 }

@@ -58,7 +58,8 @@ pin_project! {
 /// assert_eq!(view.collect::<Vec<_>>().await, vec![1]);
 /// # });
 /// ```
-pub fn source_only<S: Source>(source: S) -> SourceOnly<S> {
+pub fn source_only<S: Source>(mut source: S) -> SourceOnly<S> {
+    source.release_put_role();
     SourceOnly { inner: source }
 }
 
@@ -79,7 +80,8 @@ pub fn source_only<S: Source>(source: S) -> SourceOnly<S> {
 /// assert_eq!(channel.take_next().await, Some(7));
 /// # });
 /// ```
-pub fn sink_only<K>(sink: K) -> SinkOnly<K> {
+pub fn sink_only<T, K: Sink<T>>(mut sink: K) -> SinkOnly<K> {
+    sink.release_take_role();
     SinkOnly { inner: sink }
 }
 
@@ -212,6 +214,15 @@ impl<S: Source> Source for SourceOnly<S> {
     fn drained(&self) -> Deferred<(), Error> {
         self.inner.drained()
     }
+
+    fn poll_next_batch(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        limit: usize,
+        out: &mut Vec<S::Item>,
+    ) -> Poll<bool> {
+        self.project().inner.poll_next_batch(cx, limit, out)
+    }
 }
 
 impl<T, K: Sink<T>> futures_sink::Sink<T> for SinkOnly<K> {
@@ -257,6 +268,13 @@ impl<T, K: Sink<T>> Sink<T> for SinkOnly<K> {
 
     fn room(&self) -> usize {
         self.inner.room()
+    }
+
+    fn start_send_all(
+        self: Pin<&mut Self>,
+        messages: &mut std::collections::VecDeque<T>,
+    ) -> Result<(), Error> {
+        self.project().inner.start_send_all(messages)
     }
 }
 

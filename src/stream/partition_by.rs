@@ -81,8 +81,8 @@ impl<S, F, K> PartitionBy<S, F, K>
 where
     S: Source,
 {
-    pub(super) fn new(upstream: S, key_fn: F) -> Self {
-        let stage = Stage::after("partition_by", &upstream.node());
+    pub(super) fn new(mut upstream: S, key_fn: F) -> Self {
+        let stage = Stage::reading("partition_by", &mut upstream);
         PartitionBy {
             core: Arc::new(Core {
                 state: Mutex::new(State {

@@ -20,10 +20,9 @@ where
     }
     let out = Deferred::new();
     let realizer = out.realizer();
-    crate::runtime::spawn(async move {
+    crate::runtime::spawn_detached(async move {
         let _ = realizer.try_realize(put.await);
-    })
-    .detach();
+    });
     out
 }
 

@@ -13,20 +13,32 @@
 use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::mem;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::PoisonError;
 use std::task::{Context, Poll, Waker};
 
+use crate::sync::{Mutex, MutexGuard};
 use crate::{Deferred, Error};
 
-use super::graph::{Description, Edge, Edges, Node, Vertex};
+use super::graph::{ConnectorSlot, Description, Edge, Edges, Node, Vertex};
 
 /// How many puts may wait for room at once; one more fails with
 /// [`PutError::is_too_many_pending`](super::PutError::is_too_many_pending).
 pub const MAX_PENDING_PUTS: usize = 16_384;
 
-/// How many takes may wait for a message at once; past that the stream is closed with an error,
-/// visible through [`Source::drained`](super::Source::drained).
+/// How many takes may wait for a message at once; one more is refused (the stream stays open
+/// for the others): [`Channel::try_take`](super::Channel::try_take) fails with
+/// [`TakeError::TooManyPending`](super::TakeError::TooManyPending), [`Channel::take`](super::Channel::take)
+/// yields `None` while the stream is not drained.
 pub const MAX_PENDING_TAKES: usize = 16_384;
+
+/// Queues alive now (a test hook for leak tests).
+static LIVE_QUEUES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// How many channel queues are alive now: a test hook for leak tests.
+#[doc(hidden)]
+pub fn live_queues() -> usize {
+    LIVE_QUEUES.load(std::sync::atomic::Ordering::SeqCst)
+}
 
 /// A handle's key into a waker slab; `NO_SLOT` until it first waits.
 pub(crate) const NO_SLOT: usize = usize::MAX;
@@ -40,6 +52,8 @@ pub(crate) struct Queue<T> {
     edges: Edges,
     closed: Deferred<(), Error>,
     drained: Deferred<(), Error>,
+    /// The fan-out state of `connect`, when this queue is a connected source.
+    connector: ConnectorSlot,
 }
 
 struct State<T> {
@@ -52,6 +66,12 @@ struct State<T> {
     closed: bool,
     cause: Option<Error>,
     drain_announced: bool,
+    /// Handles that can put: when the last goes, the stream closes.
+    put_handles: usize,
+    /// Handles that can take: when the last goes, the stream closes and puts fail.
+    take_handles: usize,
+    /// Every handle that could take is gone: pending puts are refused.
+    no_takers: bool,
 }
 
 struct PendingPut<T> {
@@ -67,6 +87,25 @@ enum TakerSlot {
     Waiting(Waker),
     /// Woken for a message it has not come to take yet.
     Notified,
+}
+
+/// How a take went.
+pub(crate) enum Taken<T> {
+    Message(T),
+    /// Closed and empty.
+    Drained,
+    /// [`MAX_PENDING_TAKES`] other takes already wait: this one is refused, the stream stays
+    /// open.
+    Refused,
+}
+
+impl<T> Taken<T> {
+    fn into_option(self) -> Option<T> {
+        match self {
+            Taken::Message(message) => Some(message),
+            Taken::Drained | Taken::Refused => None,
+        }
+    }
 }
 
 /// How a put went.
@@ -105,6 +144,7 @@ impl<T> Queue<T> {
         kind: Cow<'static, str>,
         label: Option<String>,
     ) -> Self {
+        LIVE_QUEUES.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         Queue {
             state: Mutex::new(State {
                 buffer: VecDeque::with_capacity(capacity.min(1024)),
@@ -115,6 +155,9 @@ impl<T> Queue<T> {
                 closed: false,
                 cause: None,
                 drain_announced: false,
+                put_handles: 0,
+                take_handles: 0,
+                no_takers: false,
             }),
             capacity,
             permanent,
@@ -123,7 +166,52 @@ impl<T> Queue<T> {
             edges: Edges::default(),
             closed: Deferred::new().quiet(),
             drained: Deferred::new().quiet(),
+            connector: ConnectorSlot::default(),
         }
+    }
+
+    /// A handle with these roles appeared.
+    pub(crate) fn add_roles(&self, put: bool, take: bool) {
+        let mut state = self.lock();
+        state.put_handles += usize::from(put);
+        state.take_handles += usize::from(take);
+    }
+
+    /// A handle with these roles went away (or gave them up): the last putter closes the
+    /// stream (what is buffered stays takeable), the last taker closes it and fails the puts.
+    pub(crate) fn drop_roles(&self, put: bool, take: bool) {
+        if !put && !take {
+            return;
+        }
+        let mut wake = Wake::default();
+        let dropped = {
+            let mut state = self.lock();
+            let mut dropped = VecDeque::new();
+            if put {
+                state.put_handles -= 1;
+                if state.put_handles == 0 {
+                    state.close(None, &mut wake);
+                }
+            }
+            if take {
+                state.take_handles -= 1;
+                if state.take_handles == 0 {
+                    state.no_takers = true;
+                    state.close(None, &mut wake);
+                    // Nobody can take these any more; pending puts are refused when polled.
+                    dropped = mem::take(&mut state.buffer);
+                    for put in &mut state.puts {
+                        if let Some(waker) = put.waker.take() {
+                            wake.push(waker);
+                        }
+                    }
+                }
+            }
+            state.check_drained(&mut wake);
+            dropped
+        };
+        self.run(wake);
+        drop(dropped);
     }
 
     fn lock(&self) -> MutexGuard<'_, State<T>> {
@@ -206,11 +294,38 @@ impl<T> Queue<T> {
         outcome
     }
 
-    /// Ready once pending put `seq` has been accepted (taken, or moved into the buffer).
+    /// Ready once pending put `seq` has been accepted (taken, or moved into the buffer), or
+    /// refused because every handle that could take is gone.
     pub(crate) fn poll_accepted(&self, seq: u64, cx: &mut Context<'_>) -> Poll<()> {
+        self.poll_put(seq, cx).map(|_| ())
+    }
+
+    /// Ready with `Ok` once pending put `seq` has been accepted, with its message once refused
+    /// (every handle that could take is gone).
+    pub(crate) fn poll_put(&self, seq: u64, cx: &mut Context<'_>) -> Poll<Result<(), T>> {
+        let mut wake = Wake::default();
+        let poll = self.poll_put_locked(seq, cx, &mut wake);
+        self.run(wake);
+        poll
+    }
+
+    fn poll_put_locked(
+        &self,
+        seq: u64,
+        cx: &mut Context<'_>,
+        wake: &mut Wake,
+    ) -> Poll<Result<(), T>> {
         let mut state = self.lock();
         match state.find_put(seq) {
-            None => Poll::Ready(()),
+            None => Poll::Ready(Ok(())),
+            Some(index) if state.no_takers => {
+                let put = state.puts.remove(index).map(|put| put.message);
+                state.check_drained(wake);
+                match put {
+                    Some(message) => Poll::Ready(Err(message)),
+                    None => Poll::Ready(Ok(())),
+                }
+            }
             Some(index) => {
                 let put = &mut state.puts[index];
                 match &put.waker {
@@ -236,32 +351,38 @@ impl<T> Queue<T> {
         Some(message)
     }
 
-    /// Takes a message for the taker whose slab key is `key`; `None` once drained.
+    /// Takes a message for the taker whose slab key is `key`; `None` once drained, or when this
+    /// take is refused because [`MAX_PENDING_TAKES`] others wait (see [`Queue::poll_take_outcome`]).
     pub(crate) fn poll_take(&self, cx: &mut Context<'_>, key: &mut usize) -> Poll<Option<T>> {
+        self.poll_take_outcome(cx, key).map(Taken::into_option)
+    }
+
+    /// Takes a message for the taker whose slab key is `key`, telling a drained stream from a
+    /// refused take.
+    pub(crate) fn poll_take_outcome(
+        &self,
+        cx: &mut Context<'_>,
+        key: &mut usize,
+    ) -> Poll<Taken<T>> {
         let mut wake = Wake::default();
         let poll = {
             let mut state = self.lock();
             match state.take_now(self.capacity, &mut wake) {
                 Some(message) => {
                     state.release_taker(key, &mut wake);
-                    Poll::Ready(Some(message))
+                    Poll::Ready(Taken::Message(message))
                 }
                 None if state.closed => {
                     state.release_taker(key, &mut wake);
                     state.check_drained(&mut wake);
-                    Poll::Ready(None)
+                    Poll::Ready(Taken::Drained)
                 }
                 None => {
                     if state.waiting_takers >= MAX_PENDING_TAKES
                         && !matches!(state.takers.get(*key), Some(TakerSlot::Waiting(_)))
                     {
-                        let cause = Error::msg(format!(
-                            "stream closed: more than {MAX_PENDING_TAKES} pending takes"
-                        ));
-                        log::error!("weir: {cause}");
-                        state.close(Some(cause), &mut wake);
-                        state.check_drained(&mut wake);
-                        Poll::Ready(None)
+                        // Refuse this take only; the stream stays open for the others.
+                        Poll::Ready(Taken::Refused)
                     } else {
                         state.wait_taker(key, cx.waker());
                         Poll::Pending
@@ -430,6 +551,12 @@ impl<T> Queue<T> {
     }
 }
 
+impl<T> Drop for Queue<T> {
+    fn drop(&mut self) {
+        LIVE_QUEUES.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
 impl<T> State<T> {
     fn take_now(&mut self, capacity: usize, wake: &mut Wake) -> Option<T> {
         if let Some(message) = self.buffer.pop_front() {
@@ -573,5 +700,9 @@ impl<T: Send> Vertex for Queue<T> {
 
     fn unlink(&self, target: &Node) {
         self.edges.remove(target);
+    }
+
+    fn connector_slot(&self) -> Option<&ConnectorSlot> {
+        Some(&self.connector)
     }
 }

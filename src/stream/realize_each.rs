@@ -36,8 +36,8 @@ where
     S: Source,
     S::Item: IntoFuture,
 {
-    pub(super) fn new(upstream: S) -> Self {
-        let stage = Stage::after("realize_each", &upstream.node());
+    pub(super) fn new(mut upstream: S) -> Self {
+        let stage = Stage::reading("realize_each", &mut upstream);
         RealizeEach {
             upstream,
             pending: None,

@@ -29,8 +29,8 @@ pin_project! {
 }
 
 impl<S: Source, F, A> Reductions<S, F, A> {
-    pub(super) fn new(upstream: S, init: A, f: F) -> Self {
-        let stage = Stage::after("reductions", &upstream.node());
+    pub(super) fn new(mut upstream: S, init: A, f: F) -> Self {
+        let stage = Stage::reading("reductions", &mut upstream);
         Reductions {
             upstream,
             f,

@@ -34,6 +34,13 @@ pub trait Sink<T>: futures_sink::Sink<T, Error = Error> + Send {
         self.close_now();
     }
 
+    /// Gives up this handle's right to take: from now on it counts only as a putter of the
+    /// stream it feeds, so once every handle that can take is gone the stream closes and the
+    /// connections into it end. weir calls it on a sink it takes over (`connect`, `sink_only`,
+    /// splices); a wrapper passes it to what it wraps. The default does nothing.
+    #[doc(hidden)]
+    fn release_take_role(&mut self) {}
+
     /// How many messages the sink would accept at once right now, as a hint (at least 1). The
     /// default says 1; a channel counts its free buffer and waiting takers.
     #[doc(hidden)]

@@ -36,6 +36,13 @@ pub trait Source: futures_core::Stream + Send {
         self.drained().is_realized()
     }
 
+    /// Gives up this handle's right to put: from now on it counts only as a taker of the stream
+    /// it reads, so the stream closes once every handle that can put is gone. weir calls it on
+    /// a source it takes over (`connect`, combinators, `source_only`); a wrapper passes it to
+    /// what it wraps. The default does nothing.
+    #[doc(hidden)]
+    fn release_put_role(&mut self) {}
+
     /// Takes up to `limit` messages at once into `out`: `Ready(true)` with at least one,
     /// `Ready(false)` at the end. Channels take them under one lock; the default takes one.
     /// Used by [`connect`](super::connect) to move runs of messages cheaply.

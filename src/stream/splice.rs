@@ -73,11 +73,14 @@ struct SpliceVertex {
 /// assert!(outbound.is_closed() && inbound.is_closed());
 /// # });
 /// ```
-pub fn splice<T, K, S>(sink: K, source: S) -> Splice<K, S>
+pub fn splice<T, K, S>(mut sink: K, mut source: S) -> Splice<K, S>
 where
     K: Sink<T>,
     S: Source,
 {
+    // The splice only puts into `sink` and only takes from `source`.
+    sink.release_take_role();
+    source.release_put_role();
     let vertex = Arc::new(SpliceVertex {
         sink: sink.node(),
         source: source.node(),

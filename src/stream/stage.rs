@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::{Deferred, Error};
 
-use super::graph::{Description, Edge, Edges, Node, Vertex};
+use super::graph::{ConnectorSlot, Description, Edge, Edges, Node, Vertex};
 use super::source::Source;
 
 /// The bookkeeping of one combinator (or any source that is not a channel): its vertex, linked
@@ -23,6 +23,7 @@ struct StageVertex {
     finished: AtomicBool,
     closed: AtomicBool,
     edges: Edges,
+    connector: ConnectorSlot,
 }
 
 impl Stage {
@@ -35,8 +36,17 @@ impl Stage {
                 finished: AtomicBool::new(false),
                 closed: AtomicBool::new(false),
                 edges: Edges::default(),
+                connector: ConnectorSlot::default(),
             }),
         }
+    }
+
+    /// A stage that owns and reads `upstream`: it gives up the upstream handle's put role (a
+    /// combinator only takes, so dropping every other handle that can put closes the upstream),
+    /// then links from it as [`Stage::after`] does.
+    pub(crate) fn reading(kind: impl Into<Cow<'static, str>>, upstream: &mut impl Source) -> Self {
+        upstream.release_put_role();
+        Stage::after(kind, &upstream.node())
     }
 
     /// A stage reading `upstream`: linked from it in the graph, labelled with its kind.
@@ -120,5 +130,9 @@ impl Vertex for StageVertex {
 
     fn unlink(&self, target: &Node) {
         self.edges.remove(target);
+    }
+
+    fn connector_slot(&self) -> Option<&ConnectorSlot> {
+        Some(&self.connector)
     }
 }

@@ -31,7 +31,10 @@ pub struct Subscription<T> {
 
 impl<T> Subscription<T> {
     pub(crate) fn new(channel: Channel<T>) -> Self {
-        Subscription { channel }
+        // The subscriber only takes; the bus keeps the put side.
+        Subscription {
+            channel: channel.into_take_only(),
+        }
     }
 
     /// Takes the next message, or `None` once the subscription is closed and drained; see

@@ -39,7 +39,7 @@ pin_project! {
 }
 
 impl<S: Source> Throttle<S> {
-    pub(super) fn new(upstream: S, max_rate: f64, max_backlog: f64) -> Self {
+    pub(super) fn new(mut upstream: S, max_rate: f64, max_backlog: f64) -> Self {
         assert!(
             max_rate > 0.0,
             "throttle: max_rate must be positive, not {max_rate}"
@@ -48,7 +48,7 @@ impl<S: Source> Throttle<S> {
             max_backlog >= 0.0,
             "throttle: max_backlog must be zero or more, not {max_backlog}"
         );
-        let stage = Stage::after("throttle", &upstream.node());
+        let stage = Stage::reading("throttle", &mut upstream);
         Throttle {
             upstream,
             max_rate,

@@ -237,8 +237,8 @@ enum State {
 }
 
 impl<S: Source, X, O> Transform<S, X, O> {
-    pub(super) fn new(upstream: S, xform: X) -> Self {
-        let stage = Stage::after("transform", &upstream.node());
+    pub(super) fn new(mut upstream: S, xform: X) -> Self {
+        let stage = Stage::reading("transform", &mut upstream);
         Transform {
             upstream,
             xform,

@@ -26,8 +26,8 @@ pin_project! {
 }
 
 impl<S: Source, F> TryMap<S, F> {
-    pub(super) fn new(upstream: S, f: F) -> Self {
-        let stage = Stage::after("try-map", &upstream.node());
+    pub(super) fn new(mut upstream: S, f: F) -> Self {
+        let stage = Stage::reading("try-map", &mut upstream);
         TryMap {
             upstream,
             f,

@@ -28,7 +28,9 @@ pin_project! {
 }
 
 impl<A: Source, B: Source> Zip<A, B> {
-    pub(super) fn new(a: A, b: B) -> Self {
+    pub(super) fn new(mut a: A, mut b: B) -> Self {
+        a.release_put_role();
+        b.release_put_role();
         let stage = Stage::after_all("zip", [&a.node(), &b.node()]);
         Zip {
             a,
@@ -145,7 +147,8 @@ where
 /// assert!(drained.await.is_ok());
 /// # });
 /// ```
-pub fn zip_all<S: Source>(sources: Vec<S>) -> ZipAll<S> {
+pub fn zip_all<S: Source>(mut sources: Vec<S>) -> ZipAll<S> {
+    sources.iter_mut().for_each(Source::release_put_role);
     let nodes: Vec<Node> = sources.iter().map(Source::node).collect();
     let stage = Stage::after_all("zip", &nodes);
     ZipAll {
