@@ -113,8 +113,11 @@ impl<T> SourceOnly<Channel<T>> {
     /// use weir::stream::{self, Channel, TakeError};
     ///
     /// # weir::runtime::block_on(async {
-    /// let view = stream::source_only(Channel::<u8>::new(1));
+    /// let channel = Channel::<u8>::new(1);
+    /// let view = stream::source_only(channel.clone());
     /// assert_eq!(view.try_take(Duration::ZERO).await, Err(TakeError::Timeout));
+    /// drop(channel); // the last handle that could put: the view's channel closes
+    /// assert_eq!(view.try_take(Duration::ZERO).await, Err(TakeError::Drained));
     /// # });
     /// ```
     pub fn try_take(&self, timeout: Duration) -> TryTake<'_, T> {
@@ -165,9 +168,12 @@ impl<T> SinkOnly<Channel<T>> {
     /// use weir::stream::{self, Channel};
     ///
     /// # weir::runtime::block_on(async {
-    /// let view = stream::sink_only(Channel::unbuffered());
+    /// let channel = Channel::unbuffered();
+    /// let view = stream::sink_only(channel.clone());
     /// let refused = view.try_put(1, Duration::ZERO).await.unwrap_err();
     /// assert!(refused.is_timeout());
+    /// drop(channel); // the last handle that could take: puts fail
+    /// assert!(view.try_put(2, Duration::ZERO).await.unwrap_err().is_closed());
     /// # });
     /// ```
     pub fn try_put(&self, message: T, timeout: Duration) -> TryPut<'_, T> {
