@@ -93,7 +93,7 @@ pub mod __private {
     };
     // pipeline!
     pub use crate::deferred::zip_all;
-    pub use crate::stream::{Channel, ConnectOptions, SourceExt, connect};
+    pub use crate::stream::{Channel, ConnectOptions, SourceExt, connect, connect_fan_out};
 }
 
 /// The book's chapters, compiled and run as doctests by `cargo test`.

@@ -1,7 +1,7 @@
 //! `fan_out`: one source into several channels, each seeing every message.
 
 use super::channel::Channel;
-use super::connect::{ConnectOptions, connect};
+use super::connect::{ConnectOptions, connect, connect_fan_out};
 use super::source::Source;
 
 /// Connects `source` to `n` new unbuffered channels through a hub channel; see
@@ -21,7 +21,7 @@ where
         .collect();
     // Every output is connected before the source, so none misses the first message.
     for output in &outputs {
-        connect(hub.clone(), output.clone(), ConnectOptions::new());
+        connect_fan_out(hub.clone(), output.clone(), ConnectOptions::new());
     }
     connect(source, hub, ConnectOptions::new());
     outputs

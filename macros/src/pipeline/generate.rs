@@ -20,7 +20,7 @@ pub(super) fn generate(pipeline: &Pipeline) -> TokenStream {
     let connects = if pipeline.fan_out {
         let connects = pipeline.sinks.iter().map(|sink| {
             let from = quote!(::core::clone::Clone::clone(&#fan_out));
-            connect_call(&from, sink)
+            connect_call(&from, sink, true)
         });
         // The sinks are connected before the chain, so that every sink is in place before the
         // first message reaches the fan-out channel.
@@ -40,7 +40,7 @@ pub(super) fn generate(pipeline: &Pipeline) -> TokenStream {
             .map(|_| ())
         }
     } else {
-        connect_call(&quote!(#chain), &pipeline.sinks[0])
+        connect_call(&quote!(#chain), &pipeline.sinks[0], false)
     };
     quote! {
         {
@@ -76,15 +76,21 @@ fn stage_call(stage: &Stage, chain: &syn::Ident) -> TokenStream {
     }
 }
 
-/// `connect(from, sink, ConnectOptions::new().key(value)...)`.
-fn connect_call(from: &TokenStream, sink: &SinkSpec) -> TokenStream {
+/// `connect(from, sink, ConnectOptions::new().key(value)...)`, or `connect_fan_out` for one of
+/// several sinks of the same source.
+fn connect_call(from: &TokenStream, sink: &SinkSpec, fan_out: bool) -> TokenStream {
+    let connect = if fan_out {
+        quote!(connect_fan_out)
+    } else {
+        quote!(connect)
+    };
     let expr = &sink.expr;
     let options = sink.options.iter().map(|option| {
         let (key, value) = (&option.key, &option.value);
         quote_spanned!(value.span()=> .#key(#value))
     });
     quote_spanned! {expr.span()=>
-        ::weir::__private::connect(
+        ::weir::__private::#connect(
             #from,
             #expr,
             ::weir::__private::ConnectOptions::new() #(#options)*,
