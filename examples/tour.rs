@@ -1319,8 +1319,8 @@ fn connect_upstream() -> Result<(), String> {
         // One of two sinks closes: it is detached, the other goes on.
         let source = Channel::new(4);
         let (a, b) = (Channel::new(4), Channel::new(4));
-        stream::connect(source.clone(), a.clone(), ConnectOptions::new());
-        let b_done = stream::connect(source.clone(), b.clone(), ConnectOptions::new());
+        stream::connect_fan_out(source.clone(), a.clone(), ConnectOptions::new());
+        let b_done = stream::connect_fan_out(source.clone(), b.clone(), ConnectOptions::new());
         b.close();
         ensure!(wait(b_done)?.is_ok(), "the closed sink's connection");
         ensure!(!source.is_closed(), "closed although a sink remains");
@@ -1330,8 +1330,8 @@ fn connect_upstream() -> Result<(), String> {
         // upstream(true): one sink closing closes the source at once.
         let source = Channel::<u8>::new(4);
         let (a, b) = (Channel::new(4), Channel::new(4));
-        stream::connect(source.clone(), a.clone(), ConnectOptions::new());
-        stream::connect(
+        stream::connect_fan_out(source.clone(), a.clone(), ConnectOptions::new());
+        stream::connect_fan_out(
             source.clone(),
             b.clone(),
             ConnectOptions::new().upstream(true),
@@ -1354,8 +1354,8 @@ fn fan_out_every_sink() -> Result<(), String> {
         for _ in 0..ROUNDS {
             let source = Channel::new(4);
             let (a, b) = (Channel::new(4), Channel::new(4));
-            stream::connect(source.clone(), a.clone(), ConnectOptions::new());
-            stream::connect(source.clone(), b.clone(), ConnectOptions::new());
+            stream::connect_fan_out(source.clone(), a.clone(), ConnectOptions::new());
+            stream::connect_fan_out(source.clone(), b.clone(), ConnectOptions::new());
             source.put(1).await.map_err(|e| e.to_string())?;
             source.close();
             if drain(&a).await? != [1] || drain(&b).await? != [1] {
@@ -1374,8 +1374,8 @@ fn fan_out_pace() -> Result<(), String> {
     within_limit(async {
         let source = Channel::new(8);
         let (a, slow) = (Channel::new(8), Channel::unbuffered());
-        stream::connect(source.clone(), slow.clone(), ConnectOptions::new());
-        stream::connect(source.clone(), a.clone(), ConnectOptions::new());
+        stream::connect_fan_out(source.clone(), slow.clone(), ConnectOptions::new());
+        stream::connect_fan_out(source.clone(), a.clone(), ConnectOptions::new());
         for i in 0..3 {
             source.put(i).await.map_err(|e| e.to_string())?;
         }
@@ -1399,8 +1399,8 @@ fn connect_timeout() -> Result<(), String> {
     within_limit(async {
         let source = Channel::new(8);
         let (fast, stuck) = (Channel::new(8), Channel::<u32>::unbuffered());
-        stream::connect(source.clone(), fast.clone(), ConnectOptions::new());
-        let cut_off = stream::connect(
+        stream::connect_fan_out(source.clone(), fast.clone(), ConnectOptions::new());
+        let cut_off = stream::connect_fan_out(
             source.clone(),
             stuck.clone(),
             ConnectOptions::new().timeout(Duration::from_millis(10)),
@@ -1446,12 +1446,12 @@ fn graph_rendering() -> Result<(), String> {
         let orders = Channel::builder().capacity(4).description("orders").build();
         let audit = Channel::builder().description("audit").build();
         let billing = Channel::builder().description("billing").build();
-        let to_audit = stream::connect(
+        let to_audit = stream::connect_fan_out(
             orders.clone(),
             audit.clone(),
             ConnectOptions::new().description("to audit"),
         );
-        let to_billing = stream::connect(
+        let to_billing = stream::connect_fan_out(
             orders.clone(),
             billing.clone(),
             ConnectOptions::new().description("to billing"),

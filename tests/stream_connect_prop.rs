@@ -41,7 +41,7 @@ proptest! {
         let leaves: Vec<Channel<u16>> =
             leaf_buffers[..fan_out].iter().map(|&b| Channel::new(b)).collect();
         for leaf in &leaves {
-            connect(hops[hops.len() - 1].clone(), leaf.clone(), ConnectOptions::new());
+            connect_fan_out(hops[hops.len() - 1].clone(), leaf.clone(), ConnectOptions::new());
         }
         let first = hops[0].clone();
         let (to_send, producer_yields) = (input.clone(), yields.clone());

@@ -100,10 +100,11 @@ impl ConnectOptions {
 /// Feeds every message of `source` into `sink` until the source is drained, with backpressure:
 /// Manifold's `connect`.
 ///
-/// A source connected to several sinks (connect the same channel, or clones of one channel,
-/// again) sends every message to each of them and takes the next message only when all have
-/// accepted it, so the slowest sink sets the pace (use [`ConnectOptions::timeout`] to cut off a
-/// sink that stalls). The work runs as one task per source on weir's executor.
+/// The messages need not be `Clone`: `connect` joins one sink to a source. To send every
+/// message of one source to several sinks, connect them with [`connect_fan_out`] (which needs
+/// `Clone` messages); a second plain `connect` of a source that was not connected with
+/// `connect_fan_out` fails, with an error that names it. The work runs as one task per source,
+/// on the current executor (see [`runtime`](crate::runtime)).
 ///
 /// When the source is drained, the sink is closed (unless `downstream(false)`), with the
 /// source's drain cause if it ended with an error ([`Sink::close_with_cause`]), so an error
@@ -120,15 +121,16 @@ impl ConnectOptions {
 /// use weir::stream::{self, Channel, ConnectOptions};
 ///
 /// # weir::runtime::block_on(async {
+/// struct Job(u32); // not Clone
+///
 /// let source = Channel::new(4);
-/// let (a, b) = (Channel::new(4), Channel::new(4));
-/// stream::connect(source.clone(), a.clone(), ConnectOptions::new());
-/// let done = stream::connect(source.clone(), b.clone(), ConnectOptions::new());
-/// source.put(1).await.unwrap();
+/// let sink = Channel::new(4);
+/// let done = stream::connect(source.clone(), sink.clone(), ConnectOptions::new());
+/// source.put(Job(1)).await.unwrap();
 /// source.close();
-/// assert_eq!((a.take_next().await, b.take_next().await), (Some(1), Some(1)));
+/// assert_eq!(sink.take_next().await.map(|job| job.0), Some(1));
 /// done.await.unwrap();
-/// assert_eq!(b.take_next().await, None, "b was closed when the source drained");
+/// assert!(sink.take_next().await.is_none(), "the sink was closed when the source drained");
 /// # });
 /// ```
 pub fn connect<S, K>(source: S, sink: K, options: ConnectOptions) -> Deferred<(), Error>
