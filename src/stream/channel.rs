@@ -41,7 +41,7 @@ use super::source::Source;
 ///   [`PutError::is_too_many_pending`]. No message is ever dropped silently.
 /// - At most [`MAX_PENDING_TAKES`](super::MAX_PENDING_TAKES) takes wait at once; one more is
 ///   refused, and only that one: [`try_take`](Channel::try_take) fails with
-///   [`TakeError::TooManyPending`], [`take`](Channel::take) yields `None` although the channel
+///   [`TakeError::TooManyPending`], [`take_next`](Channel::take_next) yields `None` although the channel
 ///   is not drained ([`is_drained`](Channel::is_drained) tells the two apart).
 ///
 /// # Dropping handles

@@ -27,7 +27,7 @@ pub const MAX_PENDING_PUTS: usize = 16_384;
 
 /// How many takes may wait for a message at once; one more is refused (the stream stays open
 /// for the others): [`Channel::try_take`](super::Channel::try_take) fails with
-/// [`TakeError::TooManyPending`](super::TakeError::TooManyPending), [`Channel::take`](super::Channel::take)
+/// [`TakeError::TooManyPending`](super::TakeError::TooManyPending), [`Channel::take_next`](super::Channel::take_next)
 /// yields `None` while the stream is not drained.
 pub const MAX_PENDING_TAKES: usize = 16_384;
 
