@@ -4,17 +4,13 @@
 mod support;
 
 use std::io::{Read, Write};
-use std::sync::mpsc;
 use std::time::Duration;
 
 use futures::SinkExt;
+use support::tcp::{connect, handing_server, localhost};
 use support::{BOUND, run};
 use weir::stream::{self, ConnectOptions, Description, Sink, Source};
 use weir::tcp::{self, ClientOptions, Server, ServerOptions, TcpConnection};
-
-fn localhost() -> ServerOptions {
-    ServerOptions::new().address(([127, 0, 0, 1], 0))
-}
 
 /// An echo server: each connection is connected to itself.
 async fn echo_server(options: ServerOptions) -> Server {
@@ -24,26 +20,6 @@ async fn echo_server(options: ServerOptions) -> Server {
     tcp::start_server(echo, options)
         .await
         .expect("listen on loopback")
-}
-
-/// A server that hands each accepted connection to the test.
-async fn handing_server(options: ServerOptions) -> (Server, mpsc::Receiver<TcpConnection>) {
-    let (tx, rx) = mpsc::channel();
-    let server = tcp::start_server(
-        move |c| {
-            let _ = tx.send(c);
-        },
-        options,
-    )
-    .await
-    .expect("listen on loopback");
-    (server, rx)
-}
-
-async fn connect(server: &Server) -> TcpConnection {
-    tcp::client(ClientOptions::new().remote_address(server.local_addr()))
-        .await
-        .expect("connect on loopback")
 }
 
 /// Reads from `connection` until `n` bytes have arrived.

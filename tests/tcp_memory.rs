@@ -5,37 +5,13 @@
 mod support;
 
 use std::io::{Read, Write};
-use std::sync::mpsc;
 use std::time::Duration;
 
 use bytes::Bytes;
 use futures::SinkExt;
+use support::tcp::{connect, handing_server, localhost};
 use support::{BOUND, run};
-use weir::tcp::{self, ClientOptions, Server, ServerOptions, TcpConnection};
-
-fn localhost() -> ServerOptions {
-    ServerOptions::new().address(([127, 0, 0, 1], 0))
-}
-
-/// A server that hands each accepted connection to the test.
-async fn handing_server(options: ServerOptions) -> (Server, mpsc::Receiver<TcpConnection>) {
-    let (tx, rx) = mpsc::channel();
-    let server = tcp::start_server(
-        move |c| {
-            let _ = tx.send(c);
-        },
-        options,
-    )
-    .await
-    .expect("listen on loopback");
-    (server, rx)
-}
-
-async fn connect(server: &Server) -> TcpConnection {
-    tcp::client(ClientOptions::new().remote_address(server.local_addr()))
-        .await
-        .expect("connect on loopback")
-}
+use weir::tcp::{self, ClientOptions};
 
 /// Waits (bounded) until `condition` holds, checking every millisecond.
 async fn eventually(what: &str, mut condition: impl FnMut() -> bool) {
