@@ -59,11 +59,7 @@ fn under_smol() {
 
 #[test]
 fn under_a_tokio_runtime() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = workload::tokio_runtime();
     let out =
         rt.block_on(async { tokio::time::timeout(support::BOUND, tokio::spawn(workload())).await });
     assert_eq!(out.expect("bounded").expect("joined").unwrap(), 42);
@@ -88,25 +84,14 @@ fn from_a_plain_thread() {
     );
 }
 
-fn on_tokio() -> bool {
-    tokio::runtime::Handle::try_current().is_ok()
-}
-
 /// Without touching the process-wide executor (other tests here use weir's pool), a task
 /// spawned through a tokio-backed `Executor` keeps everything weir spawns from it on tokio:
 /// a connect, a buffer, a deferred's `then` and timeout, and a TCP echo.
 #[test]
 fn a_tokio_executor_in_scope_gets_every_task() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = workload::tokio_runtime();
     let counts = workload::Counts::default();
-    let handle = rt.handle().clone();
-    let executor = counts.executor(on_tokio, move |task| {
-        handle.spawn(task);
-    });
+    let executor = counts.tokio_executor(&rt);
     let task_counts = counts.clone();
     let done = executor.enter(|| {
         Deferred::spawn(async move {
@@ -127,20 +112,10 @@ fn a_tokio_executor_in_scope_gets_every_task() {
 /// on weir's pool and the process-wide executor is weir's.
 #[test]
 fn tcp_options_take_an_executor() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = workload::tokio_runtime();
     let (server_counts, client_counts) = (workload::Counts::default(), workload::Counts::default());
-    let handle = rt.handle().clone();
-    let on_server = server_counts.executor(on_tokio, move |task| {
-        handle.spawn(task);
-    });
-    let handle = rt.handle().clone();
-    let on_client = client_counts.executor(on_tokio, move |task| {
-        handle.spawn(task);
-    });
+    let on_server = server_counts.tokio_executor(&rt);
+    let on_client = client_counts.tokio_executor(&rt);
     support::run(async {
         let echo = |c: weir::tcp::TcpConnection| {
             weir::stream::connect(c.clone(), c, weir::stream::ConnectOptions::new());

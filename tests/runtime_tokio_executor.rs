@@ -10,22 +10,11 @@ mod workload;
 use weir::runtime::{self, Executor};
 use weir::tcp::{ClientOptions, ServerOptions};
 
-fn on_tokio() -> bool {
-    tokio::runtime::Handle::try_current().is_ok()
-}
-
 #[test]
 fn every_task_runs_on_tokio() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = workload::tokio_runtime();
     let counts = workload::Counts::default();
-    let handle = rt.handle().clone();
-    let executor = counts.executor(on_tokio, move |task| {
-        handle.spawn(task);
-    });
+    let executor = counts.tokio_executor(&rt);
     runtime::set_executor(executor.clone()).expect("nothing spawned yet");
     assert_eq!(Executor::current(), executor);
     assert!(

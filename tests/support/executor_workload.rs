@@ -1,6 +1,10 @@
 //! The work a program hands weir, for the executor tests: a connect, a buffer, a deferred's
 //! `then` and timeout, and a TCP echo, each checked to have spawned tasks on the executor
 //! under test. Included with `#[path]` by the executor test binaries.
+#![allow(
+    dead_code,
+    reason = "each executor test binary uses a different subset"
+)]
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -46,6 +50,30 @@ impl Counts {
                 }
                 task.as_mut().poll(cx)
             })));
+        })
+    }
+}
+
+/// A two-worker tokio runtime with its timers and I/O on.
+pub fn tokio_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// True on a tokio runtime's thread.
+pub fn on_tokio() -> bool {
+    tokio::runtime::Handle::try_current().is_ok()
+}
+
+impl Counts {
+    /// A counting executor that spawns onto `runtime`.
+    pub fn tokio_executor(&self, runtime: &tokio::runtime::Runtime) -> Executor {
+        let handle = runtime.handle().clone();
+        self.executor(on_tokio, move |task| {
+            handle.spawn(task);
         })
     }
 }
