@@ -184,6 +184,19 @@ impl Error {
         Error::new(Kind::Other, None).with_source(source)
     }
 
+    /// Any boxed error (what hyper, h2 and tower hand back) as a weir error: a weir error
+    /// inside comes back as itself, anything else is wrapped as [`Error::other`] does.
+    #[allow(dead_code, reason = "used by the HTTP adapters only")]
+    pub(crate) fn from_boxed(error: Box<dyn StdError + Send + Sync + 'static>) -> Self {
+        match error.downcast::<Error>() {
+            Ok(error) => *error,
+            Err(error) => match error.downcast::<io::Error>() {
+                Ok(io) => Error::from(*io),
+                Err(other) => Error::other(Boxed(other)),
+            },
+        }
+    }
+
     /// True for an operation that ran out of time.
     pub fn is_timeout(&self) -> bool {
         self.inner.kind == Kind::Timeout
@@ -311,6 +324,27 @@ impl StdError for Error {
             .source
             .as_deref()
             .map(|s| s as &(dyn StdError + 'static))
+    }
+}
+
+/// A boxed error as an error type of its own (`Box<dyn Error>` is not one).
+struct Boxed(Box<dyn StdError + Send + Sync + 'static>);
+
+impl fmt::Debug for Boxed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+impl fmt::Display for Boxed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl StdError for Boxed {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        self.0.source()
     }
 }
 

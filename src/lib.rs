@@ -61,6 +61,8 @@ pub mod bytes;
 pub mod codec;
 pub mod deferred;
 mod error;
+#[cfg(feature = "http1")]
+pub mod http;
 pub mod runtime;
 pub mod stream;
 mod sync;

@@ -111,7 +111,7 @@ mod sink;
 mod sliding;
 mod source;
 mod splice;
-mod stage;
+pub(crate) mod stage;
 mod subscriber_stream;
 mod subscription;
 mod throttle;

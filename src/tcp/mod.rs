@@ -63,6 +63,8 @@
 //! [`IntoBytes`]: crate::bytes::IntoBytes
 //! [`Bytes`]: bytes::Bytes
 
+#[allow(dead_code, reason = "parts of the accept core only some servers use")]
+pub(crate) mod accept;
 mod client;
 mod connection;
 mod info;

@@ -1,0 +1,133 @@
+//! HTTP/1.1 connections, served by hyper's `server::conn::http1` over weir's I/O adapter and
+//! timer.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::Poll;
+use std::time::Instant;
+
+use futures_io::{AsyncRead, AsyncWrite};
+use http::{Request, Response};
+
+use crate::tcp::ConnectionInfo;
+use crate::tcp::accept::ConnectionGuard;
+
+use super::activity::Activity;
+use super::body::Body;
+use super::io::HyperIo;
+use super::server::Shared;
+use super::timer::{Deadline, WeirTimer};
+
+/// Serves HTTP/1.1 on `io` until the client goes, the connection idles out, or the server
+/// shuts down.
+pub(crate) async fn serve<T>(
+    io: T,
+    vectored: bool,
+    shared: Arc<Shared>,
+    info: Arc<ConnectionInfo>,
+    guard: ConnectionGuard,
+) where
+    T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(WeirTimer)
+        .header_read_timeout(shared.header_read_timeout)
+        .keep_alive(true)
+        .half_close(shared.half_close)
+        .max_headers(shared.max_headers)
+        .max_header_size(shared.max_header_size)
+        .auto_date_header(false)
+        .writev(vectored);
+    let activity = Arc::new(Activity::new());
+    let service = H1Service {
+        shared: shared.clone(),
+        info: info.clone(),
+        activity: activity.clone(),
+    };
+    let connection = builder
+        .serve_connection(HyperIo::new(io, vectored), service)
+        .with_upgrades();
+    let mut connection = std::pin::pin!(connection);
+    let mut draining = Some(guard.draining());
+    let mut aborted = guard.aborted();
+    let idle_timeout = shared.idle_timeout;
+    let mut idle = idle_timeout.map(|timeout| Deadline::new(Instant::now() + timeout));
+    let outcome = futures_lite::future::poll_fn(|cx| {
+        loop {
+            if let Poll::Ready(outcome) = connection.as_mut().poll(cx) {
+                return Poll::Ready(Some(outcome));
+            }
+            if let Some(drain) = &mut draining {
+                if Pin::new(drain).poll(cx).is_ready() {
+                    draining = None;
+                    connection.as_mut().graceful_shutdown();
+                    continue;
+                }
+            }
+            if Pin::new(&mut aborted).poll(cx).is_ready() {
+                return Poll::Ready(None);
+            }
+            if let (Some(deadline), Some(timeout)) = (&mut idle, idle_timeout) {
+                if Pin::new(&mut *deadline).poll(cx).is_ready() {
+                    match activity.idle_deadline(timeout) {
+                        None => {
+                            idle = None;
+                            connection.as_mut().graceful_shutdown();
+                        }
+                        Some(next) => deadline.reset(next),
+                    }
+                    continue;
+                }
+            }
+            return Poll::Pending;
+        }
+    })
+    .await;
+    match outcome {
+        Some(Err(error)) => {
+            log::debug!(
+                "weir: http/1 connection from {}: {error}",
+                info.remote_addr()
+            )
+        }
+        Some(Ok(())) => {}
+        None => log::debug!(
+            "weir: http/1 connection from {} closed at the shutdown timeout",
+            info.remote_addr()
+        ),
+    }
+    drop(guard);
+}
+
+/// hyper's view of weir's dispatch.
+struct H1Service {
+    shared: Arc<Shared>,
+    info: Arc<ConnectionInfo>,
+    activity: Arc<Activity>,
+}
+
+type ResponseFuture = Pin<Box<dyn Future<Output = Result<Response<Body>, Infallible>> + Send>>;
+
+impl hyper::service::Service<Request<hyper::body::Incoming>> for H1Service {
+    type Response = Response<Body>;
+    type Error = Infallible;
+    type Future = ResponseFuture;
+
+    fn call(&self, request: Request<hyper::body::Incoming>) -> ResponseFuture {
+        let shared = self.shared.clone();
+        let info = shared.request_info(&self.info, None);
+        let in_flight = self.activity.start();
+        Box::pin(async move {
+            let (mut parts, body) = request.into_parts();
+            parts.extensions.insert(info);
+            let body = Body::incoming(body, shared.max_request_body_size);
+            let mut response = shared.respond(Request::from_parts(parts, body)).await;
+            // In flight until hyper has sent the body and drops it.
+            response.body_mut().attach(in_flight);
+            Ok(response)
+        })
+    }
+}

@@ -1,0 +1,319 @@
+//! HTTP/2 connections, served by driving the h2 crate directly (tokio only as its I/O traits,
+//! through tokio-util's compat layer): one task per stream, so responses of many streams go
+//! out together.
+
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, ready};
+use std::time::Instant;
+
+use bytes::Bytes;
+use futures_io::{AsyncRead, AsyncWrite};
+use http::{HeaderValue, Method, Request, Response, StatusCode, header};
+use http_body::Body as _;
+use tokio_util::compat::FuturesAsyncReadCompatExt as _;
+
+use crate::Error;
+use crate::runtime;
+use crate::tcp::ConnectionInfo;
+use crate::tcp::accept::ConnectionGuard;
+
+use super::activity::{Activity, InFlight};
+use super::body::Body;
+use super::server::Shared;
+use super::timer::Deadline;
+
+/// Serves HTTP/2 on `io` until the client goes, the connection idles out, or the server
+/// shuts down (GOAWAY, then in-flight streams finish).
+pub(crate) async fn serve<T>(
+    io: T,
+    shared: Arc<Shared>,
+    info: Arc<ConnectionInfo>,
+    guard: ConnectionGuard,
+) where
+    T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let settings = &shared.http2_settings;
+    let mut builder = h2::server::Builder::new();
+    builder
+        .initial_window_size(settings.initial_stream_window_size)
+        .initial_connection_window_size(settings.initial_connection_window_size)
+        .max_frame_size(settings.max_frame_size)
+        .max_header_list_size(settings.max_header_list_size)
+        .max_concurrent_streams(settings.max_concurrent_streams)
+        .max_send_buffer_size(settings.max_send_buffer_size);
+    let handshake = builder.handshake::<_, Bytes>(io.compat());
+    let handshake = match shared.header_read_timeout {
+        Some(timeout) => runtime::timeout(timeout, async {
+            handshake.await.map_err(super::error::from_h2)
+        })
+        .await
+        .and_then(|outcome| outcome),
+        None => handshake.await.map_err(super::error::from_h2),
+    };
+    let mut connection = match handshake {
+        Ok(connection) => connection,
+        Err(error) => {
+            log::debug!(
+                "weir: http/2 handshake with {} failed: {error}",
+                info.remote_addr()
+            );
+            return;
+        }
+    };
+    let activity = Arc::new(Activity::new());
+    let mut draining = Some(guard.draining());
+    let mut aborted = guard.aborted();
+    let idle_timeout = shared.idle_timeout;
+    let mut idle = idle_timeout.map(|timeout| Deadline::new(Instant::now() + timeout));
+    let mut ping = settings.keep_alive_interval.and_then(|interval| {
+        connection.ping_pong().map(|pong| KeepAlive {
+            ping_pong: pong,
+            interval,
+            timeout: settings.keep_alive_timeout,
+            next: Deadline::new(Instant::now() + interval),
+            waiting: false,
+        })
+    });
+    let mut closing = false;
+    loop {
+        let event = futures_lite::future::poll_fn(|cx| {
+            if let Poll::Ready(accepted) = connection.poll_accept(cx) {
+                return Poll::Ready(Event::Accepted(accepted));
+            }
+            if let Some(drain) = &mut draining {
+                if Pin::new(drain).poll(cx).is_ready() {
+                    draining = None;
+                    return Poll::Ready(Event::Drain);
+                }
+            }
+            if Pin::new(&mut aborted).poll(cx).is_ready() {
+                return Poll::Ready(Event::Abort);
+            }
+            if let (Some(deadline), Some(timeout)) = (&mut idle, idle_timeout) {
+                if Pin::new(&mut *deadline).poll(cx).is_ready() {
+                    match activity.idle_deadline(timeout) {
+                        None => {
+                            idle = None;
+                            return Poll::Ready(Event::Drain);
+                        }
+                        Some(next) => deadline.reset(next),
+                    }
+                    // Poll the reset deadline so that it wakes us.
+                    let _ = Pin::new(&mut *deadline).poll(cx);
+                }
+            }
+            if let Some(keep_alive) = &mut ping {
+                if let Poll::Ready(alive) = keep_alive.poll(cx) {
+                    if !alive {
+                        return Poll::Ready(Event::Abort);
+                    }
+                }
+            }
+            Poll::Pending
+        })
+        .await;
+        match event {
+            Event::Accepted(Some(Ok((request, respond)))) => {
+                let in_flight = activity.start();
+                let (shared, info) = (shared.clone(), info.clone());
+                runtime::spawn_detached_on(
+                    shared.executor.clone().as_ref(),
+                    serve_stream(shared, info, request, respond, in_flight),
+                );
+            }
+            Event::Accepted(Some(Err(error))) => {
+                log::debug!(
+                    "weir: http/2 connection from {}: {error}",
+                    info.remote_addr()
+                );
+                break;
+            }
+            Event::Accepted(None) => break,
+            Event::Drain => {
+                if !closing {
+                    closing = true;
+                    connection.graceful_shutdown();
+                }
+            }
+            Event::Abort => {
+                connection.abrupt_shutdown(h2::Reason::NO_ERROR);
+                // Let the GOAWAY out, briefly.
+                let _ = runtime::timeout(std::time::Duration::from_millis(100), async {
+                    futures_lite::future::poll_fn(|cx| connection.poll_closed(cx)).await
+                })
+                .await;
+                break;
+            }
+        }
+    }
+    drop(guard);
+}
+
+type Accepted = (Request<h2::RecvStream>, h2::server::SendResponse<Bytes>);
+
+#[allow(clippy::large_enum_variant, reason = "one per event, on the stack")]
+enum Event {
+    Accepted(Option<Result<Accepted, h2::Error>>),
+    Drain,
+    Abort,
+}
+
+/// Keep-alive PINGs: one after each quiet interval; false when one went unanswered.
+struct KeepAlive {
+    ping_pong: h2::PingPong,
+    interval: std::time::Duration,
+    timeout: std::time::Duration,
+    next: Deadline,
+    waiting: bool,
+}
+
+impl KeepAlive {
+    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<bool> {
+        loop {
+            if self.waiting {
+                match self.ping_pong.poll_pong(cx) {
+                    Poll::Ready(Ok(_)) => {
+                        self.waiting = false;
+                        self.next.reset(Instant::now() + self.interval);
+                        continue;
+                    }
+                    Poll::Ready(Err(_)) => return Poll::Ready(false),
+                    Poll::Pending => {}
+                }
+                ready!(Pin::new(&mut self.next).poll(cx));
+                return Poll::Ready(false);
+            }
+            ready!(Pin::new(&mut self.next).poll(cx));
+            if self.ping_pong.send_ping(h2::Ping::opaque()).is_err() {
+                return Poll::Ready(false);
+            }
+            self.waiting = true;
+            self.next.reset(Instant::now() + self.timeout);
+        }
+    }
+}
+
+/// One stream: the handler's response, then its body under flow control.
+async fn serve_stream(
+    shared: Arc<Shared>,
+    info: Arc<ConnectionInfo>,
+    request: Request<h2::RecvStream>,
+    mut respond: h2::server::SendResponse<Bytes>,
+    in_flight: InFlight,
+) {
+    let stream_id = respond.stream_id().as_u32();
+    let request_info = shared.request_info(&info, Some(stream_id));
+    let is_head = request.method() == Method::HEAD;
+    let (mut parts, body) = request.into_parts();
+    parts.extensions.insert(request_info);
+    let body = Body::h2(body, shared.max_request_body_size);
+    let request = Request::from_parts(parts, body);
+    // A client that resets the stream cancels the handler.
+    let answer = futures_lite::future::or(async { Some(shared.respond(request).await) }, async {
+        let _ = futures_lite::future::poll_fn(|cx| respond.poll_reset(cx)).await;
+        None
+    })
+    .await;
+    let Some(response) = answer else {
+        return;
+    };
+    let (mut parts, mut body) = response.into_parts();
+    strip_connection_headers(&mut parts.headers);
+    let no_body = is_head
+        || parts.status == StatusCode::NO_CONTENT
+        || parts.status == StatusCode::NOT_MODIFIED
+        || parts.status.is_informational();
+    if !parts.headers.contains_key(header::CONTENT_LENGTH)
+        && parts.status != StatusCode::NO_CONTENT
+        && parts.status != StatusCode::NOT_MODIFIED
+    {
+        if let Some(length) = body.size_hint().exact() {
+            parts
+                .headers
+                .insert(header::CONTENT_LENGTH, HeaderValue::from(length));
+        }
+    }
+    let end_of_stream = no_body || body.is_end_stream();
+    let mut send = match respond.send_response(Response::from_parts(parts, ()), end_of_stream) {
+        Ok(send) => send,
+        Err(error) => {
+            log::debug!("weir: http/2 stream {stream_id}: sending the response failed: {error}");
+            return;
+        }
+    };
+    if end_of_stream {
+        drop(in_flight);
+        return;
+    }
+    if let Err(error) = send_body(&mut send, &mut body).await {
+        log::debug!("weir: http/2 stream {stream_id}: the response body ended early: {error}");
+        send.send_reset(h2::Reason::INTERNAL_ERROR);
+    }
+    drop(in_flight);
+}
+
+/// Streams `body` into `send`, asking for window before each chunk.
+async fn send_body(send: &mut h2::SendStream<Bytes>, body: &mut Body) -> Result<(), Error> {
+    loop {
+        let frame = futures_lite::future::poll_fn(|cx| {
+            // A reset from the client ends the body at once (its source's puts then fail).
+            if let Poll::Ready(reason) = send.poll_reset(cx) {
+                return Poll::Ready(Err(match reason {
+                    Ok(reason) => {
+                        Error::closed(format!("http/2 stream reset by the client: {reason}"))
+                    }
+                    Err(error) => super::error::from_h2(error),
+                }));
+            }
+            Pin::new(&mut *body).poll_frame(cx).map(Ok)
+        })
+        .await?;
+        match frame {
+            None => {
+                send.send_data(Bytes::new(), true)
+                    .map_err(super::error::from_h2)?;
+                return Ok(());
+            }
+            Some(Err(error)) => return Err(error),
+            Some(Ok(frame)) => match frame.into_data() {
+                Ok(mut data) => {
+                    while !data.is_empty() {
+                        send.reserve_capacity(data.len());
+                        let granted = futures_lite::future::poll_fn(|cx| send.poll_capacity(cx))
+                            .await
+                            .ok_or_else(|| Error::closed("http/2 stream closed"))?
+                            .map_err(super::error::from_h2)?;
+                        if granted == 0 {
+                            continue;
+                        }
+                        let chunk = data.split_to(granted.min(data.len()));
+                        send.send_data(chunk, false)
+                            .map_err(super::error::from_h2)?;
+                    }
+                }
+                Err(frame) => {
+                    if let Ok(trailers) = frame.into_trailers() {
+                        send.send_trailers(trailers)
+                            .map_err(super::error::from_h2)?;
+                        return Ok(());
+                    }
+                }
+            },
+        }
+    }
+}
+
+/// HTTP/2 forbids connection-specific headers (RFC 9113 §8.2.2): drop them rather than have
+/// h2 refuse the response.
+fn strip_connection_headers(headers: &mut http::HeaderMap) {
+    for name in [
+        header::CONNECTION,
+        header::TRANSFER_ENCODING,
+        header::UPGRADE,
+        http::HeaderName::from_static("keep-alive"),
+        http::HeaderName::from_static("proxy-connection"),
+    ] {
+        headers.remove(name);
+    }
+}

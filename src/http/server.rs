@@ -1,0 +1,731 @@
+//! `start_server` and `Server`: accepting connections, choosing the protocol, and the dispatch
+//! both protocols share (limits, the handler, the error handler, common headers).
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use futures_lite::AsyncReadExt as _;
+use futures_lite::FutureExt as _;
+use http::{HeaderValue, Request, Response, StatusCode, header};
+
+use crate::runtime::{self, Executor};
+use crate::stream::Node;
+use crate::stream::stage::Stage;
+use crate::tcp::ConnectionInfo;
+use crate::tcp::accept::{self, AcceptCore, AcceptOptions, ConnectionGuard, Transport};
+use crate::{Deferred, Error};
+
+use super::body::Body;
+use super::continue_handler::{self, Continue};
+use super::error::HttpError;
+use super::handler::{Erased, ErasedHandler, Handler};
+use super::options::{
+    Bind, ContinueHandler, ErrorHandler, Http2Settings, HttpVersion, RejectedHandler, ServerOptions,
+};
+
+/// The HTTP/2 connection preface a prior-knowledge client opens with.
+pub(crate) const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+/// Starts an HTTP server: Aleph's `start-server`. Binds at once (the deferred is realized
+/// before it is returned, with the [`Server`] or the error that kept it from listening), then
+/// serves every connection with `handler`, over HTTP/1.1 and, when enabled, HTTP/2 (by ALPN
+/// over TLS, or by prior knowledge with [`ServerOptions::use_h2c`]).
+///
+/// The handler is any closure from [`Request<Body>`] to something that becomes a response
+/// (see [`IntoResponse`](super::IntoResponse)), or to a future of one; or a tower service
+/// through [`service`](super::service). Each request's extensions hold its [`RequestInfo`]
+/// (addresses, TLS, arrival, HTTP/2 stream id).
+///
+/// # Cancel safety
+///
+/// The deferred is realized before it is returned, so there is nothing to cancel; dropping it,
+/// or the [`Server`], leaves the server running (as in Aleph): call [`Server::close`].
+///
+/// # Examples
+///
+/// ```
+/// use weir::http::{self, Body, Request, Response, ServerOptions};
+///
+/// # weir::runtime::block_on(async {
+/// let hello = |request: Request<Body>| {
+///     Response::new(format!("hello {}", request.uri().path()))
+/// };
+/// let options = ServerOptions::new().address(([127, 0, 0, 1], 0));
+/// let server = http::start_server(hello, options).await.unwrap();
+/// assert_ne!(server.local_addr().port(), 0);
+/// server.close().await.unwrap();
+/// # });
+/// ```
+pub fn start_server<H, M>(handler: H, options: ServerOptions) -> Deferred<Server, Error>
+where
+    H: Handler<M>,
+    M: 'static,
+{
+    let handler = Erased {
+        handler,
+        marker: std::marker::PhantomData,
+    };
+    match Server::start(Box::new(handler), options) {
+        Ok(server) => Deferred::succeeded(server),
+        Err(error) => Deferred::failed(error),
+    }
+}
+
+/// A running HTTP server, returned by [`start_server`]. Handles are cheap to clone and share
+/// the server.
+///
+/// # Examples
+///
+/// ```
+/// use weir::http::{self, Body, Request, ServerOptions};
+///
+/// # weir::runtime::block_on(async {
+/// let server = http::start_server(|_: Request<Body>| (), ServerOptions::new().port(0))
+///     .await
+///     .unwrap();
+/// assert_eq!(server.connection_count(), 0);
+/// let closed = server.wait_for_close();
+/// server.close().await.unwrap();
+/// closed.await.unwrap();
+/// # });
+/// ```
+#[derive(Clone)]
+pub struct Server {
+    core: Arc<AcceptCore>,
+    shared: Arc<Shared>,
+    stage: Stage,
+}
+
+impl Server {
+    fn start(handler: Box<dyn ErasedHandler>, options: ServerOptions) -> Result<Server, Error> {
+        let http1 = options.versions.contains(&HttpVersion::Http1);
+        let http2 = options.versions.contains(&HttpVersion::Http2);
+        if !http1 && !http2 {
+            return Err(Error::msg("http server: no HTTP version enabled"));
+        }
+        #[cfg(not(feature = "http2"))]
+        if http2 {
+            return Err(Error::msg(
+                "http server: HTTP/2 needs weir's `http2` feature",
+            ));
+        }
+        #[cfg(feature = "tls")]
+        let tls = options.tls.map(|config| {
+            config.with_alpn_protocols(options.versions.iter().map(|v| v.alpn_id().to_vec()))
+        });
+        let shared = Arc::new(Shared {
+            handler,
+            http1,
+            http2,
+            h2c: options.h2c,
+            http2_settings: options.http2,
+            max_request_body_size: options.max_request_body_size,
+            max_header_size: options.max_header_size,
+            max_headers: options.max_headers,
+            header_read_timeout: options.header_read_timeout,
+            idle_timeout: options.idle_timeout,
+            max_concurrent_handlers: options.max_concurrent_handlers,
+            running_handlers: AtomicUsize::new(0),
+            rejected_handler: options.rejected_handler,
+            error_handler: options.error_handler,
+            continue_handler: options.continue_handler,
+            server_header: options.server_header,
+            half_close: options.half_close,
+            executor: options.executor.clone(),
+            requests: AtomicUsize::new(0),
+        });
+        let bind = match options.bind {
+            Bind::Address(address) => accept::Bind::Address(address),
+            Bind::Listener(listener) => accept::Bind::Listener(listener),
+            #[cfg(unix)]
+            Bind::Unix(path) => accept::Bind::Unix(path),
+        };
+        let on_connection = {
+            let shared = shared.clone();
+            move |transport: Transport, info: ConnectionInfo, guard: ConnectionGuard| {
+                let shared = shared.clone();
+                runtime::spawn_detached_on(
+                    shared.executor.as_ref(),
+                    serve_connection(shared.clone(), transport, info, guard),
+                );
+            }
+        };
+        let core = AcceptCore::start(
+            AcceptOptions {
+                bind,
+                nodelay: options.nodelay,
+                #[cfg(feature = "tls")]
+                tls,
+                max_connections: options.max_connections,
+                shutdown_timeout: options.shutdown_timeout,
+                executor: options.executor,
+                name: "http server",
+            },
+            on_connection,
+        )?;
+        let stage = Stage::root("http-server");
+        Ok(Server {
+            core,
+            shared,
+            stage,
+        })
+    }
+
+    /// The address the server listens on, with the port the system chose for port 0
+    /// (`0.0.0.0:0` for a Unix domain socket).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir::http::{self, Body, Request, ServerOptions};
+    /// # weir::runtime::block_on(async {
+    /// let server = http::start_server(|_: Request<Body>| (), ServerOptions::new().address(([127, 0, 0, 1], 0)))
+    ///     .await
+    ///     .unwrap();
+    /// assert_eq!(server.local_addr().ip(), std::net::Ipv4Addr::LOCALHOST);
+    /// # server.close().await.unwrap();
+    /// # });
+    /// ```
+    pub fn local_addr(&self) -> SocketAddr {
+        self.core.local_addr()
+    }
+
+    /// The port listened on (Aleph's `aleph.netty/port`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir::http::{self, Body, Request, ServerOptions};
+    /// # weir::runtime::block_on(async {
+    /// let server = http::start_server(|_: Request<Body>| (), ServerOptions::new().port(0))
+    ///     .await
+    ///     .unwrap();
+    /// assert_eq!(server.port(), server.local_addr().port());
+    /// # server.close().await.unwrap();
+    /// # });
+    /// ```
+    pub fn port(&self) -> u16 {
+        self.core.local_addr().port()
+    }
+
+    /// The Unix domain socket listened on, if the server was started on one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir::http::{self, Body, Request, ServerOptions};
+    /// # weir::runtime::block_on(async {
+    /// let server = http::start_server(|_: Request<Body>| (), ServerOptions::new().port(0))
+    ///     .await
+    ///     .unwrap();
+    /// assert!(server.unix_socket().is_none());
+    /// # server.close().await.unwrap();
+    /// # });
+    /// ```
+    #[cfg(unix)]
+    pub fn unix_socket(&self) -> Option<&std::path::Path> {
+        self.core.unix_path()
+    }
+
+    /// Connections open now (TLS handshakes under way included).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir::http::{self, Body, Request, ServerOptions};
+    /// # weir::runtime::block_on(async {
+    /// let server = http::start_server(|_: Request<Body>| (), ServerOptions::new().port(0))
+    ///     .await
+    ///     .unwrap();
+    /// assert_eq!(server.connection_count(), 0);
+    /// # server.close().await.unwrap();
+    /// # });
+    /// ```
+    pub fn connection_count(&self) -> usize {
+        self.core.connection_count()
+    }
+
+    /// Requests received since the server started, over all connections and protocols.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir::http::{self, Body, Request, ServerOptions};
+    /// # weir::runtime::block_on(async {
+    /// let server = http::start_server(|_: Request<Body>| (), ServerOptions::new().port(0))
+    ///     .await
+    ///     .unwrap();
+    /// assert_eq!(server.request_count(), 0);
+    /// # server.close().await.unwrap();
+    /// # });
+    /// ```
+    pub fn request_count(&self) -> usize {
+        self.shared.requests.load(Ordering::Relaxed)
+    }
+
+    /// The server's node in the stream graph (kind `http-server`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir::http::{self, Body, Request, ServerOptions};
+    /// # weir::runtime::block_on(async {
+    /// let server = http::start_server(|_: Request<Body>| (), ServerOptions::new().port(0))
+    ///     .await
+    ///     .unwrap();
+    /// assert_eq!(server.node().description().kind, "http-server");
+    /// # server.close().await.unwrap();
+    /// # });
+    /// ```
+    pub fn node(&self) -> Node {
+        self.stage.node()
+    }
+
+    /// Closes the server gracefully (idempotent): stops accepting at once, lets requests in
+    /// flight finish (HTTP/1.1 answers them with `Connection: close`, HTTP/2 sends GOAWAY) for
+    /// up to the [shutdown timeout](ServerOptions::shutdown_timeout), then closes what is
+    /// left. The deferred is realized once everything is closed.
+    ///
+    /// # Cancel safety
+    ///
+    /// The shutdown runs on its own once started: dropping the deferred does not stop it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir::http::{self, Body, Request, ServerOptions};
+    /// # weir::runtime::block_on(async {
+    /// let server = http::start_server(|_: Request<Body>| (), ServerOptions::new().port(0))
+    ///     .await
+    ///     .unwrap();
+    /// server.close().await.unwrap();
+    /// server.close().await.unwrap(); // again: nothing more to do
+    /// # });
+    /// ```
+    pub fn close(&self) -> Deferred<(), Error> {
+        let closed = self.core.close();
+        let stage = self.stage.clone();
+        closed.clone().on_realized(move |_| stage.finish(Ok(())));
+        closed
+    }
+
+    /// A deferred realized once the server is closed, by [`Server::close`] from any handle.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the deferred changes nothing.
+    ///
+    /// # Examples
+    ///
+    /// See [`Server`].
+    pub fn wait_for_close(&self) -> Deferred<(), Error> {
+        self.core.wait_for_close()
+    }
+
+    /// The shutdown timeout [`Server::close`] uses.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use weir::http::{self, Body, Request, ServerOptions};
+    /// # weir::runtime::block_on(async {
+    /// let options = ServerOptions::new().port(0).shutdown_timeout(Duration::from_secs(1));
+    /// let server = http::start_server(|_: Request<Body>| (), options).await.unwrap();
+    /// assert_eq!(server.shutdown_timeout(), Duration::from_secs(1));
+    /// # server.close().await.unwrap();
+    /// # });
+    /// ```
+    pub fn shutdown_timeout(&self) -> Duration {
+        self.core.shutdown_timeout()
+    }
+}
+
+impl fmt::Debug for Server {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Server")
+            .field("local_addr", &self.local_addr())
+            .field("connections", &self.connection_count())
+            .field("requests", &self.request_count())
+            .field("closing", &self.core.is_closing())
+            .finish_non_exhaustive()
+    }
+}
+
+/// What every request of a server reads: the handler and the options.
+pub(crate) struct Shared {
+    handler: Box<dyn ErasedHandler>,
+    pub(crate) http1: bool,
+    pub(crate) http2: bool,
+    pub(crate) h2c: bool,
+    #[cfg_attr(not(feature = "http2"), allow(dead_code))]
+    pub(crate) http2_settings: Http2Settings,
+    pub(crate) max_request_body_size: Option<u64>,
+    pub(crate) max_header_size: usize,
+    pub(crate) max_headers: usize,
+    pub(crate) header_read_timeout: Option<Duration>,
+    pub(crate) idle_timeout: Option<Duration>,
+    max_concurrent_handlers: Option<usize>,
+    running_handlers: AtomicUsize,
+    rejected_handler: Arc<RejectedHandler>,
+    error_handler: Arc<ErrorHandler>,
+    continue_handler: Option<Arc<ContinueHandler>>,
+    server_header: Option<HeaderValue>,
+    pub(crate) half_close: bool,
+    pub(crate) executor: Option<Executor>,
+    requests: AtomicUsize,
+}
+
+/// What weir knows about a request beyond its head, in its extensions:
+/// `request.extensions().get::<RequestInfo>()`.
+///
+/// # Examples
+///
+/// ```
+/// use weir::http::{Body, Request, RequestInfo, Response};
+///
+/// let handler = |request: Request<Body>| {
+///     let info = request.extensions().get::<RequestInfo>().unwrap();
+///     Response::new(format!("you are {}", info.remote_addr()))
+/// };
+/// # let _ = handler;
+/// ```
+#[derive(Clone, Debug)]
+pub struct RequestInfo {
+    connection: Arc<ConnectionInfo>,
+    arrived: Instant,
+    stream_id: Option<u32>,
+}
+
+impl RequestInfo {
+    /// The client's address (Aleph's `:remote-addr`).
+    ///
+    /// # Examples
+    ///
+    /// See [`RequestInfo`].
+    pub fn remote_addr(&self) -> SocketAddr {
+        self.connection.remote_addr()
+    }
+
+    /// The server's address the request came in on (Aleph's `:server-name`, `:server-port`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn check(info: &weir::http::RequestInfo) {
+    /// assert_ne!(info.local_addr().port(), 0);
+    /// # }
+    /// ```
+    pub fn local_addr(&self) -> SocketAddr {
+        self.connection.local_addr()
+    }
+
+    /// The connection: addresses and, over TLS, the protocol, cipher suite, ALPN protocol and
+    /// the client's certificates.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn check(info: &weir::http::RequestInfo) {
+    /// if info.connection().is_tls() {
+    ///     println!("over {:?}", info.connection().tls_protocol_version());
+    /// }
+    /// # }
+    /// ```
+    pub fn connection(&self) -> &ConnectionInfo {
+        &self.connection
+    }
+
+    /// When the request's head was received (Aleph's `:aleph/request-arrived`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn check(info: &weir::http::RequestInfo) {
+    /// assert!(info.arrived() <= std::time::Instant::now());
+    /// # }
+    /// ```
+    pub fn arrived(&self) -> Instant {
+        self.arrived
+    }
+
+    /// The HTTP/2 stream id, `None` over HTTP/1.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn check(info: &weir::http::RequestInfo) {
+    /// if let Some(id) = info.stream_id() {
+    ///     assert_eq!(id % 2, 1); // client-initiated streams are odd
+    /// }
+    /// # }
+    /// ```
+    pub fn stream_id(&self) -> Option<u32> {
+        self.stream_id
+    }
+}
+
+/// Which protocol a connection speaks.
+enum Protocol {
+    Http1,
+    #[cfg(feature = "http2")]
+    Http2,
+}
+
+/// Serves one accepted connection until it ends.
+async fn serve_connection(
+    shared: Arc<Shared>,
+    mut transport: Transport,
+    info: ConnectionInfo,
+    guard: ConnectionGuard,
+) {
+    let info = Arc::new(info);
+    let mut prefix = bytes::Bytes::new();
+    let protocol = match info.alpn_protocol() {
+        Some(b"h2") if shared.http2 => {
+            #[cfg(feature = "http2")]
+            {
+                Protocol::Http2
+            }
+            #[cfg(not(feature = "http2"))]
+            Protocol::Http1
+        }
+        Some(_) => Protocol::Http1,
+        None if info.is_tls() || !shared.http2 => {
+            if shared.http1 {
+                Protocol::Http1
+            } else {
+                h2_or_h1()
+            }
+        }
+        None => {
+            if !shared.http1 {
+                h2_or_h1()
+            } else if shared.h2c {
+                // Prior knowledge: the connection opens with the HTTP/2 preface, or it is
+                // HTTP/1.1 (the bytes read are replayed to hyper).
+                let peeked = peek_preface(&mut transport, shared.header_read_timeout).await;
+                match peeked {
+                    Ok((bytes, true)) => {
+                        prefix = bytes;
+                        h2_or_h1()
+                    }
+                    Ok((bytes, false)) => {
+                        prefix = bytes;
+                        Protocol::Http1
+                    }
+                    Err(error) => {
+                        log::debug!("weir: http server: reading the first bytes failed: {error}");
+                        return;
+                    }
+                }
+            } else {
+                Protocol::Http1
+            }
+        }
+    };
+    let vectored = transport.is_write_vectored();
+    let io = super::io::Prefixed::new(prefix, transport);
+    match protocol {
+        Protocol::Http1 => super::h1::serve(io, vectored, shared, info, guard).await,
+        #[cfg(feature = "http2")]
+        Protocol::Http2 => super::h2::serve(io, shared, info, guard).await,
+    }
+}
+
+fn h2_or_h1() -> Protocol {
+    #[cfg(feature = "http2")]
+    {
+        Protocol::Http2
+    }
+    #[cfg(not(feature = "http2"))]
+    Protocol::Http1
+}
+
+/// Reads until the bytes read are the HTTP/2 preface or cannot become it.
+async fn peek_preface(
+    transport: &mut Transport,
+    timeout: Option<Duration>,
+) -> Result<(bytes::Bytes, bool), Error> {
+    let read = async {
+        let mut buf = [0u8; H2_PREFACE.len()];
+        let mut filled = 0;
+        while filled < buf.len() {
+            let n = transport.read(&mut buf[filled..]).await?;
+            if n == 0 {
+                break;
+            }
+            filled += n;
+            if buf[..filled] != H2_PREFACE[..filled] {
+                break;
+            }
+        }
+        let is_h2 = filled == H2_PREFACE.len() && buf == H2_PREFACE;
+        Ok::<_, Error>((bytes::Bytes::copy_from_slice(&buf[..filled]), is_h2))
+    };
+    match timeout {
+        Some(timeout) => runtime::timeout(timeout, read).await?,
+        None => read.await,
+    }
+}
+
+/// A slot among the handlers allowed to run at once; freed on drop.
+struct HandlerSlot<'a>(Option<&'a AtomicUsize>);
+
+impl Drop for HandlerSlot<'_> {
+    fn drop(&mut self) {
+        if let Some(running) = self.0 {
+            running.fetch_sub(1, Ordering::AcqRel);
+        }
+    }
+}
+
+impl Shared {
+    pub(crate) fn request_info(
+        &self,
+        connection: &Arc<ConnectionInfo>,
+        stream_id: Option<u32>,
+    ) -> RequestInfo {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        RequestInfo {
+            connection: connection.clone(),
+            arrived: Instant::now(),
+            stream_id,
+        }
+    }
+
+    fn handler_slot(&self) -> Option<HandlerSlot<'_>> {
+        let Some(max) = self.max_concurrent_handlers else {
+            return Some(HandlerSlot(None));
+        };
+        let mut running = self.running_handlers.load(Ordering::Acquire);
+        loop {
+            if running >= max {
+                return None;
+            }
+            match self.running_handlers.compare_exchange_weak(
+                running,
+                running + 1,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return Some(HandlerSlot(Some(&self.running_handlers))),
+                Err(now) => running = now,
+            }
+        }
+    }
+
+    /// The error handler's answer; a panic in it answers a plain 500.
+    pub(crate) fn error_response(&self, error: Error) -> Response<Body> {
+        match std::panic::catch_unwind(AssertUnwindSafe(|| (self.error_handler)(error))) {
+            Ok(response) => response,
+            Err(_) => {
+                log::error!("weir: http server: the error handler panicked");
+                let mut response = Response::new(Body::from("500 Internal Server Error"));
+                *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+                response
+            }
+        }
+    }
+
+    /// Everything between a parsed request and the response to send: the body limit, the
+    /// continue handler, the handler limit, the handler, the error handler, common headers.
+    pub(crate) async fn respond(&self, request: Request<Body>) -> Response<Body> {
+        let mut response = self.dispatch(request).await;
+        self.finish(&mut response);
+        response
+    }
+
+    async fn dispatch(&self, request: Request<Body>) -> Response<Body> {
+        if let Some(limit) = self.max_request_body_size {
+            if content_length(&request).is_some_and(|length| length > limit) {
+                return self.error_response(HttpError::payload_too_large(limit).into());
+            }
+        }
+        if let Some(continue_handler) = &self.continue_handler {
+            if expects_continue(&request) {
+                let decision =
+                    std::panic::catch_unwind(AssertUnwindSafe(|| continue_handler(&request)))
+                        .map_err(Error::panicked);
+                let decision = match decision {
+                    Ok(decision) => continue_handler::decide(decision).await,
+                    Err(error) => Err(error),
+                };
+                match decision {
+                    Ok(Continue::Accept) => {}
+                    Ok(Continue::Reject) => {
+                        return StatusCode::EXPECTATION_FAILED.into_response_body();
+                    }
+                    Ok(Continue::Respond(response)) => return response,
+                    Ok(Continue::Later(_)) => unreachable!("decide waits out Later"),
+                    Err(error) => return self.error_response(error),
+                }
+            }
+        }
+        let Some(_slot) = self.handler_slot() else {
+            return match std::panic::catch_unwind(AssertUnwindSafe(|| {
+                (self.rejected_handler)(&request)
+            })) {
+                Ok(response) => response,
+                Err(payload) => self.error_response(Error::panicked(payload)),
+            };
+        };
+        match AssertUnwindSafe(self.handler.respond(request))
+            .catch_unwind()
+            .await
+        {
+            Ok(Ok(response)) => response,
+            Ok(Err(error)) => self.error_response(error),
+            Err(payload) => self.error_response(Error::panicked(payload)),
+        }
+    }
+
+    /// Adds `Date` and `Server`.
+    fn finish(&self, response: &mut Response<Body>) {
+        let headers = response.headers_mut();
+        if !headers.contains_key(header::DATE) {
+            headers.insert(header::DATE, super::date::now());
+        }
+        if let Some(server) = &self.server_header {
+            if !headers.contains_key(header::SERVER) {
+                headers.insert(header::SERVER, server.clone());
+            }
+        }
+    }
+}
+
+trait StatusResponse {
+    fn into_response_body(self) -> Response<Body>;
+}
+
+impl StatusResponse for StatusCode {
+    fn into_response_body(self) -> Response<Body> {
+        let mut response = Response::new(Body::empty());
+        *response.status_mut() = self;
+        response
+    }
+}
+
+/// The request's `Content-Length`, if it has a valid one.
+fn content_length<B>(request: &Request<B>) -> Option<u64> {
+    request
+        .headers()
+        .get(header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .parse()
+        .ok()
+}
+
+fn expects_continue<B>(request: &Request<B>) -> bool {
+    request.version() == http::Version::HTTP_11
+        && request
+            .headers()
+            .get(header::EXPECT)
+            .and_then(|value| value.to_str().ok())
+            .is_some_and(|value| value.eq_ignore_ascii_case("100-continue"))
+}
