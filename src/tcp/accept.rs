@@ -10,6 +10,7 @@
 //! shutdown timeout [`ConnectionGuard::aborted`] is realized (the protocol drops the
 //! connection).
 
+use std::collections::HashMap;
 use std::fmt;
 use std::io;
 use std::net::SocketAddr;
@@ -157,13 +158,24 @@ pub(crate) struct AcceptCore {
     /// Realized once the server and all its connections are closed.
     closed: Deferred<(), Error>,
     registry: Mutex<Registry>,
+    /// A handle on the listening socket, so that `close` stops the listening at once (the
+    /// accept loop drops its own a moment later).
+    listener: Listener,
 }
+
+/// What a connection's protocol runs when the shutdown timeout passes.
+type AbortHook = Box<dyn FnOnce() + Send>;
 
 #[derive(Default)]
 struct Registry {
     /// Open connections, handshakes under way included.
     open: usize,
+    /// TLS handshakes under way (counted in `open` too).
+    handshakes: usize,
     accepted: u64,
+    next_id: u64,
+    /// Run at the shutdown timeout, by connection.
+    abort_hooks: HashMap<u64, AbortHook>,
     /// Set by the shutdown: realized once nothing is open.
     idle: Option<Deferred<(), Error>>,
     /// Set by the accept loop while it waits for a free slot under `max_connections`.
@@ -173,6 +185,7 @@ struct Registry {
 /// Keeps one connection counted as open; dropping it forgets the connection.
 pub(crate) struct ConnectionGuard {
     core: Arc<AcceptCore>,
+    id: u64,
 }
 
 impl ConnectionGuard {
@@ -190,12 +203,25 @@ impl ConnectionGuard {
     pub(crate) fn is_draining(&self) -> bool {
         self.core.stop.is_realized()
     }
+
+    /// Runs `hook` at the shutdown timeout if the connection is still open then (at once if
+    /// the timeout has passed already). Replaces an earlier hook.
+    pub(crate) fn on_abort(&self, hook: impl FnOnce() + Send + 'static) {
+        let mut registry = self.core.registry();
+        if self.core.aborted.is_realized() {
+            drop(registry);
+            hook();
+            return;
+        }
+        registry.abort_hooks.insert(self.id, Box::new(hook));
+    }
 }
 
 impl Drop for ConnectionGuard {
     fn drop(&mut self) {
         let mut registry = self.core.registry();
         registry.open -= 1;
+        registry.abort_hooks.remove(&self.id);
         if let Some(slot) = registry.slot_free.take() {
             slot.success(());
         }
@@ -221,6 +247,7 @@ impl Registry {
     }
 }
 
+#[derive(Clone)]
 enum Listener {
     Tcp(async_net::TcpListener),
     #[cfg(unix)]
@@ -313,6 +340,7 @@ impl AcceptCore {
             aborted: Deferred::new().quiet(),
             closed: Deferred::new().quiet(),
             registry: Mutex::new(Registry::default()),
+            listener: listener.clone(),
         });
         let executor = options.executor.clone();
         runtime::spawn_detached_on(
@@ -348,9 +376,15 @@ impl AcceptCore {
         self.shutdown_timeout
     }
 
-    /// Open connections, handshakes under way included.
+    /// Open connections, handshakes under way not included.
     pub(crate) fn connection_count(&self) -> usize {
-        self.registry().open
+        let registry = self.registry();
+        registry.open - registry.handshakes
+    }
+
+    /// Accepted connections whose TLS handshake is under way.
+    pub(crate) fn handshake_count(&self) -> usize {
+        self.registry().handshakes
     }
 
     /// Connections accepted since the start.
@@ -365,6 +399,17 @@ impl AcceptCore {
     /// Starts the shutdown (idempotent) and returns a deferred realized once it is complete.
     pub(crate) fn close(self: &Arc<Self>) -> Deferred<(), Error> {
         if self.stop.success(()) {
+            // The kernel refuses new connections from here on (shutting a listening socket
+            // down closes its queue), and the accept loop sees the stop.
+            let _ = match &self.listener {
+                Listener::Tcp(listener) => {
+                    socket2::SockRef::from(listener).shutdown(std::net::Shutdown::Both)
+                }
+                #[cfg(unix)]
+                Listener::Unix(listener) => {
+                    socket2::SockRef::from(listener).shutdown(std::net::Shutdown::Both)
+                }
+            };
             runtime::spawn_detached(shut_down(self.clone()));
         }
         self.closed.clone()
@@ -379,7 +424,11 @@ impl AcceptCore {
         let mut registry = self.registry();
         registry.open += 1;
         registry.accepted += 1;
-        ConnectionGuard { core: self.clone() }
+        registry.next_id += 1;
+        ConnectionGuard {
+            core: self.clone(),
+            id: registry.next_id,
+        }
     }
 
     /// None when there is room for one more connection, else a deferred realized when a
@@ -489,6 +538,7 @@ async fn accept_loop<H>(
             // counts as open for a graceful close, and is abandoned at the shutdown timeout.
             let stream = stream.clone();
             drop(transport);
+            core.registry().handshakes += 1;
             let (core, on_connection, config) =
                 (core.clone(), on_connection.clone(), config.clone());
             runtime::spawn_detached_on(executor.as_ref(), async move {
@@ -500,8 +550,9 @@ async fn accept_loop<H>(
                     None
                 })
                 .await;
+                core.registry().handshakes -= 1;
                 match outcome {
-                    Some(Ok(stream)) => {
+                    Some(Ok(stream)) if !core.aborted.is_realized() => {
                         let info =
                             ConnectionInfo::tls(local_addr, remote_addr, stream.session_info());
                         hand_over(
@@ -512,6 +563,7 @@ async fn accept_loop<H>(
                             guard,
                         );
                     }
+                    Some(Ok(_)) => {}
                     Some(Err(error)) => log::debug!(
                         "weir: {} {}: TLS handshake with {remote_addr} failed: {error}",
                         core.name,
@@ -576,6 +628,15 @@ async fn shut_down(core: Arc<AcceptCore>) {
     let _ = core.accept_stopped.clone().await;
     let _ = runtime::timeout(core.shutdown_timeout, core.idle()).await;
     core.aborted.success(());
+    let hooks: Vec<AbortHook> = core
+        .registry()
+        .abort_hooks
+        .drain()
+        .map(|(_, hook)| hook)
+        .collect();
+    for hook in hooks {
+        hook();
+    }
     // Aborted connections drop their guards as their tasks see the signal; bounded so that a
     // protocol task stuck elsewhere cannot keep `closed` from ever being realized.
     let _ = runtime::timeout(Duration::from_secs(5), core.idle()).await;

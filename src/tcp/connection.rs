@@ -46,6 +46,7 @@ pub(crate) fn connection<S: ConnectionIo>(
         write_done: AtomicBool::new(false),
         abort: Deferred::new(),
         socket_closed: Deferred::new().quiet(),
+        activity: Activity::new(),
     });
     let owner = Arc::new(Owner {
         state: io_state.clone(),
@@ -257,6 +258,18 @@ impl ConnectionIo for async_net::TcpStream {
     }
 }
 
+/// A Unix domain socket's handles are independent too.
+#[cfg(unix)]
+impl ConnectionIo for async_net::unix::UnixStream {
+    type Reader = async_net::unix::UnixStream;
+    type Writer = async_net::unix::UnixStream;
+    const TLS: bool = false;
+
+    fn into_halves(self) -> (Self::Reader, Self::Writer) {
+        (self.clone(), self)
+    }
+}
+
 #[cfg(feature = "tls")]
 impl<IO> ConnectionIo for crate::tls::TlsStream<IO>
 where
@@ -279,9 +292,40 @@ pub(crate) struct IoState {
     abort: Deferred<(), Error>,
     /// Realized once both tasks are done and the stream is dropped.
     socket_closed: Deferred<(), Error>,
+    /// When bytes last moved, for the server's idle timeout.
+    activity: Activity,
+}
+
+/// When a connection last read or wrote, cheaply: milliseconds since it opened.
+pub(crate) struct Activity {
+    opened: std::time::Instant,
+    last_ms: std::sync::atomic::AtomicU64,
+}
+
+impl Activity {
+    fn new() -> Activity {
+        Activity {
+            opened: std::time::Instant::now(),
+            last_ms: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
+    fn touch(&self) {
+        let ms = self.opened.elapsed().as_millis() as u64;
+        self.last_ms.store(ms, Ordering::Relaxed);
+    }
+
+    /// When the connection last moved bytes (or opened).
+    pub(crate) fn last(&self) -> std::time::Instant {
+        self.opened + std::time::Duration::from_millis(self.last_ms.load(Ordering::Relaxed))
+    }
 }
 
 impl IoState {
+    pub(crate) fn activity(&self) -> &Activity {
+        &self.activity
+    }
+
     /// Stops both tasks at once: the inbound side drains with `cause`, the outbound side is
     /// closed with it, and the stream is dropped without a half-close.
     pub(crate) fn abort(&self, cause: Error) {
@@ -1126,6 +1170,9 @@ async fn read_task<R: AsyncRead + Unpin>(mut half: Half<R>, reads: Reads) {
             Err(stopped(&mut closed, &mut abort).await)
         })
         .await;
+        if matches!(read, Ok(Ok(n)) if n > 0) {
+            state.activity.touch();
+        }
         let chunk = match read {
             Err(None) => break,
             Err(Some(cause)) => {
@@ -1343,6 +1390,9 @@ async fn write_task<W: AsyncWrite + Unpin>(
         )
         .await;
         budget.release(batch.iter().map(|outgoing| outgoing.bytes.len()).sum());
+        if written.is_ok() {
+            state.activity.touch();
+        }
         match written {
             Ok(()) => {
                 for outgoing in batch.drain(..) {
@@ -1536,6 +1586,7 @@ mod tests {
                 write_done: AtomicBool::new(false),
                 abort: Deferred::new(),
                 socket_closed: Deferred::new().quiet(),
+                activity: Activity::new(),
             });
             let recorder = Recorder::default();
             let half = Half {

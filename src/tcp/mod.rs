@@ -32,6 +32,10 @@
 //! # });
 //! ```
 //!
+//! The TCP server and the HTTP server share one accept core: the listener, TLS as a layer over
+//! it, the registry of open connections with its cap, the idle timeout and the graceful
+//! shutdown.
+//!
 //! Backpressure runs end to end: a slow consumer of a connection stops weir reading its
 //! socket (so the peer's writes stop once the kernel's buffers fill, and memory per connection
 //! stays bounded), and a put completes only once its bytes were written. Closing a
@@ -53,6 +57,8 @@
 //! | inbound `byte[]` per read | [`Bytes`] per read, at most [`ServerOptions::read_chunk_size`] |
 //! | outbound: anything `to-byte-buf` converts | anything [`IntoBytes`] |
 //! | (none) | [`ServerOptions::nodelay`] (on), [`ServerOptions::inbound_buffer`], [`Server::connection_count`] |
+//! | `:idle-timeout` (HTTP server option in Aleph) | [`ServerOptions::idle_timeout`] (off): no bytes either way for that long closes the connection |
+//! | (none) | [`ServerOptions::max_connections`]: past it, accepting waits for a connection to close |
 //! | `:raw-stream?`, `:bootstrap-transform`, `:pipeline-transform`, `:transport` | not needed: chunks are already [`Bytes`]; the reactor is async-io's |
 //!
 //! [`Source`]: crate::stream::Source

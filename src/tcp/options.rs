@@ -75,6 +75,8 @@ pub struct ServerOptions {
     pub(crate) executor: Option<crate::runtime::Executor>,
     #[cfg(feature = "tls")]
     pub(crate) tls: Option<crate::tls::ServerConfig>,
+    pub(crate) max_connections: Option<usize>,
+    pub(crate) idle_timeout: Option<Duration>,
 }
 
 impl ServerOptions {
@@ -98,7 +100,40 @@ impl ServerOptions {
             executor: None,
             #[cfg(feature = "tls")]
             tls: None,
+            max_connections: None,
+            idle_timeout: None,
         }
+    }
+
+    /// At most this many connections open at once, TLS handshakes included (default:
+    /// unlimited). Past it the server stops accepting (new clients wait in the kernel's
+    /// backlog) until one closes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let options = weir::tcp::ServerOptions::new().max_connections(100);
+    /// assert!(format!("{options:?}").contains("max_connections: Some(100)"));
+    /// ```
+    pub fn max_connections(mut self, connections: usize) -> Self {
+        self.max_connections = Some(connections.max(1));
+        self
+    }
+
+    /// Closes a connection once no bytes moved in either direction for `timeout` (Aleph's
+    /// `:idle-timeout`; default: never). Its inbound side drains with a
+    /// [timeout](crate::Error::is_timeout) error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let options = weir::tcp::ServerOptions::new().idle_timeout(Duration::from_secs(30));
+    /// assert!(format!("{options:?}").contains("30s"));
+    /// ```
+    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
+        self.idle_timeout = Some(timeout);
+        self
     }
 
     /// Serves TLS with `config` (default: plain TCP). Each accepted connection's handshake runs
