@@ -16,6 +16,7 @@ use crate::tcp::accept::ConnectionGuard;
 
 use super::activity::Activity;
 use super::body::Body;
+use super::introspection::Registration;
 use super::io::HyperIo;
 use super::server::Shared;
 use super::timer::{Deadline, WeirTimer};
@@ -28,6 +29,7 @@ pub(crate) async fn serve<T>(
     shared: Arc<Shared>,
     info: Arc<ConnectionInfo>,
     guard: ConnectionGuard,
+    registration: &Registration,
 ) where
     T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
@@ -42,6 +44,7 @@ pub(crate) async fn serve<T>(
         .auto_date_header(false)
         .writev(vectored);
     let activity = Arc::new(Activity::new());
+    registration.set_activity(&activity);
     let service = H1Service {
         shared: shared.clone(),
         info: info.clone(),

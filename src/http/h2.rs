@@ -20,6 +20,7 @@ use crate::tcp::accept::ConnectionGuard;
 
 use super::activity::{Activity, InFlight};
 use super::body::Body;
+use super::introspection::Registration;
 use super::server::Shared;
 use super::timer::Deadline;
 
@@ -30,6 +31,7 @@ pub(crate) async fn serve<T>(
     shared: Arc<Shared>,
     info: Arc<ConnectionInfo>,
     guard: ConnectionGuard,
+    registration: &Registration,
 ) where
     T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
@@ -62,6 +64,7 @@ pub(crate) async fn serve<T>(
         }
     };
     let activity = Arc::new(Activity::new());
+    registration.set_activity(&activity);
     let mut draining = Some(guard.draining());
     let mut aborted = guard.aborted();
     let idle_timeout = shared.idle_timeout;

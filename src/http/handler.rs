@@ -14,7 +14,9 @@ use super::body::Body;
 
 /// Anything a handler may answer with, Aleph's "Ring response or deferred of one": an
 /// `http::Response<B>` whose body converts into a [`Body`], a [`StatusCode`] (an empty body
-/// with that status), `()` (204 No Content, as Aleph answers `nil`), or a `Result` of any of
+/// with that status), `()` (204 No Content, as Aleph answers `nil`), a bare body (`&'static
+/// str` and `String` as `text/plain`, `Bytes` and `Vec<u8>` as `application/octet-stream`, a
+/// [`Body`]: 200 OK), or a `Result` of any of
 /// these (the error goes to the server's error handler:
 /// [`ServerOptions::error_handler`](super::ServerOptions::error_handler)). Handlers that
 /// answer later return a future (an `async` block, a [`Deferred`](crate::Deferred)) of one.
@@ -56,6 +58,59 @@ impl IntoResponse for StatusCode {
         *response.status_mut() = self;
         Ok(response)
     }
+}
+
+/// A `200 OK` with a `text/plain; charset=utf-8` body.
+impl IntoResponse for &'static str {
+    fn into_response(self) -> Result<Response<Body>, Error> {
+        Ok(text(Body::from(self)))
+    }
+}
+
+/// A `200 OK` with a `text/plain; charset=utf-8` body.
+impl IntoResponse for String {
+    fn into_response(self) -> Result<Response<Body>, Error> {
+        Ok(text(Body::from(self)))
+    }
+}
+
+/// A `200 OK` with an `application/octet-stream` body.
+impl IntoResponse for bytes::Bytes {
+    fn into_response(self) -> Result<Response<Body>, Error> {
+        Ok(octets(Body::from(self)))
+    }
+}
+
+/// A `200 OK` with an `application/octet-stream` body.
+impl IntoResponse for Vec<u8> {
+    fn into_response(self) -> Result<Response<Body>, Error> {
+        Ok(octets(Body::from(self)))
+    }
+}
+
+/// A `200 OK` streaming the body.
+impl IntoResponse for Body {
+    fn into_response(self) -> Result<Response<Body>, Error> {
+        Ok(Response::new(self))
+    }
+}
+
+fn text(body: Body) -> Response<Body> {
+    let mut response = Response::new(body);
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response
+}
+
+fn octets(body: Body) -> Response<Body> {
+    let mut response = Response::new(body);
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/octet-stream"),
+    );
+    response
 }
 
 impl<R: IntoResponse, E: Into<Error>> IntoResponse for Result<R, E> {

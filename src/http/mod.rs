@@ -72,6 +72,7 @@ mod h1;
 #[cfg(feature = "http2")]
 mod h2;
 mod handler;
+mod introspection;
 mod io;
 mod options;
 mod server;

@@ -14,7 +14,6 @@ use http::{HeaderValue, Request, Response, StatusCode, header};
 
 use crate::runtime::{self, Executor};
 use crate::stream::Node;
-use crate::stream::stage::Stage;
 use crate::tcp::ConnectionInfo;
 use crate::tcp::accept::{self, AcceptCore, AcceptOptions, ConnectionGuard, Transport};
 use crate::{Deferred, Error};
@@ -23,6 +22,7 @@ use super::body::Body;
 use super::continue_handler::{self, Continue};
 use super::error::HttpError;
 use super::handler::{Erased, ErasedHandler, Handler};
+use super::introspection::ServerVertex;
 use super::options::{
     Bind, ContinueHandler, ErrorHandler, Http2Settings, HttpVersion, RejectedHandler, ServerOptions,
 };
@@ -97,7 +97,6 @@ where
 pub struct Server {
     core: Arc<AcceptCore>,
     shared: Arc<Shared>,
-    stage: Stage,
 }
 
 impl Server {
@@ -137,6 +136,14 @@ impl Server {
             half_close: options.half_close,
             executor: options.executor.clone(),
             requests: AtomicUsize::new(0),
+            vertex: ServerVertex::new(match &options.bind {
+                Bind::Address(address) => address.to_string(),
+                Bind::Listener(listener) => listener
+                    .local_addr()
+                    .map_or_else(|_| "listener".to_string(), |a| a.to_string()),
+                #[cfg(unix)]
+                Bind::Unix(path) => path.display().to_string(),
+            }),
         });
         let bind = match options.bind {
             Bind::Address(address) => accept::Bind::Address(address),
@@ -167,12 +174,7 @@ impl Server {
             },
             on_connection,
         )?;
-        let stage = Stage::root("http-server");
-        Ok(Server {
-            core,
-            shared,
-            stage,
-        })
+        Ok(Server { core, shared })
     }
 
     /// The address the server listens on, with the port the system chose for port 0
@@ -267,7 +269,9 @@ impl Server {
         self.shared.requests.load(Ordering::Relaxed)
     }
 
-    /// The server's node in the stream graph (kind `http-server`).
+    /// The server's node in the stream graph (kind `http-server`), with an edge to each open
+    /// connection (kind `http-connection`: addresses, protocol, requests in flight, bytes in
+    /// and out).
     ///
     /// # Examples
     ///
@@ -282,7 +286,7 @@ impl Server {
     /// # });
     /// ```
     pub fn node(&self) -> Node {
-        self.stage.node()
+        Node::new(self.shared.vertex.clone())
     }
 
     /// Closes the server gracefully (idempotent): stops accepting at once, lets requests in
@@ -307,10 +311,8 @@ impl Server {
     /// # });
     /// ```
     pub fn close(&self) -> Deferred<(), Error> {
-        let closed = self.core.close();
-        let stage = self.stage.clone();
-        closed.clone().on_realized(move |_| stage.finish(Ok(())));
-        closed
+        self.shared.vertex.mark_closed();
+        self.core.close()
     }
 
     /// A deferred realized once the server is closed, by [`Server::close`] from any handle.
@@ -378,6 +380,7 @@ pub(crate) struct Shared {
     pub(crate) half_close: bool,
     pub(crate) executor: Option<Executor>,
     requests: AtomicUsize,
+    vertex: Arc<ServerVertex>,
 }
 
 /// What weir knows about a request beyond its head, in its extensions:
@@ -529,11 +532,18 @@ async fn serve_connection(
         }
     };
     let vectored = transport.is_write_vectored();
-    let io = super::io::Prefixed::new(prefix, transport);
+    let registration = shared.vertex.register(&info);
+    let io = registration.count(super::io::Prefixed::new(prefix, transport));
     match protocol {
-        Protocol::Http1 => super::h1::serve(io, vectored, shared, info, guard).await,
+        Protocol::Http1 => {
+            registration.set_protocol("http/1.1");
+            super::h1::serve(io, vectored, shared, info, guard, &registration).await;
+        }
         #[cfg(feature = "http2")]
-        Protocol::Http2 => super::h2::serve(io, shared, info, guard).await,
+        Protocol::Http2 => {
+            registration.set_protocol("h2");
+            super::h2::serve(io, shared, info, guard, &registration).await;
+        }
     }
 }
 

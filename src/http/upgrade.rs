@@ -12,13 +12,14 @@ use crate::tcp::accept::Transport;
 use crate::{Deferred, Error};
 
 use super::body::Body;
+use super::introspection::Counted;
 use super::io::{HyperIo, Prefixed};
 
 /// An upgraded connection: the socket (or TLS stream) after a `101 Switching Protocols`, as
 /// futures-io, with whatever the client sent after its request replayed first. What the
 /// WebSocket adapter builds on.
 pub struct Upgraded {
-    io: Prefixed<Prefixed<Transport>>,
+    io: Prefixed<Counted<Prefixed<Transport>>>,
 }
 
 impl std::fmt::Debug for Upgraded {
@@ -84,7 +85,7 @@ pub fn on_upgrade(request: &mut Request<Body>) -> Deferred<Upgraded, Error> {
     let realizer = upgraded.realizer();
     crate::runtime::spawn_detached(async move {
         let outcome = match on_upgrade.await {
-            Ok(upgraded) => match upgraded.downcast::<HyperIo<Prefixed<Transport>>>() {
+            Ok(upgraded) => match upgraded.downcast::<HyperIo<Counted<Prefixed<Transport>>>>() {
                 Ok(parts) => Ok(Upgraded {
                     io: Prefixed::new(parts.read_buf, parts.io.io),
                 }),
