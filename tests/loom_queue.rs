@@ -1,7 +1,7 @@
 //! A loom model of the channel queue's races: the hand-off of a message to one of several
 //! waiting takers, a notified take that is dropped before it takes (its notification passes
-//! on), a pending put that is dropped (withdrawn, or delivered exactly once), and close and
-//! drain against a waiting taker.
+//! on), a pending put that is dropped (withdrawn, or delivered exactly once), close and drain
+//! against a waiting taker, and a pending put when the last handle that can take goes.
 //!
 //! Run with `RUSTFLAGS="--cfg weir_loom" CARGO_TARGET_DIR=target/loom cargo test
 //! --no-default-features --test loom_queue` (`scripts/test.sh` does). Without the cfg this file
@@ -120,5 +120,18 @@ fn close_wakes_a_waiting_taker_after_what_is_buffered() {
         assert!(block_on(closer.put(3)).unwrap_err().is_closed());
         assert_eq!(taker.join().unwrap(), [1, 2]);
         assert!(block_on(closer.drained()).is_ok());
+    });
+}
+
+#[test]
+fn a_pending_put_fails_when_the_last_taker_goes() {
+    model(|| {
+        let channel = Channel::<u32>::unbuffered();
+        let writer = stream::sink_only(channel.clone());
+        let put = thread::spawn(move || block_on(writer.put(1)).map_err(|e| e.into_inner()));
+        // The last handle that can take goes, before or after the put waits: it fails with its
+        // message either way, and never hangs.
+        drop(channel);
+        assert_eq!(put.join().unwrap(), Err(1));
     });
 }
