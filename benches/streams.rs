@@ -13,7 +13,8 @@
 //! - `connect_setup_scaling`: the time per `connect` call (10 000 calls on fresh channel pairs)
 //!   with 100 000 other connections live, against the same calls with none live: connect keeps
 //!   its fan-out state on the source, so the ratio stays near 1.0. Rounds alternate (none, then
-//!   100 000 live, built untimed each round and torn down after).
+//!   100 000 live, built untimed each round and torn down after); an untimed batch before each
+//!   timed one lets both find freed memory rather than grow the heap.
 //!
 //! Every task runs on weir's executor (one worker per core) for both sides.
 //!
@@ -230,17 +231,28 @@ fn async_broadcast_bus() -> u64 {
 
 const SCALING_LIVE: usize = 100_000;
 const SCALING_CALLS: usize = 10_000;
-const SCALING_ROUNDS: usize = 5;
+const SCALING_ROUNDS: usize = 9;
 
-/// `n` connected pairs: the handles kept here keep each connection live.
+/// `n` connected pairs: the handles kept here keep each connection live. Returns once every
+/// connect task waits on its source, so that none of them competes with the timed calls.
 fn connected_pairs(n: usize) -> Vec<(Channel<u64>, Channel<u64>)> {
-    (0..n)
+    let pairs: Vec<_> = (0..n)
         .map(|_| {
             let (source, sink) = (Channel::new(1), Channel::new(1));
             drop(connect(source.clone(), sink.clone(), ConnectOptions::new()));
             (source, sink)
         })
-        .collect()
+        .collect();
+    block_on(async {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        for (source, _) in &pairs {
+            while source.description().pending_takes == 0 {
+                assert!(Instant::now() < deadline, "connect tasks did not start");
+                weir::runtime::sleep(Duration::from_millis(1)).await;
+            }
+        }
+    });
+    pairs
 }
 
 /// Times `SCALING_CALLS` connect calls on fresh pairs (made untimed), then drops them: the
@@ -261,6 +273,21 @@ fn time_connect_calls() -> Duration {
     let elapsed = start.elapsed();
     drop(kept);
     elapsed / SCALING_CALLS as u32
+}
+
+/// One untimed batch like the timed one, ended before it: the timed calls then find the memory
+/// it freed, with or without live connections, instead of growing the heap (page faults) only
+/// in the rounds after the live connections were built.
+fn warm_up() {
+    let live = stream::live_connections();
+    drop(time_connect_calls());
+    block_on(async {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while stream::live_connections() > live {
+            assert!(Instant::now() < deadline, "connect tasks did not end");
+            weir::runtime::sleep(Duration::from_millis(1)).await;
+        }
+    });
 }
 
 /// Waits until every connect task of the previous round has ended.
@@ -295,9 +322,11 @@ fn connect_setup_scaling(filters: &[String]) {
     let (mut loaded, mut none) = (Vec::new(), Vec::new());
     for _ in 0..SCALING_ROUNDS {
         until_no_live_connections();
+        warm_up();
         none.push(time_connect_calls());
         let live = connected_pairs(SCALING_LIVE);
         assert!(stream::live_connections() >= SCALING_LIVE);
+        warm_up();
         loaded.push(time_connect_calls());
         drop(live);
     }
