@@ -24,12 +24,17 @@ fn poll_once<F: Future + Unpin>(future: &mut F) -> Poll<F::Output> {
     Pin::new(future).poll(&mut Context::from_waker(Waker::noop()))
 }
 
-/// Waits (bounded by `run`) until `condition` holds: the state a test checks next is then
-/// quiescent (a background task is blocked where the test expects it).
-async fn until(mut condition: impl FnMut() -> bool) {
-    while !condition() {
-        futures_lite::future::yield_now().await;
-    }
+/// Waits until `condition` holds: the state a test checks next is then quiescent (a background task
+/// is blocked where the test expects it). Fails, saying `what` it waited for, after half of
+/// `run`'s bound.
+async fn until(what: &str, mut condition: impl FnMut() -> bool) {
+    let reached = weir::runtime::timeout(support::BOUND / 2, async {
+        while !condition() {
+            futures_lite::future::yield_now().await;
+        }
+    })
+    .await;
+    assert!(reached.is_ok(), "never reached: {what}");
 }
 
 #[test]
@@ -289,7 +294,10 @@ fn buffer_reads_ahead_by_its_limit() {
             s.put(n).await.unwrap();
         }
         // Quiescent: the reading task waits for room for the message it holds.
-        until(|| buffered.description().pending_puts == 1).await;
+        until("the reading task's put of 3 waits for room", || {
+            buffered.description().pending_puts == 1
+        })
+        .await;
         let mut fifth = s.put(4);
         assert!(poll_once(&mut fifth).is_pending(), "the buffer is full");
         assert_eq!(s.description().pending_puts, 1, "nobody takes from `s`");
@@ -362,7 +370,10 @@ fn buffer_by_waits_once_the_metric_is_over_its_limit() {
         s.put(4).await.unwrap();
         // 6 + 4 + 5 = 15 > 10: the task's put waits, holding 5, so 7 cannot be taken from `s`.
         s.put(5).await.unwrap();
-        until(|| buffered.description().pending_puts == 1).await;
+        until("the reading task's put of 5 waits for room", || {
+            buffered.description().pending_puts == 1
+        })
+        .await;
         let mut fourth = s.put(7);
         assert!(poll_once(&mut fourth).is_pending());
         assert_eq!(s.description().pending_puts, 1, "nobody takes from `s`");
