@@ -10,6 +10,11 @@
 //! - `bus_fanout`: one publisher, 4 subscribers, 1M messages; against async-broadcast. The peer
 //!   overflows (drops the oldest) where weir applies backpressure: its channels are sized so
 //!   that it never overflows here, which is the fair comparison of the delivery cost.
+//! - `connect_setup_scaling`: the time per `connect` call (10 000 calls on fresh channel pairs)
+//!   with 100 000 other connections live, against the same calls with none live: connect keeps
+//!   its fan-out state on the source, so the ratio stays near 1.0. Rounds alternate (none, then
+//!   100 000 live, built untimed each round and torn down after); an untimed batch before each
+//!   timed one lets both find freed memory rather than grow the heap.
 //!
 //! Every task runs on weir's executor (one worker per core) for both sides.
 //!
@@ -21,6 +26,9 @@
 //! is faster).
 
 mod support;
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
 
 use futures::StreamExt as _;
 use weir::runtime::{block_on, spawn};
@@ -221,6 +229,121 @@ fn async_broadcast_bus() -> u64 {
     })
 }
 
+const SCALING_LIVE: usize = 100_000;
+const SCALING_CALLS: usize = 10_000;
+const SCALING_ROUNDS: usize = 9;
+
+/// `n` connected pairs: the handles kept here keep each connection live. Returns once every
+/// connect task waits on its source, so that none of them competes with the timed calls.
+fn connected_pairs(n: usize) -> Vec<(Channel<u64>, Channel<u64>)> {
+    let pairs: Vec<_> = (0..n)
+        .map(|_| {
+            let (source, sink) = (Channel::new(1), Channel::new(1));
+            drop(connect(source.clone(), sink.clone(), ConnectOptions::new()));
+            (source, sink)
+        })
+        .collect();
+    block_on(async {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        for (source, _) in &pairs {
+            while source.description().pending_takes == 0 {
+                assert!(Instant::now() < deadline, "connect tasks did not start");
+                weir::runtime::sleep(Duration::from_millis(1)).await;
+            }
+        }
+    });
+    pairs
+}
+
+/// Times `SCALING_CALLS` connect calls on fresh pairs (made untimed), then drops them: the
+/// time per call.
+fn time_connect_calls() -> Duration {
+    let pairs: Vec<_> = (0..SCALING_CALLS)
+        .map(|_| {
+            let (source, sink) = (Channel::<u64>::new(1), Channel::<u64>::new(1));
+            (source.clone(), sink.clone(), source, sink)
+        })
+        .collect();
+    let mut kept = Vec::with_capacity(SCALING_CALLS);
+    let start = Instant::now();
+    for (source, sink, source_handle, sink_handle) in pairs {
+        black_box(connect(source, sink, ConnectOptions::new()));
+        kept.push((source_handle, sink_handle));
+    }
+    let elapsed = start.elapsed();
+    drop(kept);
+    elapsed / SCALING_CALLS as u32
+}
+
+/// One untimed batch like the timed one, ended before it: the timed calls then find the memory
+/// it freed, with or without live connections, instead of growing the heap (page faults) only
+/// in the rounds after the live connections were built.
+fn warm_up() {
+    let live = stream::live_connections();
+    time_connect_calls();
+    block_on(async {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while stream::live_connections() > live {
+            assert!(Instant::now() < deadline, "connect tasks did not end");
+            weir::runtime::sleep(Duration::from_millis(1)).await;
+        }
+    });
+}
+
+/// Waits until every connect task of the previous round has ended.
+fn until_no_live_connections() {
+    block_on(async {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while stream::live_connections() > 0 {
+            assert!(Instant::now() < deadline, "connect tasks did not end");
+            weir::runtime::sleep(Duration::from_millis(1)).await;
+        }
+    });
+}
+
+fn median(mut samples: Vec<Duration>) -> Duration {
+    samples.sort_unstable();
+    samples[samples.len() / 2]
+}
+
+/// `ratio connect_setup_scaling`: time per connect call with `SCALING_LIVE` live connections /
+/// with none.
+fn connect_setup_scaling(filters: &[String]) {
+    let name = "connect_setup_scaling";
+    if !filters.is_empty() && !filters.iter().any(|f| name.contains(f.as_str())) {
+        return;
+    }
+    // One untimed warm-up of each.
+    until_no_live_connections();
+    time_connect_calls();
+    let live = connected_pairs(SCALING_LIVE);
+    time_connect_calls();
+    drop(live);
+    let (mut loaded, mut none) = (Vec::new(), Vec::new());
+    for _ in 0..SCALING_ROUNDS {
+        until_no_live_connections();
+        warm_up();
+        none.push(time_connect_calls());
+        let live = connected_pairs(SCALING_LIVE);
+        assert!(stream::live_connections() >= SCALING_LIVE);
+        warm_up();
+        loaded.push(time_connect_calls());
+        drop(live);
+    }
+    until_no_live_connections();
+    let (loaded, none) = (median(loaded), median(none));
+    println!(
+        "# {name}: {SCALING_LIVE} live {:.3} us, none {:.3} us per connect call (medians of \
+         {SCALING_ROUNDS} rounds of {SCALING_CALLS} calls)",
+        loaded.as_secs_f64() * 1e6,
+        none.as_secs_f64() * 1e6,
+    );
+    println!(
+        "ratio {name} {:.3}",
+        loaded.as_secs_f64() / none.as_secs_f64()
+    );
+}
+
 fn main() {
     let filters = support::filters();
     support::compare(
@@ -259,4 +382,5 @@ fn main() {
         weir_bus,
         async_broadcast_bus,
     );
+    connect_setup_scaling(&filters);
 }

@@ -25,5 +25,9 @@ step "loom model of the deferred cell"
 RUSTFLAGS="--cfg weir_loom" CARGO_TARGET_DIR=target/loom \
     cargo test --no-default-features --test loom_deferred
 
+step "loom model of the channel queue"
+RUSTFLAGS="--cfg weir_loom" CARGO_TARGET_DIR=target/loom \
+    cargo test --no-default-features --test loom_queue
+
 step "unit, integration and doc tests (book chapters and README included)"
 cargo test --workspace --all-features

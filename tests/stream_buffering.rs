@@ -8,12 +8,12 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll, Waker};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures_lite::StreamExt;
 use support::run;
 use weir::Error;
-use weir::runtime::{sleep, timeout};
+use weir::runtime::sleep;
 use weir::stream::{
     self, BufferedChannel, Channel, DroppingChannel, Sink, SlidingChannel, Source, SourceExt,
     TakeError,
@@ -24,10 +24,17 @@ fn poll_once<F: Future + Unpin>(future: &mut F) -> Poll<F::Output> {
     Pin::new(future).poll(&mut Context::from_waker(Waker::noop()))
 }
 
-/// True when `future` does not complete within a short while (for things that must never
-/// complete until something else happens).
-async fn stays_pending<F: Future + Unpin>(future: &mut F) -> bool {
-    timeout(Duration::from_millis(30), future).await.is_err()
+/// Waits until `condition` holds: the state a test checks next is then quiescent (a background task
+/// is blocked where the test expects it). Fails, saying `what` it waited for, after half of
+/// `run`'s bound.
+async fn until(what: &str, mut condition: impl FnMut() -> bool) {
+    let reached = weir::runtime::timeout(support::BOUND / 2, async {
+        while !condition() {
+            futures_lite::future::yield_now().await;
+        }
+    })
+    .await;
+    assert!(reached.is_ok(), "never reached: {what}");
 }
 
 #[test]
@@ -75,7 +82,9 @@ fn batch_emits_a_full_batch_without_waiting_for_more() {
         assert_eq!(batches.next().await, Some(vec![1, 2]));
         // 3 waits for company (no latency given) until the channel closes.
         let mut next = batches.next();
-        assert!(stays_pending(&mut next).await);
+        assert!(poll_once(&mut next).is_pending());
+        assert_eq!(s.description().buffer_size, Some(0), "3 was taken in");
+        assert!(poll_once(&mut next).is_pending());
         s.close();
         assert_eq!(next.await, Some(vec![3]));
         assert_eq!(batches.next().await, None);
@@ -119,16 +128,19 @@ fn batch_within_emits_a_partial_batch_after_the_latency() {
     run(async {
         let s = Channel::new(8);
         let mut batches = s.clone().batch_within(100, Duration::from_millis(20));
-        let start = Instant::now();
         s.put('a').await.unwrap();
         s.put('b').await.unwrap();
-        assert_eq!(batches.next().await, Some(vec!['a', 'b']));
-        assert!(start.elapsed() >= Duration::from_millis(20));
-        // The clock starts again with the next batch's first message.
+        // The poll takes both in and starts the clock: the partial batch is not due yet.
+        let mut first = batches.next();
+        assert!(poll_once(&mut first).is_pending());
+        assert_eq!(s.description().buffer_size, Some(0));
+        assert_eq!(first.await, Some(vec!['a', 'b']));
+        // The clock starts again with the next batch's first message: the expired timer of
+        // the first batch does not let the second out at once.
         s.put('c').await.unwrap();
-        let second = Instant::now();
-        assert_eq!(batches.next().await, Some(vec!['c']));
-        assert!(second.elapsed() >= Duration::from_millis(15));
+        let mut second = batches.next();
+        assert!(poll_once(&mut second).is_pending());
+        assert_eq!(second.await, Some(vec!['c']));
         s.close();
         assert_eq!(batches.next().await, None);
     });
@@ -208,13 +220,15 @@ fn a_panicking_metric_ends_batch_by_after_what_was_gathered() {
 #[test]
 fn throttle_paces_messages_and_keeps_their_order() {
     run(async {
-        let start = Instant::now();
         let paced = stream::iter(0..6).throttle(100.0);
         let drained = paced.drained();
         assert_eq!(paced.collect::<Vec<_>>().await, vec![0, 1, 2, 3, 4, 5]);
-        // The first passes at once, the five others 10 ms apart.
-        assert!(start.elapsed() >= Duration::from_millis(50));
         assert!(drained.await.is_ok());
+        // The first passes at once; the second waits for a token (one an hour here).
+        let mut hourly = stream::iter(0..6).throttle(1.0 / 3600.0);
+        assert_eq!(poll_once(&mut hourly.next()), Poll::Ready(Some(0)));
+        assert!(poll_once(&mut hourly.next()).is_pending());
+        assert!(poll_once(&mut hourly.next()).is_pending());
     });
 }
 
@@ -279,8 +293,14 @@ fn buffer_reads_ahead_by_its_limit() {
         for n in 0..4 {
             s.put(n).await.unwrap();
         }
+        // Quiescent: the reading task waits for room for the message it holds.
+        until("the reading task's put of 3 waits for room", || {
+            buffered.description().pending_puts == 1
+        })
+        .await;
         let mut fifth = s.put(4);
-        assert!(stays_pending(&mut fifth).await, "the buffer is full");
+        assert!(poll_once(&mut fifth).is_pending(), "the buffer is full");
+        assert_eq!(s.description().pending_puts, 1, "nobody takes from `s`");
         assert_eq!(buffered.next().await, Some(0));
         fifth.await.unwrap();
         s.close();
@@ -350,8 +370,13 @@ fn buffer_by_waits_once_the_metric_is_over_its_limit() {
         s.put(4).await.unwrap();
         // 6 + 4 + 5 = 15 > 10: the task's put waits, holding 5, so 7 cannot be taken from `s`.
         s.put(5).await.unwrap();
+        until("the reading task's put of 5 waits for room", || {
+            buffered.description().pending_puts == 1
+        })
+        .await;
         let mut fourth = s.put(7);
-        assert!(stays_pending(&mut fourth).await);
+        assert!(poll_once(&mut fourth).is_pending());
+        assert_eq!(s.description().pending_puts, 1, "nobody takes from `s`");
         assert_eq!(buffered.next().await, Some(6));
         fourth.await.unwrap();
         s.close();
@@ -487,14 +512,20 @@ fn periodically_emits_every_period() {
     run(async {
         let calls = Arc::new(AtomicUsize::new(0));
         let counter = calls.clone();
-        let start = Instant::now();
         let ticks = stream::periodically(Duration::from_millis(5), move || {
             Ok(counter.fetch_add(1, Ordering::SeqCst))
         });
         let first: Vec<usize> = ticks.take(4).collect().await;
         assert_eq!(first, vec![0, 1, 2, 3]);
-        assert!(start.elapsed() >= Duration::from_millis(20));
         assert_eq!(calls.load(Ordering::SeqCst), 4, "f runs only when asked");
+        // The first message waits one period (an hour here), and f is not called before.
+        let hourly_calls = Arc::new(AtomicUsize::new(0));
+        let counter = hourly_calls.clone();
+        let mut hourly = stream::periodically(Duration::from_secs(3600), move || {
+            Ok(counter.fetch_add(1, Ordering::SeqCst))
+        });
+        assert!(poll_once(&mut hourly.next()).is_pending());
+        assert_eq!(hourly_calls.load(Ordering::SeqCst), 0);
     });
 }
 
@@ -505,7 +536,10 @@ fn periodically_after_a_zero_delay_starts_at_once() {
             stream::periodically_after(Duration::from_secs(3600), Duration::ZERO, || Ok(7));
         assert_eq!(ticks.next().await, Some(7));
         let mut next = ticks.next();
-        assert!(stays_pending(&mut next).await);
+        assert!(
+            poll_once(&mut next).is_pending(),
+            "the next one is an hour away"
+        );
     });
 }
 

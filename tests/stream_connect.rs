@@ -8,6 +8,19 @@ use support::run;
 use weir::Error;
 use weir::stream::{self, Channel, ConnectOptions, TakeError, connect, connect_fan_out};
 
+/// Waits until `condition` holds: the state a test checks next is then quiescent (a connect task
+/// is blocked where the test expects it). Fails, saying `what` it waited for, after half of
+/// `run`'s bound.
+async fn until(what: &str, mut condition: impl FnMut() -> bool) {
+    let reached = weir::runtime::timeout(support::BOUND / 2, async {
+        while !condition() {
+            futures_lite::future::yield_now().await;
+        }
+    })
+    .await;
+    assert!(reached.is_ok(), "never reached: {what}");
+}
+
 async fn drain<T>(s: &Channel<T>) -> Vec<T> {
     let mut out = Vec::new();
     while let Some(m) = s.take_next().await {
@@ -106,12 +119,15 @@ fn fan_out_sends_every_message_to_every_sink_at_the_pace_of_the_slowest() {
             (a.take_next().await, b.take_next().await),
             (Some(0), Some(0))
         );
-        // `slow` has not taken 0, so 1 is not taken from the source yet.
-        assert_eq!(
-            a.try_take(Duration::from_millis(20)).await,
-            Err(TakeError::Timeout)
-        );
+        // Quiescent: the fan-out waits for `slow` to take 0...
+        until("the fan-out waits for `slow` to take 0", || {
+            slow.description().pending_puts == 1
+        })
+        .await;
+        // ...so 1 is not taken from the source yet.
+        assert_eq!(a.try_take(Duration::ZERO).await, Err(TakeError::Timeout));
         assert_eq!(source.description().buffer_size, Some(2));
+        assert_eq!(a.description().buffer_size, Some(0));
         assert_eq!(drain(&slow).await, vec![0, 1, 2]);
         assert_eq!(drain(&a).await, vec![1, 2]);
         assert_eq!(drain(&b).await, vec![1, 2]);

@@ -143,6 +143,16 @@ fn ten_thousand_connect_then_drop_rounds_leave_no_task_or_queue() {
             drop(source);
             drop(sink);
         }
-        until(|| stream::live_connections() < 20 && stream::live_queues() < 60).await;
+        let settled = weir::runtime::timeout(
+            support::BOUND / 2,
+            until(|| stream::live_connections() < 20 && stream::live_queues() < 60),
+        )
+        .await;
+        assert!(
+            settled.is_ok(),
+            "still live after 10 000 rounds: {} connect tasks, {} queues",
+            stream::live_connections(),
+            stream::live_queues()
+        );
     });
 }
