@@ -256,6 +256,9 @@ async fn serve_stream(
     drop(in_flight);
 }
 
+/// A last chunk this small is sent without waiting for window first.
+const SMALL_LAST_CHUNK: usize = 16 * 1024;
+
 /// Streams `body` into `send`, asking for window before each chunk.
 async fn send_body(send: &mut h2::SendStream<Bytes>, body: &mut Body) -> Result<(), Error> {
     loop {
@@ -281,6 +284,14 @@ async fn send_body(send: &mut h2::SendStream<Bytes>, body: &mut Body) -> Result<
             Some(Err(error)) => return Err(error),
             Some(Ok(frame)) => match frame.into_data() {
                 Ok(mut data) => {
+                    // The last chunk carries END_STREAM itself (no empty DATA frame after it).
+                    let last = body.is_end_stream();
+                    if last && data.len() <= SMALL_LAST_CHUNK {
+                        // Already in memory and small: h2 queues it until the window allows,
+                        // without a capacity round trip.
+                        send.send_data(data, true).map_err(super::error::from_h2)?;
+                        return Ok(());
+                    }
                     while !data.is_empty() {
                         send.reserve_capacity(data.len());
                         let granted = futures_lite::future::poll_fn(|cx| send.poll_capacity(cx))
@@ -291,8 +302,11 @@ async fn send_body(send: &mut h2::SendStream<Bytes>, body: &mut Body) -> Result<
                             continue;
                         }
                         let chunk = data.split_to(granted.min(data.len()));
-                        send.send_data(chunk, false)
-                            .map_err(super::error::from_h2)?;
+                        let end = last && data.is_empty();
+                        send.send_data(chunk, end).map_err(super::error::from_h2)?;
+                    }
+                    if last {
+                        return Ok(());
                     }
                 }
                 Err(frame) => {

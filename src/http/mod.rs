@@ -56,6 +56,7 @@
 //! | (no window tuning) | [`Http2Settings`]; window given back as the handler takes the body |
 //! | HTTP/1 upgrades (`:aleph/channel`) | [`on_upgrade`] hands back the raw connection |
 //! | `wrap-ring-async-handler` | not needed: handlers return futures |
+//! | (HTTP/1.1 `Upgrade: h2c`) | answered over HTTP/1.1, the upgrade ignored, as RFC 9110 allows: RFC 9113 deprecates the mechanism, the h2 crate cannot take over stream 1, and curl and browsers fall back; use prior knowledge ([`ServerOptions::use_h2c`]) or ALPN |
 //! | `:bootstrap-transform`, `:pipeline-transform`, `:initial-pipeline-transform`, `:http1-pipeline-transform`, `:http2-conn-pipeline-transform`, `:http2-stream-pipeline-transform` | do not apply: there is no Netty pipeline; wrap the handler (or use tower layers through [`service`]) instead |
 //! | `:raw-stream?`, `:request-buffer-size` | do not apply: bodies are always streams of reference-counted `Bytes`, nothing to release |
 //! | `:transport` (`:epoll`, `:kqueue`, `:io-uring`), `:validate-headers`, `:allow-duplicate-content-lengths` | do not apply: the reactor is async-io's; headers are always validated and duplicate lengths refused (hyper) |
