@@ -81,6 +81,12 @@ impl Error {
         Error::new(Kind::Timeout, Some(format!("after {after:?}").into()))
     }
 
+    /// A timeout whose details are `source` (an HTTP client phase, say).
+    #[allow(dead_code, reason = "used by the HTTP client only")]
+    pub(crate) fn timed_out_because(source: impl StdError + Send + Sync + 'static) -> Self {
+        Error::new(Kind::Timeout, None).with_source(source)
+    }
+
     /// Something that was closed: a stream, a connection or a server.
     ///
     /// # Examples
@@ -195,6 +201,66 @@ impl Error {
                 Err(other) => Error::other(Boxed(other)),
             },
         }
+    }
+
+    /// True for an HTTP client request that timed out waiting for a pooled connection.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(!weir::Error::timed_out(std::time::Duration::ZERO).is_pool_timeout());
+    /// ```
+    #[cfg(feature = "http1")]
+    pub fn is_pool_timeout(&self) -> bool {
+        crate::http::client::phase_of(self) == Some(crate::http::client::Phase::PoolAcquire)
+    }
+
+    /// True for an HTTP client request that timed out connecting (TLS handshake included).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(!weir::Error::msg("x").is_connect_timeout());
+    /// ```
+    #[cfg(feature = "http1")]
+    pub fn is_connect_timeout(&self) -> bool {
+        crate::http::client::phase_of(self) == Some(crate::http::client::Phase::Connect)
+    }
+
+    /// True for an HTTP client request whose response head did not arrive in time.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(!weir::Error::msg("x").is_request_timeout());
+    /// ```
+    #[cfg(feature = "http1")]
+    pub fn is_request_timeout(&self) -> bool {
+        crate::http::client::phase_of(self) == Some(crate::http::client::Phase::Request)
+    }
+
+    /// True for an HTTP client response whose body did not end in time.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(!weir::Error::msg("x").is_read_timeout());
+    /// ```
+    #[cfg(feature = "http1")]
+    pub fn is_read_timeout(&self) -> bool {
+        crate::http::client::phase_of(self) == Some(crate::http::client::Phase::Read)
+    }
+
+    /// True for an HTTP client request that passed its total deadline.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(!weir::Error::msg("x").is_total_timeout());
+    /// ```
+    #[cfg(feature = "http1")]
+    pub fn is_total_timeout(&self) -> bool {
+        crate::http::client::phase_of(self) == Some(crate::http::client::Phase::Total)
     }
 
     /// True for an operation that ran out of time.

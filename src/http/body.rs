@@ -60,10 +60,34 @@ pub struct Body {
     limit: Option<u64>,
     /// Set once the body has ended (cleanly or not).
     done: bool,
+    /// Whether it ended cleanly.
+    end_clean: bool,
     /// Its node in the stream graph, made on first use.
     stage: OnceLock<Stage>,
     /// Keeps the request it answers counted as in flight until the body is dropped.
     in_flight: Option<super::activity::InFlight>,
+    /// Told once whether the body was read to its end (a client's pooled connection).
+    end_hook: Option<EndHook>,
+    /// The body must end by then, or it ends with the error (a client's read timeout).
+    deadline: Option<Box<(super::timer::Deadline, Error)>>,
+}
+
+/// Called once: with true when the body ends cleanly, with false when it is dropped first or
+/// ends with an error.
+pub(crate) struct EndHook(Option<Box<dyn FnOnce(bool) + Send>>);
+
+impl EndHook {
+    fn fire(&mut self, ended: bool) {
+        if let Some(hook) = self.0.take() {
+            hook(ended);
+        }
+    }
+}
+
+impl Drop for EndHook {
+    fn drop(&mut self) {
+        self.fire(false);
+    }
 }
 
 enum Kind {
@@ -86,8 +110,11 @@ impl Body {
             read: 0,
             limit: None,
             done: false,
+            end_clean: false,
             stage: OnceLock::new(),
             in_flight: None,
+            end_hook: None,
+            deadline: None,
         }
     }
 
@@ -460,10 +487,32 @@ impl Body {
         self.in_flight = Some(in_flight);
     }
 
+    pub(crate) fn set_limit(&mut self, limit: u64) {
+        self.limit = Some(limit);
+    }
+
+    pub(crate) fn set_deadline(&mut self, at: std::time::Instant, error: Error) {
+        self.deadline = Some(Box::new((super::timer::Deadline::new(at), error)));
+    }
+
+    /// Calls `hook` once: true when the body ends cleanly, false when it is dropped first or
+    /// fails.
+    pub(crate) fn on_end(&mut self, hook: impl FnOnce(bool) + Send + 'static) {
+        if self.done {
+            hook(self.end_clean);
+            return;
+        }
+        self.end_hook = Some(EndHook(Some(Box::new(hook))));
+    }
+
     /// Records the body's end in its graph node, once.
     fn finish(&mut self, outcome: Result<(), Error>) {
         if !self.done {
             self.done = true;
+            self.end_clean = outcome.is_ok();
+            if let Some(hook) = &mut self.end_hook {
+                hook.fire(outcome.is_ok());
+            }
             if let Some(stage) = self.stage.get() {
                 stage.finish(outcome);
             }
@@ -564,7 +613,18 @@ impl http_body::Body for Body {
         if this.stage.get().is_some_and(Stage::is_finished) {
             // Closed through `Source::close`.
             this.done = true;
+            if let Some(hook) = &mut this.end_hook {
+                hook.fire(false);
+            }
             return Poll::Ready(None);
+        }
+        if let Some(deadline) = &mut this.deadline {
+            if Pin::new(&mut deadline.0).poll(cx).is_ready() {
+                let error = deadline.1.clone();
+                this.kind = Kind::Empty;
+                this.finish(Err(error.clone()));
+                return Poll::Ready(Some(Err(error)));
+            }
         }
         match ready!(this.poll_inner(cx)) {
             Some(Ok(frame)) => {

@@ -260,7 +260,10 @@ async fn serve_stream(
 const SMALL_LAST_CHUNK: usize = 16 * 1024;
 
 /// Streams `body` into `send`, asking for window before each chunk.
-async fn send_body(send: &mut h2::SendStream<Bytes>, body: &mut Body) -> Result<(), Error> {
+pub(crate) async fn send_body(
+    send: &mut h2::SendStream<Bytes>,
+    body: &mut Body,
+) -> Result<(), Error> {
     loop {
         let frame = futures_lite::future::poll_fn(|cx| {
             // A reset from the client ends the body at once (its source's puts then fail).

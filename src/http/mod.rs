@@ -65,6 +65,7 @@
 
 mod activity;
 mod body;
+pub mod client;
 mod continue_handler;
 mod date;
 mod error;
@@ -85,6 +86,10 @@ pub use ::http::{
     HeaderMap, HeaderName, HeaderValue, Method, Request, Response, StatusCode, Uri, Version, header,
 };
 pub use body::Body;
+pub use client::{
+    Client, ClientOptions, ClientRequest, HostStats, delete, get, head, options, patch, post, put,
+    request, trace,
+};
 pub use continue_handler::{Continue, IntoContinue};
 pub use error::HttpError;
 pub use handler::{Eventual, Handler, Immediate, IntoResponse, Responding};

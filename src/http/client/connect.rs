@@ -1,0 +1,101 @@
+//! Making a client connection: TCP (the system resolver, each address in turn), TLS with
+//! ALPN, then an HTTP/1.1 or HTTP/2 handshake.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use crate::Error;
+use crate::http::HttpVersion;
+use crate::http::io::HyperIo;
+use crate::tcp::accept::Transport;
+
+use super::options::ClientOptions;
+use super::pool::{Key, Kill, Sender};
+use super::timeout::{self, Phase};
+
+/// The connection's task: drives it until it closes.
+pub(crate) type Task = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// Connects to `key` within the connect timeout.
+pub(crate) async fn connect(
+    key: &Key,
+    options: &ClientOptions,
+) -> Result<(Sender, Kill, Task), Error> {
+    let limit = options.connect_timeout;
+    match crate::runtime::timeout(limit, connect_now(key, options)).await {
+        Ok(outcome) => outcome,
+        Err(_) => Err(timeout::error(
+            Phase::Connect,
+            &format!("{}:{}", key.host, key.port),
+            limit,
+        )),
+    }
+}
+
+async fn connect_now(key: &Key, options: &ClientOptions) -> Result<(Sender, Kill, Task), Error> {
+    let host = key.host.trim_start_matches('[').trim_end_matches(']');
+    let tcp = async_net::TcpStream::connect((host, key.port))
+        .await
+        .map_err(|error| {
+            Error::from(std::io::Error::new(
+                error.kind(),
+                format!("could not connect to {}:{}: {error}", key.host, key.port),
+            ))
+        })?;
+    let _ = tcp.set_nodelay(true);
+    let (transport, http2) = if key.https {
+        #[cfg(feature = "tls")]
+        {
+            let config = options.tls.clone().unwrap_or_default().with_alpn_protocols(
+                options
+                    .versions
+                    .iter()
+                    .map(|version| version.alpn_id().to_vec()),
+            );
+            let stream = crate::tls::connect(&config, host, tcp).await?;
+            let http2 = stream.session_info().alpn_protocol() == Some(b"h2");
+            (Transport::Tls(Box::new(stream)), http2)
+        }
+        #[cfg(not(feature = "tls"))]
+        {
+            drop(tcp);
+            return Err(Error::msg("https needs weir's `tls` feature"));
+        }
+    } else {
+        let h2c = options.force_h2c && options.versions.contains(&HttpVersion::Http2);
+        (Transport::Tcp(tcp), h2c)
+    };
+    let kill = Kill::new();
+    if http2 {
+        #[cfg(feature = "http2")]
+        {
+            use tokio_util::compat::FuturesAsyncReadCompatExt as _;
+            let (sender, connection) = h2::client::Builder::new()
+                .initial_window_size(1024 * 1024)
+                .initial_connection_window_size(2 * 1024 * 1024)
+                .handshake::<_, bytes::Bytes>(transport.compat())
+                .await
+                .map_err(crate::http::error::from_h2)?;
+            let task: Task = Box::pin(async move {
+                if let Err(error) = connection.await {
+                    log::debug!("weir: http/2 client connection: {error}");
+                }
+            });
+            return Ok((Sender::Http2(sender), kill, task));
+        }
+        #[cfg(not(feature = "http2"))]
+        return Err(Error::msg("HTTP/2 needs weir's `http2` feature"));
+    }
+    let vectored = transport.is_write_vectored();
+    let (sender, connection) = hyper::client::conn::http1::Builder::new()
+        .writev(vectored)
+        .handshake::<_, crate::http::Body>(HyperIo::new(transport, vectored))
+        .await
+        .map_err(crate::http::error::from_hyper)?;
+    let task: Task = Box::pin(async move {
+        if let Err(error) = connection.await {
+            log::debug!("weir: http/1 client connection: {error}");
+        }
+    });
+    Ok((Sender::Http1(sender), kill, task))
+}

@@ -1,0 +1,311 @@
+//! The HTTP client: clj-http's API over a pooled HTTP/1.1 and HTTP/2 client, every request
+//! returning at once a [`Deferred`] of its response.
+//!
+//! [`Client`] is Aleph's connection pool plus its defaults; create one and share it (clones
+//! share the pool). The free functions ([`get`], [`post`], [`request`]…) use a default client
+//! made on first use. A response is an `http::Response<`[`Body`]`>`, its body a weir source of
+//! `Bytes` as on the server.
+//!
+//! ```
+//! use weir::http::{self, Body, Request, ServerOptions};
+//!
+//! # weir::runtime::block_on(async {
+//! let server = http::start_server(|_: Request<Body>| "hello!", ServerOptions::new().address(([127, 0, 0, 1], 0)))
+//!     .await
+//!     .unwrap();
+//! let response = http::get(format!("http://{}/", server.local_addr())).await.unwrap();
+//! assert_eq!(response.status(), 200);
+//! assert_eq!(response.into_body().to_string(1024).await.unwrap(), "hello!");
+//! server.close().await.unwrap();
+//! # });
+//! ```
+//!
+//! Cancelling: realize the returned deferred yourself (with [`Error::cancelled`], say) and the
+//! request stops: an HTTP/1.1 connection is closed, an HTTP/2 stream reset.
+//!
+//! # From Aleph
+//!
+//! | Aleph (`aleph.http`) | weir |
+//! |---|---|
+//! | `request`, `get`, `post`, `put`, `patch`, `delete`, `head`, `options`, `trace` | [`request`], [`get`], [`post`], [`put`], [`patch`], [`delete`], [`head`], [`options`], [`trace`]; [`Client::request`] |
+//! | `connection-pool` with `:connections-per-host`, `:total-connections`, `:max-queue-size` | [`Client::with_options`] with [`ClientOptions::connections_per_host`], [`ClientOptions::total_connections`], [`ClientOptions::max_queue_size`] |
+//! | `:pool-timeout`, `:connection-timeout`, `:request-timeout`, `:read-timeout` | [`ClientOptions::pool_timeout`], [`ClientOptions::connect_timeout`], [`ClientOptions::request_timeout`], [`ClientOptions::read_timeout`] (and per request on [`ClientRequest`]); each with its predicate ([`Error::is_pool_timeout`]…) |
+//! | `cancel-request!`, an error put into the response deferred | realize the returned [`Deferred`] with an error |
+//! | `:http-versions`, `:force-h2c?`, `:ssl-context` | [`ClientOptions::http_versions`], [`ClientOptions::force_h2c`], [`ClientOptions::tls`] |
+//! | `:query-params`, `:form-params`, `:basic-auth`, `:oauth-token`, JSON bodies | [`ClientRequest::query`], [`ClientRequest::form`], [`ClientRequest::basic_auth`], [`ClientRequest::bearer_auth`], `ClientRequest::json` |
+//! | stats callback | [`Client::stats`] |
+
+mod connect;
+mod options;
+mod pool;
+mod request;
+mod send;
+mod timeout;
+
+use std::sync::OnceLock;
+
+use http::{Method, Response};
+
+use crate::http::Body;
+use crate::{Deferred, Error};
+
+pub use options::ClientOptions;
+pub use pool::HostStats;
+pub use request::ClientRequest;
+pub use timeout::{Phase, PhaseTimeout};
+
+pub(crate) use timeout::phase_of;
+
+/// A pooled HTTP client (Aleph's connection pool); clones share the pool.
+///
+/// # Examples
+///
+/// ```
+/// use weir::http::{self, Body, Client, ClientRequest, Method, Request, ServerOptions};
+///
+/// # weir::runtime::block_on(async {
+/// let echo = |request: Request<Body>| async move {
+///     request.into_body().to_bytes(1 << 20).await
+/// };
+/// let server = http::start_server(echo, ServerOptions::new().address(([127, 0, 0, 1], 0)))
+///     .await
+///     .unwrap();
+/// let client = Client::new();
+/// let url = format!("http://{}/echo", server.local_addr());
+/// for _ in 0..3 {
+///     let response = client
+///         .request(ClientRequest::new(Method::POST, &url).body("ping"))
+///         .await
+///         .unwrap();
+///     assert_eq!(response.into_body().to_bytes(64).await.unwrap(), "ping");
+/// }
+/// // One connection, reused.
+/// let stats = &client.stats()[0];
+/// assert_eq!((stats.connects, stats.reused), (1, 2));
+/// server.close().await.unwrap();
+/// # });
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    pool: pool::Pool,
+}
+
+impl Client {
+    /// A client with the default options.
+    ///
+    /// # Examples
+    ///
+    /// See [`Client`].
+    pub fn new() -> Client {
+        Client::with_options(ClientOptions::new())
+    }
+
+    /// A client with `options`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let client = weir::http::Client::with_options(weir::http::ClientOptions::new().connections_per_host(2));
+    /// assert!(client.stats().is_empty());
+    /// ```
+    pub fn with_options(options: ClientOptions) -> Client {
+        Client {
+            pool: pool::Pool::new(options),
+        }
+    }
+
+    /// Sends `request`; the deferred is realized with the response once its head arrived (the
+    /// body then streams), or with the error. Realizing the deferred yourself with an error
+    /// cancels the request: an HTTP/1.1 connection is closed, an HTTP/2 stream reset.
+    ///
+    /// # Cancel safety
+    ///
+    /// The request runs on its own: dropping the deferred does not stop it (realize it with an
+    /// error to cancel).
+    ///
+    /// # Examples
+    ///
+    /// See [`Client`].
+    pub fn request(&self, request: impl Into<ClientRequest>) -> Deferred<Response<Body>, Error> {
+        let request = request.into();
+        let response = Deferred::new();
+        let realizer = response.realizer();
+        let pool = self.pool.clone();
+        crate::runtime::spawn_detached_on(self.pool.options().executor.as_ref(), async move {
+            let outcome =
+                futures_lite::future::or(async { Some(send::send(&pool, request).await) }, async {
+                    // Realized from outside: the caller cancelled.
+                    realizer.realized().await;
+                    None
+                })
+                .await;
+            if let Some(outcome) = outcome {
+                let _ = realizer.try_realize(outcome);
+            }
+        });
+        response
+    }
+
+    /// A GET of `url`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let client = weir::http::Client::new();
+    /// let refused = client.get("http://127.0.0.1:1/").wait();
+    /// assert!(refused.unwrap_err().is_io());
+    /// ```
+    pub fn get(&self, url: impl AsRef<str>) -> Deferred<Response<Body>, Error> {
+        self.request(ClientRequest::new(Method::GET, url))
+    }
+
+    /// A snapshot of the pool, one entry per host it has connections or waiting requests
+    /// for, sorted by host.
+    ///
+    /// # Examples
+    ///
+    /// See [`Client`].
+    pub fn stats(&self) -> Vec<HostStats> {
+        self.pool.stats()
+    }
+}
+
+impl Default for Client {
+    fn default() -> Client {
+        Client::new()
+    }
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("options", self.pool.options())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The client the free functions use, made with the default options on first use.
+///
+/// # Examples
+///
+/// ```
+/// let client = weir::http::client::default_client();
+/// assert!(format!("{client:?}").contains("connections_per_host"));
+/// ```
+pub fn default_client() -> &'static Client {
+    static DEFAULT: OnceLock<Client> = OnceLock::new();
+    DEFAULT.get_or_init(Client::new)
+}
+
+/// Sends `request` with the [default client](default_client); see [`Client::request`].
+///
+/// # Cancel safety
+///
+/// As [`Client::request`].
+///
+/// # Examples
+///
+/// ```
+/// use weir::http::{ClientRequest, Method};
+/// let refused = weir::http::request(ClientRequest::new(Method::GET, "http://127.0.0.1:1/")).wait();
+/// assert!(refused.is_err());
+/// ```
+pub fn request(request: impl Into<ClientRequest>) -> Deferred<Response<Body>, Error> {
+    default_client().request(request)
+}
+
+macro_rules! without_body {
+    ($($(#[$doc:meta])* $name:ident => $method:ident;)*) => {$(
+        $(#[$doc])*
+        ///
+        /// # Cancel safety
+        ///
+        /// As [`Client::request`].
+        pub fn $name(url: impl AsRef<str>) -> Deferred<Response<Body>, Error> {
+            request(ClientRequest::new(Method::$method, url))
+        }
+    )*};
+}
+
+macro_rules! with_body {
+    ($($(#[$doc:meta])* $name:ident => $method:ident;)*) => {$(
+        $(#[$doc])*
+        ///
+        /// # Cancel safety
+        ///
+        /// As [`Client::request`].
+        pub fn $name(url: impl AsRef<str>, body: impl Into<Body>) -> Deferred<Response<Body>, Error> {
+            request(ClientRequest::new(Method::$method, url).body(body))
+        }
+    )*};
+}
+
+without_body! {
+    /// A GET of `url` with the default client.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(weir::http::get("http://127.0.0.1:1/").wait().is_err());
+    /// ```
+    get => GET;
+    /// A HEAD of `url` with the default client.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(weir::http::head("http://127.0.0.1:1/").wait().is_err());
+    /// ```
+    head => HEAD;
+    /// A DELETE of `url` with the default client.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(weir::http::delete("http://127.0.0.1:1/").wait().is_err());
+    /// ```
+    delete => DELETE;
+    /// An OPTIONS of `url` with the default client.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(weir::http::options("http://127.0.0.1:1/").wait().is_err());
+    /// ```
+    options => OPTIONS;
+    /// A TRACE of `url` with the default client.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(weir::http::trace("http://127.0.0.1:1/").wait().is_err());
+    /// ```
+    trace => TRACE;
+}
+
+with_body! {
+    /// A POST of `body` to `url` with the default client.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(weir::http::post("http://127.0.0.1:1/", "data").wait().is_err());
+    /// ```
+    post => POST;
+    /// A PUT of `body` to `url` with the default client.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(weir::http::put("http://127.0.0.1:1/", "data").wait().is_err());
+    /// ```
+    put => PUT;
+    /// A PATCH of `body` to `url` with the default client.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(weir::http::patch("http://127.0.0.1:1/", "data").wait().is_err());
+    /// ```
+    patch => PATCH;
+}

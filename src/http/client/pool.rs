@@ -1,0 +1,459 @@
+//! The connection pool: connections keyed by scheme, host and port; HTTP/1.1 connections
+//! leased one request at a time and returned once their response body was read to its end,
+//! HTTP/2 connections shared; limits per host and in total, a bounded queue of waiting
+//! requests, idle connections reaped by one timer per pool.
+
+use std::collections::{HashMap, VecDeque};
+use std::fmt;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+
+use crate::http::Body;
+use crate::runtime;
+use crate::{Deferred, Error};
+
+use super::options::ClientOptions;
+use super::timeout::{self, Phase};
+
+/// Which pool a request's connection comes from.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct Key {
+    pub(crate) https: bool,
+    pub(crate) host: String,
+    pub(crate) port: u16,
+}
+
+impl fmt::Display for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let scheme = if self.https { "https" } else { "http" };
+        write!(f, "{scheme}://{}:{}", self.host, self.port)
+    }
+}
+
+/// A live connection's sender.
+pub(crate) enum Sender {
+    Http1(hyper::client::conn::http1::SendRequest<Body>),
+    #[cfg(feature = "http2")]
+    Http2(h2::client::SendRequest<Bytes>),
+}
+
+/// What a connection's task watches: realized to drop the connection at once.
+#[derive(Clone)]
+pub(crate) struct Kill {
+    id: u64,
+    signal: Deferred<(), Error>,
+}
+
+impl Kill {
+    pub(crate) fn new() -> Kill {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        Kill {
+            id: NEXT.fetch_add(1, Ordering::Relaxed),
+            signal: Deferred::new().quiet(),
+        }
+    }
+
+    pub(crate) fn kill(&self) {
+        self.signal.success(());
+    }
+
+    pub(crate) fn signal(&self) -> Deferred<(), Error> {
+        self.signal.clone()
+    }
+}
+
+/// One request's hold on a connection. Dropped without [`Pool::release`] (a request
+/// cancelled, a body not read to its end), an HTTP/1.1 connection is closed.
+pub(crate) struct Lease {
+    pub(crate) sender: Option<Sender>,
+    pub(crate) kill: Kill,
+    pub(crate) key: Key,
+    pub(crate) reused: bool,
+    released: bool,
+    pool: Weak<PoolInner>,
+}
+
+impl Drop for Lease {
+    fn drop(&mut self) {
+        if self.released {
+            return;
+        }
+        if let Some(Sender::Http1(_)) = &self.sender {
+            self.kill.kill();
+        }
+        if let Some(pool) = self.pool.upgrade() {
+            let pool = Pool { inner: pool };
+            let mut state = pool.state();
+            if let Some(host) = state.hosts.get_mut(&self.key) {
+                host.in_use = host.in_use.saturating_sub(1);
+            }
+        }
+    }
+}
+
+struct Idle {
+    sender: hyper::client::conn::http1::SendRequest<Body>,
+    kill: Kill,
+    since: Instant,
+}
+
+#[derive(Default)]
+struct Host {
+    idle: Vec<Idle>,
+    #[cfg(feature = "http2")]
+    shared: Option<(h2::client::SendRequest<Bytes>, Kill)>,
+    /// Connections open or being made.
+    open: usize,
+    in_use: usize,
+    waiters: VecDeque<Deferred<(), Error>>,
+    stats: Counters,
+}
+
+/// Counters kept per host.
+#[derive(Clone, Copy, Debug, Default)]
+struct Counters {
+    connects: u64,
+    connect_failures: u64,
+    requests: u64,
+    reused: u64,
+}
+
+#[derive(Default)]
+struct State {
+    hosts: HashMap<Key, Host>,
+    total: usize,
+    reaper_running: bool,
+}
+
+pub(crate) struct PoolInner {
+    pub(crate) options: ClientOptions,
+    state: Mutex<State>,
+}
+
+/// The pool of one [`Client`](super::Client).
+#[derive(Clone)]
+pub(crate) struct Pool {
+    inner: Arc<PoolInner>,
+}
+
+/// A snapshot of one host's connections, from [`Client::stats`](super::Client::stats).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct HostStats {
+    /// `scheme://host:port`.
+    pub host: String,
+    /// Connections open (or being made).
+    pub open: usize,
+    /// Requests holding a connection now.
+    pub in_use: usize,
+    /// HTTP/1.1 connections idle in the pool.
+    pub idle: usize,
+    /// Requests waiting for a connection.
+    pub queued: usize,
+    /// Connections made since the client was created.
+    pub connects: u64,
+    /// Connection attempts that failed.
+    pub connect_failures: u64,
+    /// Requests sent.
+    pub requests: u64,
+    /// Requests sent on a reused connection.
+    pub reused: u64,
+}
+
+impl Pool {
+    pub(crate) fn new(options: ClientOptions) -> Pool {
+        Pool {
+            inner: Arc::new(PoolInner {
+                options,
+                state: Mutex::new(State::default()),
+            }),
+        }
+    }
+
+    pub(crate) fn options(&self) -> &ClientOptions {
+        &self.inner.options
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.inner
+            .state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(crate) fn stats(&self) -> Vec<HostStats> {
+        let state = self.state();
+        let mut stats: Vec<HostStats> = state
+            .hosts
+            .iter()
+            .map(|(key, host)| HostStats {
+                host: key.to_string(),
+                open: host.open,
+                in_use: host.in_use,
+                idle: host.idle.len(),
+                queued: host.waiters.len(),
+                connects: host.stats.connects,
+                connect_failures: host.stats.connect_failures,
+                requests: host.stats.requests,
+                reused: host.stats.reused,
+            })
+            .collect();
+        stats.sort_by(|a, b| a.host.cmp(&b.host));
+        stats
+    }
+
+    /// A connection for `key`: an idle or shared one, a new one within the limits, or the
+    /// next one to come free (bounded by the pool timeout and the queue limit).
+    pub(crate) async fn acquire(&self, key: &Key) -> Result<Lease, Error> {
+        let deadline = self
+            .inner
+            .options
+            .pool_timeout
+            .map(|t| (Instant::now() + t, t));
+        loop {
+            let waiter = {
+                let mut state = self.state();
+                let total = state.total;
+                let options = &self.inner.options;
+                let host = state.hosts.entry(key.clone()).or_default();
+                host.stats.requests += 1;
+                #[cfg(feature = "http2")]
+                if let Some((sender, kill)) = &host.shared {
+                    if !kill.signal().is_realized() {
+                        host.stats.reused += 1;
+                        host.in_use += 1;
+                        return Ok(self.lease(
+                            Sender::Http2(sender.clone()),
+                            kill.clone(),
+                            key,
+                            true,
+                        ));
+                    }
+                    host.shared = None;
+                }
+                let expiry = options.idle_timeout;
+                while let Some(idle) = host.idle.pop() {
+                    let expired = expiry.is_some_and(|t| idle.since.elapsed() >= t);
+                    if idle.sender.is_closed() || expired {
+                        idle.kill.kill();
+                        continue;
+                    }
+                    host.stats.reused += 1;
+                    host.in_use += 1;
+                    return Ok(self.lease(Sender::Http1(idle.sender), idle.kill, key, true));
+                }
+                if host.open < options.connections_per_host && total < options.total_connections {
+                    host.open += 1;
+                    host.in_use += 1;
+                    host.stats.connects += 1;
+                    state.total += 1;
+                    None
+                } else {
+                    host.stats.requests -= 1;
+                    if host.waiters.len() >= options.max_queue_size {
+                        return Err(Error::msg(format!(
+                            "http client: {} requests already wait for a connection to {key}",
+                            options.max_queue_size
+                        )));
+                    }
+                    let waiter = Deferred::new().quiet();
+                    host.waiters.push_back(waiter.clone());
+                    Some(waiter)
+                }
+            };
+            match waiter {
+                None => return self.connect(key).await,
+                Some(waiter) => match deadline {
+                    None => {
+                        let _ = waiter.await;
+                    }
+                    Some((at, limit)) => {
+                        let left = at.saturating_duration_since(Instant::now());
+                        if runtime::timeout(left, waiter).await.is_err() {
+                            return Err(timeout::error(
+                                Phase::PoolAcquire,
+                                &key.to_string(),
+                                limit,
+                            ));
+                        }
+                    }
+                },
+            }
+        }
+    }
+
+    fn lease(&self, sender: Sender, kill: Kill, key: &Key, reused: bool) -> Lease {
+        Lease {
+            sender: Some(sender),
+            kill,
+            key: key.clone(),
+            reused,
+            released: false,
+            pool: Arc::downgrade(&self.inner),
+        }
+    }
+
+    /// Makes a connection counted by `acquire`; on failure uncounts it.
+    async fn connect(&self, key: &Key) -> Result<Lease, Error> {
+        match super::connect::connect(key, &self.inner.options).await {
+            Ok((sender, kill, task)) => {
+                let pool = Arc::downgrade(&self.inner);
+                let key_for_task = key.clone();
+                let kill_for_task = kill.clone();
+                runtime::spawn_detached_on(self.inner.options.executor.as_ref(), async move {
+                    let signal = kill_for_task.signal();
+                    futures_lite::future::or(task, async {
+                        let _ = signal.await;
+                    })
+                    .await;
+                    if let Some(pool) = pool.upgrade() {
+                        Pool { inner: pool }.connection_closed(&key_for_task, &kill_for_task);
+                    }
+                });
+                #[cfg(feature = "http2")]
+                if let Sender::Http2(shared) = &sender {
+                    let mut state = self.state();
+                    let host = state.hosts.entry(key.clone()).or_default();
+                    host.shared = Some((shared.clone(), kill.clone()));
+                    // Requests waiting for this host can share it now.
+                    for waiter in host.waiters.drain(..) {
+                        waiter.success(());
+                    }
+                }
+                Ok(self.lease(sender, kill, key, false))
+            }
+            Err(error) => {
+                let mut state = self.state();
+                state.total -= 1;
+                if let Some(host) = state.hosts.get_mut(key) {
+                    host.open -= 1;
+                    host.in_use -= 1;
+                    host.stats.connect_failures += 1;
+                    if let Some(waiter) = host.waiters.pop_front() {
+                        waiter.success(());
+                    }
+                }
+                Err(error)
+            }
+        }
+    }
+
+    /// A connection's task ended: uncount it and let a waiting request try again.
+    fn connection_closed(&self, key: &Key, kill: &Kill) {
+        let mut state = self.state();
+        state.total = state.total.saturating_sub(1);
+        if let Some(host) = state.hosts.get_mut(key) {
+            host.open = host.open.saturating_sub(1);
+            #[cfg(feature = "http2")]
+            if host
+                .shared
+                .as_ref()
+                .is_some_and(|(_, shared)| shared.id == kill.id)
+            {
+                host.shared = None;
+            }
+            let _ = kill;
+            if let Some(waiter) = host.waiters.pop_front() {
+                waiter.success(());
+            }
+        }
+        state
+            .hosts
+            .retain(|_, host| host.open > 0 || !host.waiters.is_empty());
+    }
+}
+
+impl PoolInner {
+    /// Ends a lease: an HTTP/1.1 connection whose response was read to its end goes back to
+    /// the pool (`reusable`), any other is closed.
+    pub(crate) fn release(self: &Arc<Self>, mut lease: Lease, reusable: bool) {
+        lease.released = true;
+        let sender = lease.sender.take();
+        let pool = Pool {
+            inner: self.clone(),
+        };
+        let mut state = pool.state();
+        let Some(host) = state.hosts.get_mut(&lease.key) else {
+            lease.kill.kill();
+            return;
+        };
+        host.in_use = host.in_use.saturating_sub(1);
+        match sender {
+            Some(Sender::Http1(sender)) if reusable && self.options.keep_alive => {
+                host.idle.push(Idle {
+                    sender,
+                    kill: lease.kill.clone(),
+                    since: Instant::now(),
+                });
+                if let Some(waiter) = host.waiters.pop_front() {
+                    waiter.success(());
+                }
+                let start_reaper = !state.reaper_running && self.options.idle_timeout.is_some();
+                if start_reaper {
+                    state.reaper_running = true;
+                }
+                drop(state);
+                if start_reaper {
+                    let weak = Arc::downgrade(self);
+                    runtime::spawn_detached(reap(weak));
+                }
+            }
+            Some(Sender::Http1(_)) => lease.kill.kill(),
+            _ => {}
+        }
+    }
+}
+
+impl Lease {
+    /// Hands the lease back to its pool.
+    pub(crate) fn release(self, reusable: bool) {
+        match self.pool.upgrade() {
+            Some(pool) => pool.release(self, reusable),
+            None => drop(self),
+        }
+    }
+}
+
+/// Closes idle connections past the idle timeout; stops once none is idle.
+async fn reap(pool: Weak<PoolInner>) {
+    loop {
+        let Some(inner) = pool.upgrade() else { return };
+        let Some(timeout) = inner.options.idle_timeout else {
+            return;
+        };
+        let next = {
+            let pool = Pool {
+                inner: inner.clone(),
+            };
+            let mut state = pool.state();
+            let mut earliest: Option<Instant> = None;
+            for host in state.hosts.values_mut() {
+                host.idle.retain(|idle| {
+                    let expires = idle.since + timeout;
+                    if expires <= Instant::now() || idle.sender.is_closed() {
+                        idle.kill.kill();
+                        false
+                    } else {
+                        earliest = Some(earliest.map_or(expires, |e| e.min(expires)));
+                        true
+                    }
+                });
+            }
+            if earliest.is_none() {
+                state.reaper_running = false;
+            }
+            earliest
+        };
+        drop(inner);
+        match next {
+            None => return,
+            Some(at) => {
+                let wait = at.saturating_duration_since(Instant::now()) + Duration::from_millis(1);
+                runtime::sleep(wait).await;
+            }
+        }
+    }
+}

@@ -1,0 +1,344 @@
+//! `ClientRequest`: a request and its per-request options, built clj-http style.
+
+use std::fmt;
+use std::time::Duration;
+
+use http::{HeaderName, HeaderValue, Method, Request, Uri, header};
+
+use crate::Error;
+use crate::http::Body;
+
+/// A request to send with a [`Client`](super::Client) or [`request`](super::request): the
+/// method, URL, headers and body, plus the per-request options of Aleph's `request` (query
+/// parameters, auth, timeouts).
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use weir::http::{ClientRequest, Method};
+///
+/// let request = ClientRequest::new(Method::POST, "http://127.0.0.1:8080/echo")
+///     .query([("page", "2")])
+///     .header("x-trace", "42")
+///     .body("hello")
+///     .request_timeout(Duration::from_secs(5));
+/// assert_eq!(request.uri().unwrap().to_string(), "http://127.0.0.1:8080/echo?page=2");
+/// ```
+pub struct ClientRequest {
+    pub(crate) method: Method,
+    pub(crate) uri: Result<Uri, Error>,
+    pub(crate) headers: http::HeaderMap,
+    pub(crate) body: Body,
+    pub(crate) error: Option<Error>,
+    pub(crate) request_timeout: Option<Duration>,
+    pub(crate) read_timeout: Option<Duration>,
+    pub(crate) total_timeout: Option<Duration>,
+}
+
+impl ClientRequest {
+    /// A request with `method` to `url` (absolute, `http` or `https`). A URL that does not
+    /// parse makes the request fail when sent, with the parse error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir::http::{ClientRequest, Method};
+    /// let request = ClientRequest::new(Method::GET, "https://example.com/a b");
+    /// assert!(request.uri().is_err());
+    /// ```
+    pub fn new(method: Method, url: impl AsRef<str>) -> ClientRequest {
+        let url = url.as_ref();
+        let uri = url
+            .parse::<Uri>()
+            .map_err(|error| Error::msg(format!("invalid URL {url:?}: {error}")))
+            .and_then(|uri| {
+                match uri.scheme_str() {
+                    Some("http") | Some("https") => {}
+                    _ => {
+                        return Err(Error::msg(format!(
+                            "invalid URL {url:?}: the scheme must be http or https"
+                        )));
+                    }
+                }
+                if uri.host().is_none() {
+                    return Err(Error::msg(format!("invalid URL {url:?}: no host")));
+                }
+                Ok(uri)
+            });
+        ClientRequest {
+            method,
+            uri,
+            headers: http::HeaderMap::new(),
+            body: Body::empty(),
+            error: None,
+            request_timeout: None,
+            read_timeout: None,
+            total_timeout: None,
+        }
+    }
+
+    /// A request from an `http::Request`; its URI must be absolute.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir::http::{Body, ClientRequest, Request};
+    /// let request = Request::post("http://localhost/x").body(Body::from("b")).unwrap();
+    /// let request = ClientRequest::from_request(request);
+    /// assert_eq!(request.uri().unwrap().path(), "/x");
+    /// ```
+    pub fn from_request(request: Request<Body>) -> ClientRequest {
+        let (parts, body) = request.into_parts();
+        let mut built = ClientRequest::new(parts.method, parts.uri.to_string());
+        built.headers = parts.headers;
+        built.body = body;
+        built
+    }
+
+    /// The URL, with the query parameters added so far.
+    ///
+    /// # Examples
+    ///
+    /// See [`ClientRequest`].
+    pub fn uri(&self) -> Result<&Uri, &Error> {
+        self.uri.as_ref()
+    }
+
+    /// Adds a header (repeated names are kept, as `http::HeaderMap::append` does). A name or
+    /// value that is not valid makes the request fail when sent.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let request = weir::http::ClientRequest::new(weir::http::Method::GET, "http://h/")
+    ///     .header("accept", "text/plain");
+    /// # let _ = request;
+    /// ```
+    pub fn header<K, V>(mut self, name: K, value: V) -> ClientRequest
+    where
+        K: TryInto<HeaderName>,
+        K::Error: fmt::Display,
+        V: TryInto<HeaderValue>,
+        V::Error: fmt::Display,
+    {
+        match (name.try_into(), value.try_into()) {
+            (Ok(name), Ok(value)) => {
+                self.headers.append(name, value);
+            }
+            (Err(error), _) => self.fail(format!("invalid header name: {error}")),
+            (_, Err(error)) => self.fail(format!("invalid header value: {error}")),
+        }
+        self
+    }
+
+    /// The request body: anything a [`Body`] is made from, streamed with backpressure.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let request = weir::http::ClientRequest::new(weir::http::Method::PUT, "http://h/")
+    ///     .body(vec![1u8, 2, 3]);
+    /// # let _ = request;
+    /// ```
+    pub fn body(mut self, body: impl Into<Body>) -> ClientRequest {
+        self.body = body.into();
+        self
+    }
+
+    /// Appends query parameters to the URL, percent-encoded (clj-http's `:query-params`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir::http::{ClientRequest, Method};
+    /// let request = ClientRequest::new(Method::GET, "http://h/search?lang=en")
+    ///     .query([("q", "a b&c")]);
+    /// assert_eq!(request.uri().unwrap().query(), Some("lang=en&q=a+b%26c"));
+    /// ```
+    pub fn query<I, K, V>(mut self, pairs: I) -> ClientRequest
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: AsRef<str>,
+        V: AsRef<str>,
+    {
+        if let Ok(uri) = &self.uri {
+            let mut serializer = form_urlencoded::Serializer::new(String::new());
+            for (key, value) in pairs {
+                serializer.append_pair(key.as_ref(), value.as_ref());
+            }
+            let added = serializer.finish();
+            if !added.is_empty() {
+                let path = uri.path();
+                let query = match uri.query() {
+                    Some(existing) if !existing.is_empty() => format!("{existing}&{added}"),
+                    _ => added,
+                };
+                let mut parts = uri.clone().into_parts();
+                parts.path_and_query = format!("{path}?{query}").parse().ok();
+                match Uri::from_parts(parts) {
+                    Ok(uri) => self.uri = Ok(uri),
+                    Err(error) => self.fail(format!("invalid query: {error}")),
+                }
+            }
+        }
+        self
+    }
+
+    /// A form body (`application/x-www-form-urlencoded`, clj-http's `:form-params`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir::http::{ClientRequest, Method};
+    /// let request = ClientRequest::new(Method::POST, "http://h/login")
+    ///     .form([("user", "ada"), ("pass", "x y")]);
+    /// # let _ = request;
+    /// ```
+    pub fn form<I, K, V>(mut self, pairs: I) -> ClientRequest
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: AsRef<str>,
+        V: AsRef<str>,
+    {
+        let mut serializer = form_urlencoded::Serializer::new(String::new());
+        for (key, value) in pairs {
+            serializer.append_pair(key.as_ref(), value.as_ref());
+        }
+        self.headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/x-www-form-urlencoded"),
+        );
+        self.body = Body::from(serializer.finish());
+        self
+    }
+
+    /// A JSON body (feature `json`; clj-http's `:form-params` with `:content-type :json`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir::http::{ClientRequest, Method};
+    /// let request = ClientRequest::new(Method::POST, "http://h/api")
+    ///     .json(&serde_json::json!({"n": 1}));
+    /// # let _ = request;
+    /// ```
+    #[cfg(feature = "json")]
+    pub fn json<T: serde::Serialize + ?Sized>(mut self, value: &T) -> ClientRequest {
+        match serde_json::to_vec(value) {
+            Ok(bytes) => {
+                self.headers.insert(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/json"),
+                );
+                self.body = Body::from(bytes);
+            }
+            Err(error) => self.fail(format!("the JSON body does not serialize: {error}")),
+        }
+        self
+    }
+
+    /// HTTP basic auth (clj-http's `:basic-auth`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir::http::{ClientRequest, Method};
+    /// let request = ClientRequest::new(Method::GET, "http://h/").basic_auth("ada", "secret");
+    /// # let _ = request;
+    /// ```
+    pub fn basic_auth(mut self, user: &str, password: &str) -> ClientRequest {
+        use base64::Engine as _;
+        let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+        match HeaderValue::from_str(&format!("Basic {token}")) {
+            Ok(mut value) => {
+                value.set_sensitive(true);
+                self.headers.insert(header::AUTHORIZATION, value);
+            }
+            Err(error) => self.fail(format!("invalid basic auth: {error}")),
+        }
+        self
+    }
+
+    /// A bearer token (clj-http's `:oauth-token`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir::http::{ClientRequest, Method};
+    /// let request = ClientRequest::new(Method::GET, "http://h/").bearer_auth("t0k3n");
+    /// # let _ = request;
+    /// ```
+    pub fn bearer_auth(mut self, token: &str) -> ClientRequest {
+        match HeaderValue::from_str(&format!("Bearer {token}")) {
+            Ok(mut value) => {
+                value.set_sensitive(true);
+                self.headers.insert(header::AUTHORIZATION, value);
+            }
+            Err(error) => self.fail(format!("invalid bearer token: {error}")),
+        }
+        self
+    }
+
+    /// The limit from sending until the response head, for this request.
+    ///
+    /// # Examples
+    ///
+    /// See [`ClientRequest`].
+    pub fn request_timeout(mut self, timeout: Duration) -> ClientRequest {
+        self.request_timeout = Some(timeout);
+        self
+    }
+
+    /// The limit on reading the response body to its end, for this request.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use weir::http::{ClientRequest, Method};
+    /// let request = ClientRequest::new(Method::GET, "http://h/").read_timeout(Duration::from_secs(1));
+    /// # let _ = request;
+    /// ```
+    pub fn read_timeout(mut self, timeout: Duration) -> ClientRequest {
+        self.read_timeout = Some(timeout);
+        self
+    }
+
+    /// The limit on the whole request, body included, for this request.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use weir::http::{ClientRequest, Method};
+    /// let request = ClientRequest::new(Method::GET, "http://h/").total_timeout(Duration::from_secs(1));
+    /// # let _ = request;
+    /// ```
+    pub fn total_timeout(mut self, timeout: Duration) -> ClientRequest {
+        self.total_timeout = Some(timeout);
+        self
+    }
+
+    fn fail(&mut self, message: String) {
+        if self.error.is_none() {
+            self.error = Some(Error::msg(message));
+        }
+    }
+}
+
+impl fmt::Debug for ClientRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientRequest")
+            .field("method", &self.method)
+            .field("uri", &self.uri.as_ref().ok())
+            .field("headers", &self.headers)
+            .finish_non_exhaustive()
+    }
+}
+
+impl From<Request<Body>> for ClientRequest {
+    fn from(request: Request<Body>) -> ClientRequest {
+        ClientRequest::from_request(request)
+    }
+}

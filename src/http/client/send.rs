@@ -1,0 +1,255 @@
+//! Sending one request on a leased connection and handing back its response.
+
+use std::time::{Duration, Instant};
+
+use http::{HeaderValue, Request, Response, Uri, header};
+use http_body::Body as _;
+
+use crate::Error;
+use crate::http::Body;
+
+use super::pool::{Key, Lease, Pool, Sender};
+use super::request::ClientRequest;
+use super::timeout::{self, Phase};
+
+/// Sends `request`, retrying once on a fresh connection when a reused one turns out closed
+/// before any byte of the response came (idempotent methods only).
+pub(crate) async fn send(pool: &Pool, request: ClientRequest) -> Result<Response<Body>, Error> {
+    if let Some(error) = request.error {
+        return Err(error);
+    }
+    let uri = request.uri?;
+    let key = key_of(&uri)?;
+    let options = pool.options();
+    let total = request.total_timeout.or(options.total_timeout);
+    let started = Instant::now();
+    let head_limit = request.request_timeout.or(options.request_timeout);
+    let read_limit = request.read_timeout.or(options.read_timeout);
+    let mut headers = request.headers;
+    if let Some(agent) = &options.user_agent {
+        headers
+            .entry(header::USER_AGENT)
+            .or_insert_with(|| agent.clone());
+    }
+    let method = request.method;
+    let idempotent = matches!(
+        method.as_str(),
+        "GET" | "HEAD" | "OPTIONS" | "TRACE" | "PUT" | "DELETE"
+    );
+    let mut body = Some(request.body);
+    let attempt = async {
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let lease = pool.acquire(&key).await?;
+            let reused = lease.reused;
+            // A body that is not replayable cannot be retried; an empty one can.
+            let this_body = body.take().unwrap_or_default();
+            let replayable = this_body.is_end_stream();
+            let mut built = Request::new(this_body);
+            *built.method_mut() = method.clone();
+            *built.headers_mut() = headers.clone();
+            match send_on(lease, built, &uri, &key, head_limit).await {
+                Ok(response) => return Ok(response),
+                Err(Failure::BeforeResponse(error))
+                    if reused && idempotent && replayable && tries == 1 =>
+                {
+                    log::debug!(
+                        "weir: http client: retrying on a fresh connection to {key}: {error}"
+                    );
+                    body = Some(Body::empty());
+                    continue;
+                }
+                Err(Failure::BeforeResponse(error) | Failure::Other(error)) => return Err(error),
+            }
+        }
+    };
+    let response = match total {
+        Some(limit) => match crate::runtime::timeout(limit, attempt).await {
+            Ok(outcome) => outcome?,
+            Err(_) => return Err(timeout::error(Phase::Total, &authority(&key), limit)),
+        },
+        None => attempt.await?,
+    };
+    let (parts, mut body) = response.into_parts();
+    if let Some(limit) = options.max_response_body_size {
+        body.set_limit(limit);
+    }
+    let read_deadline = match (read_limit, total) {
+        (Some(read), Some(total)) => {
+            let by_total = started + total;
+            let by_read = Instant::now() + read;
+            if by_read <= by_total {
+                Some((by_read, timeout::error(Phase::Read, &authority(&key), read)))
+            } else {
+                Some((
+                    by_total,
+                    timeout::error(Phase::Total, &authority(&key), total),
+                ))
+            }
+        }
+        (Some(read), None) => Some((
+            Instant::now() + read,
+            timeout::error(Phase::Read, &authority(&key), read),
+        )),
+        (None, Some(total)) => Some((
+            started + total,
+            timeout::error(Phase::Total, &authority(&key), total),
+        )),
+        (None, None) => None,
+    };
+    if let Some((at, error)) = read_deadline {
+        body.set_deadline(at, error);
+    }
+    Ok(Response::from_parts(parts, body))
+}
+
+enum Failure {
+    /// The connection failed before any byte of the response: safe to retry.
+    BeforeResponse(Error),
+    Other(Error),
+}
+
+async fn send_on(
+    mut lease: Lease,
+    mut request: Request<Body>,
+    uri: &Uri,
+    key: &Key,
+    head_limit: Option<Duration>,
+) -> Result<Response<Body>, Failure> {
+    let sender = lease.sender.take().expect("a fresh lease has its sender");
+    match sender {
+        Sender::Http1(mut sender) => {
+            // Origin form and a Host header over HTTP/1.1.
+            let path = uri.path_and_query().map_or("/", |p| p.as_str());
+            *request.uri_mut() = path.parse().map_err(|error| {
+                Failure::Other(Error::msg(format!("invalid request target: {error}")))
+            })?;
+            if !request.headers().contains_key(header::HOST) {
+                let host = host_header(uri, key);
+                request.headers_mut().insert(header::HOST, host);
+            }
+            if let Err(error) = sender.ready().await {
+                return Err(Failure::BeforeResponse(crate::http::error::from_hyper(
+                    error,
+                )));
+            }
+            let sending = sender.try_send_request(request);
+            let outcome = with_head_limit(head_limit, key, async {
+                sending.await.map_err(|mut error| {
+                    let unsent = error.take_message().is_some();
+                    let error = crate::http::error::from_hyper(error.into_error());
+                    if unsent {
+                        Failure::BeforeResponse(error)
+                    } else {
+                        Failure::Other(error)
+                    }
+                })
+            })
+            .await?;
+            let close = wants_close(outcome.headers());
+            lease.sender = Some(Sender::Http1(sender));
+            let (parts, incoming) = outcome.into_parts();
+            let mut body = Body::incoming(incoming, None);
+            if body.is_end_stream() {
+                lease.release(!close);
+            } else {
+                body.on_end(move |ended| lease.release(ended && !close));
+            }
+            Ok(Response::from_parts(parts, body))
+        }
+        #[cfg(feature = "http2")]
+        Sender::Http2(sender) => {
+            *request.uri_mut() = uri.clone();
+            request.headers_mut().remove(header::HOST);
+            let mut sender = sender
+                .ready()
+                .await
+                .map_err(|error| Failure::BeforeResponse(crate::http::error::from_h2(error)))?;
+            let (parts, mut body) = request.into_parts();
+            let end = body.is_end_stream();
+            let (responding, mut send_stream) = sender
+                .send_request(Request::from_parts(parts, ()), end)
+                .map_err(|error| Failure::BeforeResponse(crate::http::error::from_h2(error)))?;
+            let upload = async move {
+                if !end {
+                    if let Err(error) =
+                        crate::http::h2::send_body(&mut send_stream, &mut body).await
+                    {
+                        log::debug!("weir: http/2 client: the request body ended early: {error}");
+                        send_stream.send_reset(h2::Reason::CANCEL);
+                    }
+                }
+            };
+            let head = with_head_limit(head_limit, key, async {
+                responding
+                    .await
+                    .map_err(|error| Failure::Other(crate::http::error::from_h2(error)))
+            });
+            // The body uploads while the head is awaited (a server may answer first).
+            let (head, ()) = futures_lite::future::zip(head, upload).await;
+            let response = head?;
+            let (parts, recv) = response.into_parts();
+            let body = Body::h2(recv, None);
+            drop(lease);
+            Ok(Response::from_parts(parts, body))
+        }
+    }
+}
+
+async fn with_head_limit<T>(
+    limit: Option<Duration>,
+    key: &Key,
+    work: impl std::future::Future<Output = Result<T, Failure>>,
+) -> Result<T, Failure> {
+    match limit {
+        None => work.await,
+        Some(limit) => match crate::runtime::timeout(limit, work).await {
+            Ok(outcome) => outcome,
+            Err(_) => Err(Failure::Other(timeout::error(
+                Phase::Request,
+                &authority(key),
+                limit,
+            ))),
+        },
+    }
+}
+
+fn wants_close(headers: &http::HeaderMap) -> bool {
+    headers
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .any(|token| token.trim().eq_ignore_ascii_case("close"))
+}
+
+fn authority(key: &Key) -> String {
+    format!("{}:{}", key.host, key.port)
+}
+
+fn host_header(uri: &Uri, key: &Key) -> HeaderValue {
+    let default_port = if key.https { 443 } else { 80 };
+    let host = uri.host().unwrap_or(&key.host);
+    let text = if key.port == default_port {
+        host.to_string()
+    } else {
+        format!("{host}:{}", key.port)
+    };
+    HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static("localhost"))
+}
+
+/// The pool key of an absolute URI.
+pub(crate) fn key_of(uri: &Uri) -> Result<Key, Error> {
+    let https = match uri.scheme_str() {
+        Some("https") => true,
+        Some("http") => false,
+        _ => return Err(Error::msg(format!("unsupported URL scheme in {uri}"))),
+    };
+    let host = uri
+        .host()
+        .ok_or_else(|| Error::msg(format!("no host in {uri}")))?
+        .to_string();
+    let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
+    Ok(Key { https, host, port })
+}
