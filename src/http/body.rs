@@ -487,6 +487,18 @@ impl Body {
         self.in_flight = Some(in_flight);
     }
 
+    /// A copy of a body that is already in memory (empty or bytes), for sending it again.
+    pub(crate) fn try_clone(&self) -> Option<Body> {
+        if self.send_trailers.is_some() || self.done {
+            return None;
+        }
+        match &self.kind {
+            Kind::Empty => Some(Body::empty()),
+            Kind::Full(bytes) => Some(Body::from(bytes.clone())),
+            _ => None,
+        }
+    }
+
     pub(crate) fn set_limit(&mut self, limit: u64) {
         self.limit = Some(limit);
     }

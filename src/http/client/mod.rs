@@ -34,10 +34,16 @@
 //! | `:http-versions`, `:force-h2c?`, `:ssl-context` | [`ClientOptions::http_versions`], [`ClientOptions::force_h2c`], [`ClientOptions::tls`] |
 //! | `:query-params`, `:form-params`, `:basic-auth`, `:oauth-token`, JSON bodies | [`ClientRequest::query`], [`ClientRequest::form`], [`ClientRequest::basic_auth`], [`ClientRequest::bearer_auth`], `ClientRequest::json` |
 //! | stats callback | [`Client::stats`] |
+//! | `:follow-redirects?`, `:max-redirects` (20), `:trace-redirects` | [`ClientOptions::follow_redirects`] (on), [`ClientOptions::max_redirects`] (20), [`ClientRequest::follow_redirects`]; the trace is the response's [`RedirectTrace`]. 301/302/303 become GET (clj-http follows 301/302 only for GET/HEAD unless `:force-redirects`; weir follows them as browsers and reqwest do), 307/308 keep method and body, other origins lose the credentials |
+//! | (no decompression: aleph#683) | [`ClientOptions::decompress`] (on with the `compression` feature): `Accept-Encoding` sent, gzip/deflate/br/zstd decoded as they stream |
+//! | not yet in weir | cookies, proxies (HTTP, CONNECT, SOCKS), a pluggable resolver, multipart uploads, `Expect: 100-continue`, progress, Unix socket targets, `:throw-exceptions` on error statuses, `:as` coercion (see [`Body::to_string`](crate::http::Body::to_string), `Body::json`) |
 
 mod connect;
+#[cfg(feature = "compression")]
+mod decompress;
 mod options;
 mod pool;
+mod redirect;
 mod request;
 mod send;
 mod timeout;
@@ -51,6 +57,7 @@ use crate::{Deferred, Error};
 
 pub use options::ClientOptions;
 pub use pool::HostStats;
+pub use redirect::RedirectTrace;
 pub use request::ClientRequest;
 pub use timeout::{Phase, PhaseTimeout};
 
@@ -133,7 +140,7 @@ impl Client {
         let pool = self.pool.clone();
         crate::runtime::spawn_detached_on(self.pool.options().executor.as_ref(), async move {
             let outcome =
-                futures_lite::future::or(async { Some(send::send(&pool, request).await) }, async {
+                futures_lite::future::or(async { Some(execute(&pool, request).await) }, async {
                     // Realized from outside: the caller cancelled.
                     realizer.realized().await;
                     None
@@ -167,6 +174,58 @@ impl Client {
     /// See [`Client`].
     pub fn stats(&self) -> Vec<HostStats> {
         self.pool.stats()
+    }
+}
+
+/// One request through the middleware: default headers, redirects, decompression.
+async fn execute(pool: &pool::Pool, mut request: ClientRequest) -> Result<Response<Body>, Error> {
+    let options = pool.options();
+    let follow = request.follow_redirects.unwrap_or(options.follow_redirects);
+    let max_redirects = request.max_redirects.unwrap_or(options.max_redirects);
+    #[cfg(feature = "compression")]
+    let decompress =
+        options.decompress && !request.headers.contains_key(http::header::ACCEPT_ENCODING);
+    #[cfg(feature = "compression")]
+    if decompress {
+        request
+            .headers
+            .insert(http::header::ACCEPT_ENCODING, decompress::ACCEPT_ENCODING);
+    }
+    let mut trace = RedirectTrace::default();
+    loop {
+        if let Some(error) = request.error.take() {
+            return Err(error);
+        }
+        let method = request.method.clone();
+        let uri = request.uri.clone()?;
+        let headers = request.headers.clone();
+        let replay = request.body.try_clone();
+        let mut carried = ClientRequest::new(Method::GET, "http://carried.invalid/");
+        request.carry_options(&mut carried);
+        let response = send::send(pool, request).await?;
+        let redirected =
+            follow && response.status().is_redirection() && trace.urls().len() < max_redirects;
+        let mut response = if redirected {
+            match redirect::next(response, &method, &uri, &headers, replay)? {
+                redirect::Next::Follow(mut next) => {
+                    carried.carry_options(&mut next);
+                    redirect::record(&mut trace, uri);
+                    request = next;
+                    continue;
+                }
+                redirect::Next::Done(response) => response,
+            }
+        } else {
+            response
+        };
+        if !trace.urls().is_empty() {
+            response.extensions_mut().insert(trace);
+        }
+        #[cfg(feature = "compression")]
+        if decompress {
+            response = decompress::decode(response);
+        }
+        return Ok(response);
     }
 }
 

@@ -58,6 +58,9 @@ pub struct ClientOptions {
     pub(crate) user_agent: Option<HeaderValue>,
     pub(crate) max_response_body_size: Option<u64>,
     pub(crate) executor: Option<Executor>,
+    pub(crate) follow_redirects: bool,
+    pub(crate) max_redirects: usize,
+    pub(crate) decompress: bool,
 }
 
 impl ClientOptions {
@@ -91,7 +94,57 @@ impl ClientOptions {
             ))),
             max_response_body_size: None,
             executor: None,
+            follow_redirects: true,
+            max_redirects: 20,
+            decompress: true,
         }
+    }
+
+    /// Follows redirects (default on, as clj-http): 301, 302 and 303 become a GET without a
+    /// body, 307 and 308 keep the method and body (when the body can be sent again; a streamed
+    /// one cannot, and the 307/308 is returned); a hop to another origin drops the
+    /// `Authorization`, `Cookie` and `Proxy-Authorization` headers. The URLs passed through are
+    /// in the response's [`RedirectTrace`](super::RedirectTrace).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let options = weir::http::ClientOptions::new().follow_redirects(false);
+    /// assert!(format!("{options:?}").contains("follow_redirects: false"));
+    /// ```
+    pub fn follow_redirects(mut self, follow: bool) -> Self {
+        self.follow_redirects = follow;
+        self
+    }
+
+    /// At most this many redirects per request (default 20, as Aleph); the response of the
+    /// last one followed is returned as it is.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let options = weir::http::ClientOptions::new().max_redirects(5);
+    /// assert!(format!("{options:?}").contains("max_redirects: 5"));
+    /// ```
+    pub fn max_redirects(mut self, max: usize) -> Self {
+        self.max_redirects = max;
+        self
+    }
+
+    /// Sends `Accept-Encoding: gzip, deflate, br, zstd` when a request has none, and
+    /// decompresses responses that use one of them (default on with the `compression` feature;
+    /// Aleph has no such middleware). A request that sets its own `Accept-Encoding` gets the
+    /// body as sent.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let options = weir::http::ClientOptions::new().decompress(false);
+    /// assert!(format!("{options:?}").contains("decompress: false"));
+    /// ```
+    pub fn decompress(mut self, decompress: bool) -> Self {
+        self.decompress = decompress;
+        self
     }
 
     /// At most this many connections per host (scheme, host and port), HTTP/1.1 and
@@ -364,6 +417,9 @@ impl fmt::Debug for ClientOptions {
             .field("user_agent", &self.user_agent)
             .field("max_response_body_size", &self.max_response_body_size)
             .field("executor", &self.executor.is_some())
+            .field("follow_redirects", &self.follow_redirects)
+            .field("max_redirects", &self.max_redirects)
+            .field("decompress", &self.decompress)
             .finish()
     }
 }

@@ -34,6 +34,8 @@ pub struct ClientRequest {
     pub(crate) request_timeout: Option<Duration>,
     pub(crate) read_timeout: Option<Duration>,
     pub(crate) total_timeout: Option<Duration>,
+    pub(crate) follow_redirects: Option<bool>,
+    pub(crate) max_redirects: Option<usize>,
 }
 
 impl ClientRequest {
@@ -75,6 +77,8 @@ impl ClientRequest {
             request_timeout: None,
             read_timeout: None,
             total_timeout: None,
+            follow_redirects: None,
+            max_redirects: None,
         }
     }
 
@@ -318,6 +322,44 @@ impl ClientRequest {
     pub fn total_timeout(mut self, timeout: Duration) -> ClientRequest {
         self.total_timeout = Some(timeout);
         self
+    }
+
+    /// Follows redirects for this request, or not (default: the client's,
+    /// [`ClientOptions::follow_redirects`](super::ClientOptions::follow_redirects)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir::http::{ClientRequest, Method};
+    /// let request = ClientRequest::new(Method::GET, "http://h/old").follow_redirects(false);
+    /// # let _ = request;
+    /// ```
+    pub fn follow_redirects(mut self, follow: bool) -> ClientRequest {
+        self.follow_redirects = Some(follow);
+        self
+    }
+
+    /// Follows at most `max` redirects for this request (default: the client's).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir::http::{ClientRequest, Method};
+    /// let request = ClientRequest::new(Method::GET, "http://h/old").max_redirects(3);
+    /// # let _ = request;
+    /// ```
+    pub fn max_redirects(mut self, max: usize) -> ClientRequest {
+        self.max_redirects = Some(max);
+        self
+    }
+
+    /// The per-request options of `self` carried over to a request that follows it.
+    pub(crate) fn carry_options(&self, next: &mut ClientRequest) {
+        next.request_timeout = self.request_timeout;
+        next.read_timeout = self.read_timeout;
+        next.total_timeout = self.total_timeout;
+        next.follow_redirects = self.follow_redirects;
+        next.max_redirects = self.max_redirects;
     }
 
     fn fail(&mut self, message: String) {

@@ -1,0 +1,251 @@
+//! The client's clj-http middleware: redirects (method rules, credentials across origins, the
+//! trace, the limit), query parameters, auth, and decompression.
+
+mod support;
+
+use futures::AsyncReadExt;
+use support::run;
+use weir::http::client::RedirectTrace;
+use weir::http::{
+    self, Body, Client, ClientOptions, ClientRequest, HeaderValue, Method, Request, Response,
+    Server, ServerOptions, StatusCode, header,
+};
+
+fn redirect(status: StatusCode, to: &str) -> Response<Body> {
+    let mut response = Response::new(Body::empty());
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(header::LOCATION, HeaderValue::from_str(to).unwrap());
+    response
+}
+
+/// Answers with what it saw: "METHOD path body auth=<authorization>".
+async fn routes(request: Request<Body>) -> Result<Response<Body>, weir::Error> {
+    let path = request.uri().path().to_string();
+    let code = |c: u16| StatusCode::from_u16(c).unwrap();
+    Ok(match path.as_str() {
+        "/a" => redirect(code(302), "/b"),
+        "/b" => redirect(code(301), "c"),
+        "/see-other" => redirect(code(303), "/echo"),
+        "/temporary" => redirect(code(307), "/echo"),
+        "/permanent" => redirect(code(308), "/echo"),
+        "/loop" => redirect(code(302), "/loop"),
+        _ => {
+            let method = request.method().clone();
+            let auth = request
+                .headers()
+                .get(header::AUTHORIZATION)
+                .map(|v| v.to_str().unwrap().to_string())
+                .unwrap_or_default();
+            let query = request.uri().query().unwrap_or("").to_string();
+            let body = request.into_body().to_string(1 << 20).await?;
+            Response::new(Body::from(format!(
+                "{method} {path}?{query} {body} auth={auth}"
+            )))
+        }
+    })
+}
+
+async fn server() -> Server {
+    http::start_server(routes, ServerOptions::new().address(([127, 0, 0, 1], 0)))
+        .await
+        .unwrap()
+}
+
+#[test]
+fn redirects_are_followed_and_traced() {
+    run(async {
+        let server = server().await;
+        let base = format!("http://{}", server.local_addr());
+        let response = http::get(format!("{base}/a")).await.unwrap();
+        assert_eq!(response.status(), 200);
+        let trace = response
+            .extensions()
+            .get::<RedirectTrace>()
+            .unwrap()
+            .clone();
+        let urls: Vec<String> = trace.urls().iter().map(|u| u.path().to_string()).collect();
+        assert_eq!(urls, vec!["/a", "/b"]);
+        let body = response.into_body().to_string(1024).await.unwrap();
+        assert_eq!(body, "GET /c?  auth=");
+        server.close().await.unwrap();
+    });
+}
+
+#[test]
+fn see_other_becomes_a_get_without_body_and_307_308_keep_method_and_body() {
+    run(async {
+        let server = server().await;
+        let base = format!("http://{}", server.local_addr());
+        let client = Client::new();
+        let post = |path: &str| {
+            client
+                .request(ClientRequest::new(Method::POST, format!("{base}{path}")).body("payload"))
+        };
+        let see_other = post("/see-other").await.unwrap();
+        assert_eq!(
+            see_other.into_body().to_string(1024).await.unwrap(),
+            "GET /echo?  auth="
+        );
+        for path in ["/temporary", "/permanent"] {
+            let kept = post(path).await.unwrap();
+            assert_eq!(
+                kept.into_body().to_string(1024).await.unwrap(),
+                "POST /echo? payload auth="
+            );
+        }
+        // A streamed body cannot be sent again: the 307 comes back as it is.
+        let streamed = client
+            .request(
+                ClientRequest::new(Method::POST, format!("{base}/temporary"))
+                    .body(Body::from_source(weir::stream::iter(vec!["a", "b"]))),
+            )
+            .await
+            .unwrap();
+        assert_eq!(streamed.status(), 307);
+        server.close().await.unwrap();
+    });
+}
+
+#[test]
+fn credentials_are_dropped_on_a_redirect_to_another_origin_and_kept_on_the_same() {
+    run(async {
+        let first = server().await;
+        let second = server().await;
+        let elsewhere = format!("http://{}/echo", second.local_addr());
+        let hop = move |_: Request<Body>| redirect(StatusCode::FOUND, &elsewhere);
+        let hopper = http::start_server(hop, ServerOptions::new().address(([127, 0, 0, 1], 0)))
+            .await
+            .unwrap();
+        let client = Client::new();
+        let cross = client
+            .request(
+                ClientRequest::new(Method::GET, format!("http://{}/", hopper.local_addr()))
+                    .basic_auth("ada", "secret"),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            cross.into_body().to_string(1024).await.unwrap(),
+            "GET /echo?  auth="
+        );
+        let same = client
+            .request(
+                ClientRequest::new(Method::GET, format!("http://{}/a", first.local_addr()))
+                    .bearer_auth("t0k3n"),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            same.into_body().to_string(1024).await.unwrap(),
+            "GET /c?  auth=Bearer t0k3n"
+        );
+        for server in [first, second, hopper] {
+            server.close().await.unwrap();
+        }
+    });
+}
+
+#[test]
+fn the_redirect_limit_returns_the_last_response_and_following_can_be_turned_off() {
+    run(async {
+        let server = server().await;
+        let base = format!("http://{}", server.local_addr());
+        let limited = Client::with_options(ClientOptions::new().max_redirects(3));
+        let response = limited.get(format!("{base}/loop")).await.unwrap();
+        assert_eq!(response.status(), 302);
+        assert_eq!(
+            response
+                .extensions()
+                .get::<RedirectTrace>()
+                .unwrap()
+                .urls()
+                .len(),
+            3
+        );
+        let off = Client::new()
+            .request(ClientRequest::new(Method::GET, format!("{base}/a")).follow_redirects(false))
+            .await
+            .unwrap();
+        assert_eq!(off.status(), 302);
+        assert!(off.extensions().get::<RedirectTrace>().is_none());
+        server.close().await.unwrap();
+    });
+}
+
+#[test]
+fn query_parameters_are_encoded_and_appended() {
+    run(async {
+        let server = server().await;
+        let url = format!("http://{}/echo?x=1", server.local_addr());
+        let response = http::request(ClientRequest::new(Method::GET, url).query([("q", "a b&c")]))
+            .await
+            .unwrap();
+        assert_eq!(
+            response.into_body().to_string(1024).await.unwrap(),
+            "GET /echo?x=1&q=a+b%26c  auth="
+        );
+        server.close().await.unwrap();
+    });
+}
+
+#[test]
+fn gzip_and_brotli_responses_are_decompressed_and_accept_encoding_is_sent() {
+    run(async {
+        let text = "compressible text ".repeat(1000);
+        let served = text.clone();
+        let handler = move |request: Request<Body>| {
+            let text = served.clone();
+            async move {
+                let accepted = request
+                    .headers()
+                    .get(header::ACCEPT_ENCODING)
+                    .map(|v| v.to_str().unwrap().to_string())
+                    .unwrap_or_default();
+                let (encoding, bytes) = if request.uri().path() == "/br" {
+                    let mut out = Vec::new();
+                    async_compression::futures::bufread::BrotliEncoder::new(text.as_bytes())
+                        .read_to_end(&mut out)
+                        .await
+                        .unwrap();
+                    ("br", out)
+                } else {
+                    let mut out = Vec::new();
+                    async_compression::futures::bufread::GzipEncoder::new(text.as_bytes())
+                        .read_to_end(&mut out)
+                        .await
+                        .unwrap();
+                    ("gzip", out)
+                };
+                let mut response = Response::new(Body::from(bytes));
+                response
+                    .headers_mut()
+                    .insert(header::CONTENT_ENCODING, HeaderValue::from_static(encoding));
+                response
+                    .headers_mut()
+                    .insert("x-accepted", HeaderValue::from_str(&accepted).unwrap());
+                response
+            }
+        };
+        let server = http::start_server(handler, ServerOptions::new().address(([127, 0, 0, 1], 0)))
+            .await
+            .unwrap();
+        for path in ["/gzip", "/br"] {
+            let response = http::get(format!("http://{}{path}", server.local_addr()))
+                .await
+                .unwrap();
+            assert_eq!(response.headers()["x-accepted"], "gzip, deflate, br, zstd");
+            assert!(response.headers().get(header::CONTENT_ENCODING).is_none());
+            assert_eq!(response.into_body().to_string(1 << 20).await.unwrap(), text);
+        }
+        // Off: the body comes as sent.
+        let raw = Client::with_options(ClientOptions::new().decompress(false))
+            .get(format!("http://{}/gzip", server.local_addr()))
+            .await
+            .unwrap();
+        assert_eq!(raw.headers()[header::CONTENT_ENCODING], "gzip");
+        assert!(raw.into_body().to_bytes(1 << 20).await.unwrap().len() < text.len());
+        server.close().await.unwrap();
+    });
+}
