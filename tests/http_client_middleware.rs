@@ -249,3 +249,43 @@ fn gzip_and_brotli_responses_are_decompressed_and_accept_encoding_is_sent() {
         server.close().await.unwrap();
     });
 }
+
+#[test]
+fn cookies_set_by_a_redirect_are_sent_on_the_next_hop_and_later_requests() {
+    run(async {
+        let handler = |request: Request<Body>| {
+            let mut response = match request.uri().path() {
+                "/login" => {
+                    let mut r = redirect(StatusCode::FOUND, "/home");
+                    r.headers_mut().insert(
+                        header::SET_COOKIE,
+                        HeaderValue::from_static("session=s3cr3t; Path=/; HttpOnly"),
+                    );
+                    r
+                }
+                _ => Response::new(Body::empty()),
+            };
+            let cookie = request
+                .headers()
+                .get(header::COOKIE)
+                .cloned()
+                .unwrap_or(HeaderValue::from_static("none"));
+            response.headers_mut().insert("x-cookie", cookie);
+            response
+        };
+        let server = http::start_server(handler, ServerOptions::new().address(([127, 0, 0, 1], 0)))
+            .await
+            .unwrap();
+        let jar = std::sync::Arc::new(weir::http::client::CookieJar::new());
+        let client = Client::with_options(ClientOptions::new().cookie_store(jar));
+        let base = format!("http://{}", server.local_addr());
+        let home = client.get(format!("{base}/login")).await.unwrap();
+        assert_eq!(home.headers()["x-cookie"], "session=s3cr3t");
+        let again = client.get(format!("{base}/other")).await.unwrap();
+        assert_eq!(again.headers()["x-cookie"], "session=s3cr3t");
+        // Without a store, no cookies.
+        let plain = http::get(format!("{base}/login")).await.unwrap();
+        assert_eq!(plain.headers()["x-cookie"], "none");
+        server.close().await.unwrap();
+    });
+}

@@ -36,9 +36,11 @@
 //! | stats callback | [`Client::stats`] |
 //! | `:follow-redirects?`, `:max-redirects` (20), `:trace-redirects` | [`ClientOptions::follow_redirects`] (on), [`ClientOptions::max_redirects`] (20), [`ClientRequest::follow_redirects`]; the trace is the response's [`RedirectTrace`]. 301/302/303 become GET (clj-http follows 301/302 only for GET/HEAD unless `:force-redirects`; weir follows them as browsers and reqwest do), 307/308 keep method and body, other origins lose the credentials |
 //! | (no decompression: aleph#683) | [`ClientOptions::decompress`] (on with the `compression` feature): `Accept-Encoding` sent, gzip/deflate/br/zstd decoded as they stream |
-//! | not yet in weir | cookies, proxies (HTTP, CONNECT, SOCKS), a pluggable resolver, multipart uploads, `Expect: 100-continue`, progress, Unix socket targets, `:throw-exceptions` on error statuses, `:as` coercion (see [`Body::to_string`](crate::http::Body::to_string), `Body::json`) |
+//! | `:cookie-store`, `in-memory-cookie-store` | [`ClientOptions::cookie_store`] with a [`CookieJar`] or any [`CookieStore`]; used across redirects |
+//! | not yet in weir | proxies (HTTP, CONNECT, SOCKS), a pluggable resolver, multipart uploads, `Expect: 100-continue`, progress, Unix socket targets, `:throw-exceptions` on error statuses, `:as` coercion (see [`Body::to_string`](crate::http::Body::to_string), `Body::json`) |
 
 mod connect;
+mod cookies;
 #[cfg(feature = "compression")]
 mod decompress;
 mod options;
@@ -55,6 +57,7 @@ use http::{Method, Response};
 use crate::http::Body;
 use crate::{Deferred, Error};
 
+pub use cookies::{CookieJar, CookieStore};
 pub use options::ClientOptions;
 pub use pool::HostStats;
 pub use redirect::RedirectTrace;
@@ -200,9 +203,26 @@ async fn execute(pool: &pool::Pool, mut request: ClientRequest) -> Result<Respon
         let uri = request.uri.clone()?;
         let headers = request.headers.clone();
         let replay = request.body.try_clone();
+        let url = options
+            .cookie_store
+            .as_ref()
+            .and_then(|_| url::Url::parse(&uri.to_string()).ok());
+        if let (Some(store), Some(url)) = (&options.cookie_store, &url) {
+            if !request.headers.contains_key(http::header::COOKIE) {
+                if let Some(cookies) = store.cookies(url) {
+                    request.headers.insert(http::header::COOKIE, cookies);
+                }
+            }
+        }
         let mut carried = ClientRequest::new(Method::GET, "http://carried.invalid/");
         request.carry_options(&mut carried);
         let response = send::send(pool, request).await?;
+        if let (Some(store), Some(url)) = (&options.cookie_store, &url) {
+            store.set_cookies(
+                &mut response.headers().get_all(http::header::SET_COOKIE).iter(),
+                url,
+            );
+        }
         let redirected =
             follow && response.status().is_redirection() && trace.urls().len() < max_redirects;
         let mut response = if redirected {

@@ -61,6 +61,7 @@ pub struct ClientOptions {
     pub(crate) follow_redirects: bool,
     pub(crate) max_redirects: usize,
     pub(crate) decompress: bool,
+    pub(crate) cookie_store: Option<std::sync::Arc<dyn super::CookieStore>>,
 }
 
 impl ClientOptions {
@@ -97,7 +98,26 @@ impl ClientOptions {
             follow_redirects: true,
             max_redirects: 20,
             decompress: true,
+            cookie_store: None,
         }
+    }
+
+    /// Keeps cookies in `store` (clj-http's `:cookie-store`; default none): `Set-Cookie` of
+    /// every response (redirects included) goes in, and each request carries the cookies
+    /// that match its URL, unless it sets its own `Cookie` header.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use weir::http::ClientOptions;
+    /// use weir::http::client::CookieJar;
+    /// let options = ClientOptions::new().cookie_store(Arc::new(CookieJar::new()));
+    /// assert!(format!("{options:?}").contains("cookie_store: true"));
+    /// ```
+    pub fn cookie_store(mut self, store: std::sync::Arc<dyn super::CookieStore>) -> Self {
+        self.cookie_store = Some(store);
+        self
     }
 
     /// Follows redirects (default on, as clj-http): 301, 302 and 303 become a GET without a
@@ -420,6 +440,7 @@ impl fmt::Debug for ClientOptions {
             .field("follow_redirects", &self.follow_redirects)
             .field("max_redirects", &self.max_redirects)
             .field("decompress", &self.decompress)
+            .field("cookie_store", &self.cookie_store.is_some())
             .finish()
     }
 }
