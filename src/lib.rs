@@ -140,6 +140,10 @@ mod book {
     #[doc = include_str!("../book/src/tls.md")]
     pub struct Tls;
 
+    #[cfg(all(feature = "http2", feature = "json"))]
+    #[doc = include_str!("../book/src/http-client.md")]
+    pub struct HttpClient;
+
     #[doc = include_str!("../README.md")]
     pub struct Readme;
 }

@@ -107,6 +107,8 @@ struct Host {
     shared: Option<(h2::client::SendRequest<Bytes>, Kill)>,
     /// Connections open or being made.
     open: usize,
+    /// Connections being made.
+    connecting: usize,
     in_use: usize,
     waiters: VecDeque<Deferred<(), Error>>,
     stats: Counters,
@@ -245,8 +247,15 @@ impl Pool {
                     host.in_use += 1;
                     return Ok(self.lease(Sender::Http1(idle.sender), idle.kill, key, true));
                 }
-                if host.open < options.connections_per_host && total < options.total_connections {
+                // A connection being made may turn out HTTP/2, to be shared: wait for it
+                // rather than open more.
+                let may_share = host.connecting > 0 && may_be_http2(key, options);
+                if !may_share
+                    && host.open < options.connections_per_host
+                    && total < options.total_connections
+                {
                     host.open += 1;
+                    host.connecting += 1;
                     host.in_use += 1;
                     host.stats.connects += 1;
                     state.total += 1;
@@ -298,7 +307,20 @@ impl Pool {
 
     /// Makes a connection counted by `acquire`; on failure uncounts it.
     async fn connect(&self, key: &Key) -> Result<Lease, Error> {
-        match super::connect::connect(key, &self.inner.options).await {
+        let outcome = super::connect::connect(key, &self.inner.options).await;
+        {
+            // Whatever came of it, requests waiting for this host look again.
+            let mut state = self.state();
+            if let Some(host) = state.hosts.get_mut(key) {
+                host.connecting = host.connecting.saturating_sub(1);
+                if outcome.is_ok() {
+                    for waiter in host.waiters.drain(..) {
+                        waiter.success(());
+                    }
+                }
+            }
+        }
+        match outcome {
             Ok((sender, kill, task)) => {
                 let pool = Arc::downgrade(&self.inner);
                 let key_for_task = key.clone();
@@ -364,6 +386,12 @@ impl Pool {
             .hosts
             .retain(|_, host| host.open > 0 || !host.waiters.is_empty());
     }
+}
+
+/// Whether a new connection to `key` may speak HTTP/2 (prior knowledge, or offered by ALPN).
+fn may_be_http2(key: &Key, options: &ClientOptions) -> bool {
+    let offered = options.versions.contains(&crate::http::HttpVersion::Http2);
+    offered && (key.https || options.force_h2c)
 }
 
 impl PoolInner {
