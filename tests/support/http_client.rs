@@ -278,7 +278,8 @@ impl Routes {
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Response<Body>> + Send>>
     + Send
     + Sync
-    + 'static {
+    + 'static
+    + use<> {
         let routes = self.clone();
         move |request: Request<Body>| {
             let routes = routes.clone();
