@@ -24,6 +24,9 @@ pub struct Connection(pub u32);
 #[cfg(feature = "tcp")]
 pub mod tcp;
 
+#[cfg(feature = "http1")]
+pub mod http_client;
+
 /// Runs a future to completion on the current thread, failing the test after [`BOUND`].
 pub fn run<F: std::future::Future>(future: F) -> F::Output {
     weir::runtime::block_on(weir::runtime::timeout(BOUND, future)).expect("test timed out")

@@ -72,6 +72,8 @@ pub(crate) struct Lease {
     pub(crate) kill: Kill,
     pub(crate) key: Key,
     pub(crate) reused: bool,
+    /// An HTTP/1.1 lease (its sender is taken out while the request runs).
+    http1: bool,
     released: bool,
     pool: Weak<PoolInner>,
 }
@@ -81,7 +83,8 @@ impl Drop for Lease {
         if self.released {
             return;
         }
-        if let Some(Sender::Http1(_)) = &self.sender {
+        if self.http1 {
+            // Cancelled or failed mid-request: the connection's state is unknown.
             self.kill.kill();
         }
         if let Some(pool) = self.pool.upgrade() {
@@ -107,11 +110,58 @@ struct Host {
     shared: Option<(h2::client::SendRequest<Bytes>, Kill)>,
     /// Connections open or being made.
     open: usize,
-    /// Connections being made.
-    connecting: usize,
     in_use: usize,
-    waiters: VecDeque<Deferred<(), Error>>,
+    waiters: VecDeque<Waiter>,
+    /// A connection that may turn out HTTP/2 is being made: other requests wait to share it
+    /// instead of opening connections of their own.
+    h2_connecting: bool,
+    /// The host answered ALPN with HTTP/1.1: connections may be made side by side.
+    http1_only: bool,
     stats: Counters,
+}
+
+/// A request waiting for a connection.
+struct Waiter {
+    id: u64,
+    wake: Deferred<(), Error>,
+}
+
+impl Host {
+    /// Lets the longest-waiting request try again.
+    fn wake_one(&mut self) {
+        if let Some(waiter) = self.waiters.pop_front() {
+            waiter.wake.success(());
+        }
+    }
+
+    /// Lets every waiting request try again.
+    fn wake_all(&mut self) {
+        for waiter in self.waiters.drain(..) {
+            waiter.wake.success(());
+        }
+    }
+}
+
+/// Takes a waiting request out of the queue when it stops waiting (pool timeout, cancelled);
+/// a wake-up it got but will not use is passed on.
+struct WaitGuard<'a> {
+    pool: &'a Pool,
+    key: &'a Key,
+    id: u64,
+    woken: bool,
+}
+
+impl Drop for WaitGuard<'_> {
+    fn drop(&mut self) {
+        let mut state = self.pool.state();
+        if let Some(host) = state.hosts.get_mut(self.key) {
+            let before = host.waiters.len();
+            host.waiters.retain(|waiter| waiter.id != self.id);
+            if host.waiters.len() == before && !self.woken {
+                host.wake_one();
+            }
+        }
+    }
 }
 
 /// Counters kept per host.
@@ -222,6 +272,10 @@ impl Pool {
                 let options = &self.inner.options;
                 let host = state.hosts.entry(key.clone()).or_default();
                 host.stats.requests += 1;
+                let may_be_h2 = cfg!(feature = "http2")
+                    && !host.http1_only
+                    && options.versions.contains(&crate::http::HttpVersion::Http2)
+                    && (key.https || options.force_h2c);
                 #[cfg(feature = "http2")]
                 if let Some((sender, kill)) = &host.shared {
                     if !kill.signal().is_realized() {
@@ -247,15 +301,12 @@ impl Pool {
                     host.in_use += 1;
                     return Ok(self.lease(Sender::Http1(idle.sender), idle.kill, key, true));
                 }
-                // A connection being made may turn out HTTP/2, to be shared: wait for it
-                // rather than open more.
-                let may_share = host.connecting > 0 && may_be_http2(key, options);
-                if !may_share
+                if !host.h2_connecting
                     && host.open < options.connections_per_host
                     && total < options.total_connections
                 {
+                    host.h2_connecting = may_be_h2;
                     host.open += 1;
-                    host.connecting += 1;
                     host.in_use += 1;
                     host.stats.connects += 1;
                     state.total += 1;
@@ -268,34 +319,50 @@ impl Pool {
                             options.max_queue_size
                         )));
                     }
-                    let waiter = Deferred::new().quiet();
-                    host.waiters.push_back(waiter.clone());
-                    Some(waiter)
+                    static NEXT: std::sync::atomic::AtomicU64 =
+                        std::sync::atomic::AtomicU64::new(0);
+                    let waiter = Waiter {
+                        id: NEXT.fetch_add(1, Ordering::Relaxed),
+                        wake: Deferred::new().quiet(),
+                    };
+                    let wait = (waiter.id, waiter.wake.clone());
+                    host.waiters.push_back(waiter);
+                    Some(wait)
                 }
             };
             match waiter {
                 None => return self.connect(key).await,
-                Some(waiter) => match deadline {
-                    None => {
-                        let _ = waiter.await;
-                    }
-                    Some((at, limit)) => {
-                        let left = at.saturating_duration_since(Instant::now());
-                        if runtime::timeout(left, waiter).await.is_err() {
-                            return Err(timeout::error(
-                                Phase::PoolAcquire,
-                                &key.to_string(),
-                                limit,
-                            ));
+                Some((id, waiter)) => {
+                    let mut guard = WaitGuard {
+                        pool: self,
+                        key,
+                        id,
+                        woken: false,
+                    };
+                    match deadline {
+                        None => {
+                            let _ = waiter.await;
+                        }
+                        Some((at, limit)) => {
+                            let left = at.saturating_duration_since(Instant::now());
+                            if runtime::timeout(left, waiter).await.is_err() {
+                                return Err(timeout::error(
+                                    Phase::PoolAcquire,
+                                    &key.to_string(),
+                                    limit,
+                                ));
+                            }
                         }
                     }
-                },
+                    guard.woken = true;
+                }
             }
         }
     }
 
     fn lease(&self, sender: Sender, kill: Kill, key: &Key, reused: bool) -> Lease {
         Lease {
+            http1: matches!(sender, Sender::Http1(_)),
             sender: Some(sender),
             kill,
             key: key.clone(),
@@ -308,18 +375,6 @@ impl Pool {
     /// Makes a connection counted by `acquire`; on failure uncounts it.
     async fn connect(&self, key: &Key) -> Result<Lease, Error> {
         let outcome = super::connect::connect(key, &self.inner.options).await;
-        {
-            // Whatever came of it, requests waiting for this host look again.
-            let mut state = self.state();
-            if let Some(host) = state.hosts.get_mut(key) {
-                host.connecting = host.connecting.saturating_sub(1);
-                if outcome.is_ok() {
-                    for waiter in host.waiters.drain(..) {
-                        waiter.success(());
-                    }
-                }
-            }
-        }
         match outcome {
             Ok((sender, kill, task)) => {
                 let pool = Arc::downgrade(&self.inner);
@@ -335,14 +390,24 @@ impl Pool {
                         Pool { inner: pool }.connection_closed(&key_for_task, &kill_for_task);
                     }
                 });
-                #[cfg(feature = "http2")]
-                if let Sender::Http2(shared) = &sender {
+                {
                     let mut state = self.state();
                     let host = state.hosts.entry(key.clone()).or_default();
-                    host.shared = Some((shared.clone(), kill.clone()));
-                    // Requests waiting for this host can share it now.
-                    for waiter in host.waiters.drain(..) {
-                        waiter.success(());
+                    let was_h2_connecting = std::mem::take(&mut host.h2_connecting);
+                    match &sender {
+                        #[cfg(feature = "http2")]
+                        Sender::Http2(shared) => {
+                            host.shared = Some((shared.clone(), kill.clone()));
+                            // Requests waiting for this host can share it now.
+                            host.wake_all();
+                        }
+                        Sender::Http1(_) => {
+                            if was_h2_connecting {
+                                // Not HTTP/2 after all: the waiting requests may connect.
+                                host.http1_only = true;
+                                host.wake_all();
+                            }
+                        }
                     }
                 }
                 Ok(self.lease(sender, kill, key, false))
@@ -354,8 +419,10 @@ impl Pool {
                     host.open -= 1;
                     host.in_use -= 1;
                     host.stats.connect_failures += 1;
-                    if let Some(waiter) = host.waiters.pop_front() {
-                        waiter.success(());
+                    if std::mem::take(&mut host.h2_connecting) {
+                        host.wake_all();
+                    } else {
+                        host.wake_one();
                     }
                 }
                 Err(error)
@@ -378,20 +445,10 @@ impl Pool {
                 host.shared = None;
             }
             let _ = kill;
-            if let Some(waiter) = host.waiters.pop_front() {
-                waiter.success(());
-            }
+            host.wake_one();
         }
-        state
-            .hosts
-            .retain(|_, host| host.open > 0 || !host.waiters.is_empty());
+        // The host's entry stays: its counters are since the client was created.
     }
-}
-
-/// Whether a new connection to `key` may speak HTTP/2 (prior knowledge, or offered by ALPN).
-fn may_be_http2(key: &Key, options: &ClientOptions) -> bool {
-    let offered = options.versions.contains(&crate::http::HttpVersion::Http2);
-    offered && (key.https || options.force_h2c)
 }
 
 impl PoolInner {
@@ -416,9 +473,7 @@ impl PoolInner {
                     kill: lease.kill.clone(),
                     since: Instant::now(),
                 });
-                if let Some(waiter) = host.waiters.pop_front() {
-                    waiter.success(());
-                }
+                host.wake_one();
                 let start_reaper = !state.reaper_running && self.options.idle_timeout.is_some();
                 if start_reaper {
                     state.reaper_running = true;

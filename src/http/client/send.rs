@@ -138,8 +138,12 @@ async fn send_on(
             let outcome = with_head_limit(head_limit, key, async {
                 sending.await.map_err(|mut error| {
                     let unsent = error.take_message().is_some();
-                    let error = crate::http::error::from_hyper(error.into_error());
-                    if unsent {
+                    let error = error.into_error();
+                    // Sent, but the connection was found closed before any response: a
+                    // kept-alive connection the server closed meanwhile.
+                    let no_response = closed_before_response(&error);
+                    let error = crate::http::error::from_hyper(error);
+                    if unsent || no_response {
                         Failure::BeforeResponse(error)
                     } else {
                         Failure::Other(error)
@@ -182,9 +186,17 @@ async fn send_on(
                 }
             };
             let head = with_head_limit(head_limit, key, async {
-                responding
-                    .await
-                    .map_err(|error| Failure::Other(crate::http::error::from_h2(error)))
+                responding.await.map_err(|error| {
+                    // Refused or cut off by a GOAWAY before the server processed it.
+                    let unprocessed = error.reason() == Some(h2::Reason::REFUSED_STREAM)
+                        || (error.is_go_away() && error.reason() == Some(h2::Reason::NO_ERROR));
+                    let error = crate::http::error::from_h2(error);
+                    if unprocessed {
+                        Failure::BeforeResponse(error)
+                    } else {
+                        Failure::Other(error)
+                    }
+                })
             });
             // The body uploads while the head is awaited (a server may answer first).
             let (head, ()) = futures_lite::future::zip(head, upload).await;
@@ -213,6 +225,28 @@ async fn with_head_limit<T>(
             ))),
         },
     }
+}
+
+/// True when hyper failed because the connection closed (or was reset) before any byte of
+/// the response: a parse error or a timeout means the server did answer something.
+fn closed_before_response(error: &hyper::Error) -> bool {
+    if error.is_incomplete_message() || error.is_canceled() || error.is_closed() {
+        return true;
+    }
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            return matches!(
+                io.kind(),
+                std::io::ErrorKind::ConnectionReset
+                    | std::io::ErrorKind::ConnectionAborted
+                    | std::io::ErrorKind::BrokenPipe
+                    | std::io::ErrorKind::UnexpectedEof
+            );
+        }
+        source = cause.source();
+    }
+    false
 }
 
 fn wants_close(headers: &http::HeaderMap) -> bool {
