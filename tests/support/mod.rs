@@ -28,3 +28,6 @@ pub mod tcp;
 pub fn run<F: std::future::Future>(future: F) -> F::Output {
     weir::runtime::block_on(weir::runtime::timeout(BOUND, future)).expect("test timed out")
 }
+
+#[cfg(all(feature = "http2", feature = "tls"))]
+pub mod http;
