@@ -48,7 +48,10 @@ pub(crate) async fn serve<T>(
         activity: activity.clone(),
     };
     let connection = builder
-        .serve_connection(HyperIo::new(io, vectored), service)
+        .serve_connection(
+            HyperIo::new(io, vectored).uri_limit(shared.max_header_size),
+            service,
+        )
         .with_upgrades();
     let mut connection = std::pin::pin!(connection);
     let mut draining = Some(guard.draining());
