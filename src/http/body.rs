@@ -505,7 +505,7 @@ impl Body {
                     match ready!(http_body::Body::poll_frame(Pin::new(incoming), cx)) {
                         None => None,
                         Some(Ok(frame)) => Some(Ok(frame)),
-                        Some(Err(error)) => Some(Err(super::error::from_hyper(error))),
+                        Some(Err(error)) => Some(Err(super::error::from_hyper_body(error))),
                     }
                 }
                 #[cfg(feature = "http2")]

@@ -9,13 +9,14 @@ use std::task::Poll;
 use std::time::Instant;
 
 use futures_io::{AsyncRead, AsyncWrite};
-use http::{Request, Response};
+use http::{Request, Response, StatusCode, header};
 
 use crate::tcp::ConnectionInfo;
 use crate::tcp::accept::ConnectionGuard;
 
 use super::activity::Activity;
 use super::body::Body;
+use super::error::HttpError;
 use super::io::HyperIo;
 use super::server::Shared;
 use super::timer::{Deadline, WeirTimer};
@@ -125,6 +126,12 @@ impl hyper::service::Service<Request<hyper::body::Incoming>> for H1Service {
         let in_flight = self.activity.start();
         Box::pin(async move {
             let (mut parts, body) = request.into_parts();
+            if let Err(error) = check_head(&parts) {
+                // The body is not read: `Connection: close` ends the connection after this.
+                let mut response = shared.refuse(error);
+                response.body_mut().attach(in_flight);
+                return Ok(response);
+            }
             parts.extensions.insert(info);
             let body = Body::incoming(body, shared.max_request_body_size);
             let mut response = shared.respond(Request::from_parts(parts, body)).await;
@@ -133,4 +140,50 @@ impl hyper::service::Service<Request<hyper::body::Incoming>> for H1Service {
             Ok(response)
         })
     }
+}
+
+/// What hyper lets through but an HTTP/1.1 server must refuse (RFC 9112 3.2 and 6.1): a
+/// missing, repeated or invalid `Host`, and transfer codings other than a single `chunked`
+/// (hyper has already refused those that do not end with `chunked`).
+fn check_head(parts: &http::request::Parts) -> Result<(), HttpError> {
+    let bad = |message| Err(HttpError::new(StatusCode::BAD_REQUEST, message));
+    if parts.version == http::Version::HTTP_11 {
+        let mut hosts = parts.headers.get_all(header::HOST).iter();
+        match (hosts.next(), hosts.next()) {
+            (None, _) => return bad("no Host header"),
+            (Some(_), Some(_)) => return bad("more than one Host header"),
+            (Some(host), None) => {
+                let valid = host.is_empty()
+                    || host.to_str().ok().is_some_and(|host| {
+                        !host.contains('@') && host.parse::<http::uri::Authority>().is_ok()
+                    });
+                if !valid {
+                    return bad("invalid Host header");
+                }
+            }
+        }
+    }
+    let mut codings = 0;
+    let mut chunked = 0;
+    for value in parts.headers.get_all(header::TRANSFER_ENCODING) {
+        let Ok(value) = value.to_str() else {
+            return bad("invalid Transfer-Encoding");
+        };
+        for coding in value.split(',').map(str::trim).filter(|c| !c.is_empty()) {
+            codings += 1;
+            if coding.eq_ignore_ascii_case("chunked") {
+                chunked += 1;
+            }
+        }
+    }
+    if chunked > 1 {
+        return bad("chunked applied more than once");
+    }
+    if codings > chunked {
+        return Err(HttpError::new(
+            StatusCode::NOT_IMPLEMENTED,
+            "transfer codings other than chunked are not supported",
+        ));
+    }
+    Ok(())
 }
