@@ -414,6 +414,16 @@ impl Raw {
         }
     }
 
+    /// Reads responses from an already connected socket.
+    pub fn from_stream(stream: TcpStream) -> Raw {
+        stream.set_read_timeout(Some(BOUND)).unwrap();
+        Raw {
+            stream,
+            buffer: Vec::new(),
+            closed: false,
+        }
+    }
+
     pub fn send(&mut self, bytes: impl AsRef<[u8]>) -> &mut Raw {
         // The server may already have refused and closed: a failed write is not a failure.
         let _ = self.stream.write_all(bytes.as_ref());
