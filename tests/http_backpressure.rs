@@ -164,9 +164,10 @@ fn a_slow_handler_withholds_window_updates_over_http2() {
     });
 }
 
-/// A handler that streams `TOTAL` bytes from a channel, fed by a task counting its puts.
+/// A handler that streams `total` bytes from a channel, fed by a task counting its puts.
 fn producer(
     puts: Arc<AtomicU64>,
+    total: u64,
 ) -> impl Fn(Request<Body>) -> Response<Body> + Send + Sync + 'static {
     move |_| {
         let channel: Channel<Bytes> = Channel::new(1);
@@ -174,7 +175,7 @@ fn producer(
         let feeder = channel.clone();
         weir::runtime::spawn(async move {
             let chunk = Bytes::from(vec![b'z'; CHUNK]);
-            for _ in 0..TOTAL / CHUNK as u64 {
+            for _ in 0..total / CHUNK as u64 {
                 if feeder.put(chunk.clone()).await.is_err() {
                     return;
                 }
@@ -190,7 +191,7 @@ fn producer(
 #[test]
 fn a_slow_client_makes_the_response_puts_wait_over_http1() {
     let puts = Arc::new(AtomicU64::new(0));
-    let server = start(producer(puts.clone()), localhost());
+    let server = start(producer(puts.clone(), TOTAL), localhost());
     let mut stream = std::net::TcpStream::connect(server.local_addr()).unwrap();
     stream.set_read_timeout(Some(BOUND)).unwrap();
     stream
@@ -214,7 +215,9 @@ fn a_slow_client_makes_the_response_puts_wait_over_http1() {
 #[test]
 fn a_slow_client_makes_the_response_puts_wait_over_http2() {
     let puts = Arc::new(AtomicU64::new(0));
-    let server = start(producer(puts.clone()), localhost().use_h2c(true));
+    // The window holds the server back at once: a smaller total will do.
+    const TOTAL: u64 = 8 << 20;
+    let server = start(producer(puts.clone(), TOTAL), localhost().use_h2c(true));
     let addr = server.local_addr();
     run_tokio(async move {
         let tcp = bounded(tokio::net::TcpStream::connect(addr)).await.unwrap();
