@@ -341,3 +341,124 @@ fn http2_max_concurrent_handlers_rejects_with_503_too() {
         let _ = Bytes::new();
     });
 }
+
+/// An h2c client of `addr`, run inside `run_tokio`.
+async fn h2c(addr: std::net::SocketAddr) -> h2::client::SendRequest<Bytes> {
+    let tcp = bounded(tokio::net::TcpStream::connect(addr)).await.unwrap();
+    let (send, connection) = bounded(h2::client::handshake(tcp)).await.unwrap();
+    tokio::spawn(connection);
+    bounded(send.ready()).await.unwrap()
+}
+
+#[test]
+fn http2_body_limits() {
+    let calls = Counter::default();
+    let handler = {
+        let calls = calls.clone();
+        move |request: Request<Body>| {
+            calls.hit();
+            async move {
+                let bytes = request.into_body().to_bytes(1 << 20).await?;
+                Ok::<_, weir::Error>(Response::new(Body::from(bytes.len().to_string())))
+            }
+        }
+    };
+    let server = start(
+        handler,
+        localhost().use_h2c(true).max_request_body_size(1024),
+    );
+    let addr = server.local_addr();
+    run_tokio(async move {
+        let mut send = h2c(addr).await;
+        // A content-length over the limit: 413 before the handler.
+        let request = Request::post("http://localhost/")
+            .header("content-length", "5000")
+            .body(())
+            .unwrap();
+        let (response, mut stream) = send.send_request(request, false).unwrap();
+        stream
+            .send_data(Bytes::from(vec![b'a'; 100]), false)
+            .unwrap();
+        assert_eq!(bounded(response).await.unwrap().status(), 413);
+        assert_eq!(calls.get(), 0);
+        // No content-length, the data crosses the limit: the handler's read fails, 413.
+        let mut send = bounded(send.ready()).await.unwrap();
+        let request = Request::post("http://localhost/").body(()).unwrap();
+        let (response, mut stream) = send.send_request(request, false).unwrap();
+        stream
+            .send_data(Bytes::from(vec![b'a'; 2000]), true)
+            .unwrap();
+        assert_eq!(bounded(response).await.unwrap().status(), 413);
+        assert_eq!(calls.get(), 1);
+        // Under the limit: served, on the same connection.
+        let mut send = bounded(send.ready()).await.unwrap();
+        let request = Request::post("http://localhost/").body(()).unwrap();
+        let (response, mut stream) = send.send_request(request, false).unwrap();
+        stream
+            .send_data(Bytes::from(vec![b'a'; 1000]), true)
+            .unwrap();
+        let response = bounded(response).await.unwrap();
+        assert_eq!(response.status(), 200);
+        let mut body = response.into_body();
+        assert_eq!(bounded(body.data()).await.unwrap().unwrap(), "1000");
+    });
+}
+
+#[test]
+fn http2_too_large_header_list_is_refused() {
+    let calls = Counter::default();
+    let server = start(counting(&calls), localhost().use_h2c(true));
+    let addr = server.local_addr();
+    run_tokio(async move {
+        let mut send = h2c(addr).await;
+        let request = Request::get("http://localhost/")
+            .header("x-big", "v".repeat(20 * 1024))
+            .body(())
+            .unwrap();
+        match send.send_request(request, true) {
+            // The client may refuse it itself, having read the server's SETTINGS.
+            Err(_) => {}
+            Ok((response, _)) => match bounded(response).await {
+                Ok(response) => assert_eq!(response.status(), 431),
+                Err(e) => assert!(e.is_reset() || e.is_go_away(), "{e}"),
+            },
+        }
+        assert_eq!(calls.get(), 0);
+        // The connection (or a new one) still serves.
+        let mut send = match bounded(send.ready()).await {
+            Ok(send) => send,
+            Err(_) => h2c(addr).await,
+        };
+        let (response, _) = send
+            .send_request(Request::get("http://localhost/").body(()).unwrap(), true)
+            .unwrap();
+        assert_eq!(bounded(response).await.unwrap().status(), 200);
+    });
+}
+
+#[test]
+fn a_silent_or_half_preface_connection_is_cut_off_at_the_header_read_timeout() {
+    for h2c in [false, true] {
+        let calls = Counter::default();
+        let server = start(
+            counting(&calls),
+            localhost()
+                .use_h2c(h2c)
+                .header_read_timeout(Some(Duration::from_millis(300))),
+        );
+        // Nothing at all.
+        let mut raw = Raw::connect(server.local_addr());
+        assert!(
+            raw.closed_within(Duration::from_secs(5)),
+            "h2c={h2c}: silent stays open"
+        );
+        // Half the HTTP/2 preface.
+        let mut raw = Raw::connect(server.local_addr());
+        raw.send("PRI * HTTP/2.0\r\n");
+        assert!(
+            raw.closed_within(Duration::from_secs(5)),
+            "h2c={h2c}: half preface stays open"
+        );
+        assert_eq!(calls.get(), 0);
+    }
+}
