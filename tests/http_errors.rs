@@ -216,16 +216,23 @@ fn continue_handler_may_decide_later_through_a_deferred() {
             decision
         })
     };
-    let take_decision = || loop {
-        if let Some(decision) = decisions.lock().unwrap().pop() {
-            return decision;
+    let take_decision = || {
+        let deadline = std::time::Instant::now() + support::BOUND;
+        loop {
+            if let Some(decision) = decisions.lock().unwrap().pop() {
+                return decision;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no decision asked for"
+            );
+            std::thread::yield_now();
         }
-        std::thread::yield_now();
     };
     // Accepted later.
     let mut raw = Raw::connect(server.local_addr());
     raw.send(EXPECTING);
-    let decision = support::run(async { take_decision() });
+    let decision = take_decision();
     decision.success(true);
     assert_eq!(raw.response().unwrap().status, 100);
     raw.send("hello");
@@ -233,13 +240,13 @@ fn continue_handler_may_decide_later_through_a_deferred() {
     // Refused later.
     let mut raw = Raw::connect(server.local_addr());
     raw.send(EXPECTING);
-    let decision = support::run(async { take_decision() });
+    let decision = take_decision();
     decision.success(false);
     assert_eq!(raw.response().unwrap().status, 417);
     // Failed: the error handler answers.
     let mut raw = Raw::connect(server.local_addr());
     raw.send(EXPECTING);
-    let decision = support::run(async { take_decision() });
+    let decision = take_decision();
     decision.error(Error::msg("decider failed"));
     assert_eq!(raw.response().unwrap().status, 500);
     assert_eq!(calls.get(), 1);

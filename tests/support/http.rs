@@ -225,12 +225,10 @@ impl ReplyBody {
     /// The next data chunk, or `None` at the end (trailers are kept for [`ReplyBody::trailers`]).
     pub async fn next_data(&mut self) -> Option<Result<Bytes, String>> {
         match self {
-            ReplyBody::Hyper(body) => loop {
-                match body.frame().await? {
-                    Ok(frame) if frame.is_data() => return Some(Ok(frame.into_data().unwrap())),
-                    Ok(_) => return None,
-                    Err(e) => return Some(Err(e.to_string())),
-                }
+            ReplyBody::Hyper(body) => match body.frame().await? {
+                Ok(frame) if frame.is_data() => Some(Ok(frame.into_data().unwrap())),
+                Ok(_) => None,
+                Err(e) => Some(Err(e.to_string())),
             },
             ReplyBody::H2(body, _) => match body.data().await? {
                 Ok(data) => {
