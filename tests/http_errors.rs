@@ -161,13 +161,17 @@ fn continue_handler_false_is_417_and_the_handler_is_not_called() {
     let response = raw.response().unwrap();
     assert_eq!(response.status, 417);
     assert_eq!(calls.get(), 0);
-    // The body the client sends anyway is read as that request's body, not as a request: the
-    // next request is served on its own.
+    // The body the client sends anyway is never read as a request: the server reads it as
+    // that request's body and serves the next request on its own, or closes the connection.
     raw.send("hello");
     raw.send("POST /next HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nnext");
-    let response = raw.response().unwrap();
-    assert_eq!((response.status, response.body), (200, b"next".to_vec()));
-    assert_eq!(calls.get(), 1);
+    match raw.response() {
+        Some(response) => {
+            assert_eq!((response.status, response.body), (200, b"next".to_vec()));
+            assert_eq!(calls.get(), 1);
+        }
+        None => assert_eq!(calls.get(), 0),
+    }
 }
 
 #[test]
@@ -271,4 +275,67 @@ fn without_a_continue_handler_100_comes_when_the_body_is_read() {
     assert_eq!(raw.response().unwrap().status, 100);
     raw.send("hello");
     assert_eq!(raw.response().unwrap().body, b"hello");
+}
+
+#[test]
+fn a_body_shorter_than_its_content_length_is_never_taken_for_a_whole_one() {
+    let server = start(
+        |_: Request<Body>| {
+            Response::builder()
+                .header("content-length", "100")
+                .body(Body::from_source(weir::stream::iter(vec!["only 10 b."])))
+                .unwrap()
+        },
+        localhost(),
+    );
+    let mut raw = Raw::connect(server.local_addr());
+    raw.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    // The connection ends before the 100 bytes: no complete response.
+    assert!(raw.wait_closed());
+    assert!(support::http::parse_response(raw.leftover()).is_none());
+    // The server keeps serving (the same way).
+    let mut raw = Raw::connect(server.local_addr());
+    raw.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert!(raw.wait_closed());
+    assert!(support::http::parse_response(raw.leftover()).is_none());
+}
+
+#[test]
+fn a_failing_response_body_cuts_the_response_off() {
+    for proto in ALL {
+        let fixture = Fixture::start(
+            proto,
+            |_: Request<Body>| {
+                let chunks = futures::stream::iter(vec![
+                    Ok(bytes::Bytes::from_static(b"first part")),
+                    Err(Error::msg("the source failed")),
+                ]);
+                Response::new(Body::from_stream(chunks))
+            },
+            ServerOptions::new(),
+        );
+        run_tokio(async {
+            let mut client = fixture.client().await;
+            // The client sees an error (before or after the head), never a clean end after
+            // "first part".
+            if let Ok(reply) = client.send(support::http::get("/")).await {
+                assert_eq!(reply.status, 200);
+                let outcome = support::http::bounded(reply.body.collect()).await;
+                assert!(outcome.is_err(), "{proto:?}: {outcome:?}");
+            }
+        });
+    }
+}
+
+#[test]
+fn half_close_lets_the_response_out_after_the_client_shuts_its_side() {
+    let server = start(
+        |_: Request<Body>| Response::new(Body::from("after half-close")),
+        localhost().half_close(true),
+    );
+    let mut raw = Raw::connect(server.local_addr());
+    raw.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    raw.stream.shutdown(std::net::Shutdown::Write).unwrap();
+    let response = raw.response().expect("a response after the half-close");
+    assert_eq!(response.body, b"after half-close");
 }
