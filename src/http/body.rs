@@ -566,7 +566,7 @@ impl Body {
                     match ready!(http_body::Body::poll_frame(Pin::new(incoming), cx)) {
                         None => None,
                         Some(Ok(frame)) => Some(Ok(frame)),
-                        Some(Err(error)) => Some(Err(super::error::from_hyper(error))),
+                        Some(Err(error)) => Some(Err(super::error::from_hyper_body(error))),
                     }
                 }
                 #[cfg(feature = "http2")]
@@ -812,7 +812,7 @@ impl From<Deferred<Body, Error>> for Body {
 }
 
 /// A weir source's chunks as a stream of results: the drain error, if any, comes last.
-struct SourceChunks<S> {
+struct SourceChunks<S: Source> {
     source: Pin<Box<S>>,
     drained: Option<Deferred<(), Error>>,
 }
@@ -835,6 +835,29 @@ where
                 match drained.peek() {
                     Some(Err(error)) => Poll::Ready(Some(Err(error))),
                     _ => Poll::Ready(None),
+                }
+            }
+        }
+    }
+}
+
+impl<S: Source> Drop for SourceChunks<S> {
+    /// A body dropped before its source ended (the client went away, reset the stream, or the
+    /// response needs no body) closes the source, so that its producer's puts fail instead of
+    /// waiting for a reader that is gone.
+    fn drop(&mut self) {
+        if self.drained.is_some() {
+            self.source.close();
+            // What is buffered or pending would wait for a taker forever: take it now (a
+            // bounded number of chunks, in case the source makes them up as it goes), so a
+            // pending put completes and the next one fails.
+            let mut cx = Context::from_waker(std::task::Waker::noop());
+            for _ in 0..1024 {
+                if !matches!(
+                    self.source.as_mut().poll_next(&mut cx),
+                    Poll::Ready(Some(_))
+                ) {
+                    break;
                 }
             }
         }

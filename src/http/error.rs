@@ -125,6 +125,28 @@ pub(crate) fn from_hyper(error: hyper::Error) -> Error {
     Error::other(error)
 }
 
+/// A hyper error that ended a request body as a weir error: a malformed body (a bad chunk
+/// size, say) is a protocol error that also carries a `400` [`HttpError`], so a handler that
+/// returns it answers `400 Bad Request` rather than `500`.
+pub(crate) fn from_hyper_body(error: hyper::Error) -> Error {
+    let mut source = std::error::Error::source(&error);
+    while let Some(cause) = source {
+        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            if matches!(
+                io.kind(),
+                std::io::ErrorKind::InvalidData | std::io::ErrorKind::InvalidInput
+            ) {
+                return Error::protocol_with_source(
+                    format!("http: malformed request body: {io}"),
+                    HttpError::new(StatusCode::BAD_REQUEST, "malformed request body"),
+                );
+            }
+        }
+        source = cause.source();
+    }
+    from_hyper(error)
+}
+
 /// An h2 error as a weir error: a stream reset by the peer is `is_closed`.
 #[cfg(feature = "http2")]
 pub(crate) fn from_h2(error: h2::Error) -> Error {

@@ -9,13 +9,14 @@ use std::task::Poll;
 use std::time::Instant;
 
 use futures_io::{AsyncRead, AsyncWrite};
-use http::{Request, Response};
+use http::{Request, Response, StatusCode, header};
 
 use crate::tcp::ConnectionInfo;
 use crate::tcp::accept::ConnectionGuard;
 
 use super::activity::Activity;
 use super::body::Body;
+use super::error::HttpError;
 use super::introspection::Registration;
 use super::io::HyperIo;
 use super::server::Shared;
@@ -49,9 +50,13 @@ pub(crate) async fn serve<T>(
         shared: shared.clone(),
         info: info.clone(),
         activity: activity.clone(),
+        draining: Arc::new(guard.draining()),
     };
     let connection = builder
-        .serve_connection(HyperIo::new(io, vectored), service)
+        .serve_connection(
+            HyperIo::new(io, vectored).uri_limit(shared.max_header_size),
+            service,
+        )
         .with_upgrades();
     let mut connection = std::pin::pin!(connection);
     let mut draining = Some(guard.draining());
@@ -110,6 +115,8 @@ struct H1Service {
     shared: Arc<Shared>,
     info: Arc<ConnectionInfo>,
     activity: Arc<Activity>,
+    /// Realized once the server drains: responses from then on say `Connection: close`.
+    draining: Arc<crate::Deferred<(), crate::Error>>,
 }
 
 type ResponseFuture = Pin<Box<dyn Future<Output = Result<Response<Body>, Infallible>> + Send>>;
@@ -123,14 +130,74 @@ impl hyper::service::Service<Request<hyper::body::Incoming>> for H1Service {
         let shared = self.shared.clone();
         let info = shared.request_info(&self.info, None);
         let in_flight = self.activity.start();
+        let draining = self.draining.clone();
         Box::pin(async move {
             let (mut parts, body) = request.into_parts();
+            if let Err(error) = check_head(&parts) {
+                // The body is not read: `Connection: close` ends the connection after this.
+                let mut response = shared.refuse(error);
+                response.body_mut().attach(in_flight);
+                return Ok(response);
+            }
             parts.extensions.insert(info);
             let body = Body::incoming(body, shared.max_request_body_size);
             let mut response = shared.respond(Request::from_parts(parts, body)).await;
+            if draining.is_realized() {
+                // Said here, not left to the connection's task noticing the drain in time.
+                response.headers_mut().insert(
+                    http::header::CONNECTION,
+                    http::HeaderValue::from_static("close"),
+                );
+            }
             // In flight until hyper has sent the body and drops it.
             response.body_mut().attach(in_flight);
             Ok(response)
         })
     }
+}
+
+/// What hyper lets through but an HTTP/1.1 server must refuse (RFC 9112 3.2 and 6.1): a
+/// missing, repeated or invalid `Host`, and transfer codings other than a single `chunked`
+/// (hyper has already refused those that do not end with `chunked`).
+fn check_head(parts: &http::request::Parts) -> Result<(), HttpError> {
+    let bad = |message| Err(HttpError::new(StatusCode::BAD_REQUEST, message));
+    if parts.version == http::Version::HTTP_11 {
+        let mut hosts = parts.headers.get_all(header::HOST).iter();
+        match (hosts.next(), hosts.next()) {
+            (None, _) => return bad("no Host header"),
+            (Some(_), Some(_)) => return bad("more than one Host header"),
+            (Some(host), None) => {
+                let valid = host.is_empty()
+                    || host.to_str().ok().is_some_and(|host| {
+                        !host.contains('@') && host.parse::<http::uri::Authority>().is_ok()
+                    });
+                if !valid {
+                    return bad("invalid Host header");
+                }
+            }
+        }
+    }
+    let mut codings = 0;
+    let mut chunked = 0;
+    for value in parts.headers.get_all(header::TRANSFER_ENCODING) {
+        let Ok(value) = value.to_str() else {
+            return bad("invalid Transfer-Encoding");
+        };
+        for coding in value.split(',').map(str::trim).filter(|c| !c.is_empty()) {
+            codings += 1;
+            if coding.eq_ignore_ascii_case("chunked") {
+                chunked += 1;
+            }
+        }
+    }
+    if chunked > 1 {
+        return bad("chunked applied more than once");
+    }
+    if codings > chunked {
+        return Err(HttpError::new(
+            StatusCode::NOT_IMPLEMENTED,
+            "transfer codings other than chunked are not supported",
+        ));
+    }
+    Ok(())
 }

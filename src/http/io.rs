@@ -81,11 +81,45 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for Prefixed<T> {
 pub(crate) struct HyperIo<T> {
     pub(crate) io: T,
     vectored: bool,
+    /// Turns hyper's `431` for a too-long request line into `414` (HTTP/1.1 servers).
+    lines: Option<super::uri_limit::LineTracker>,
 }
 
 impl<T> HyperIo<T> {
     pub(crate) fn new(io: T, vectored: bool) -> HyperIo<T> {
-        HyperIo { io, vectored }
+        HyperIo {
+            io,
+            vectored,
+            lines: None,
+        }
+    }
+
+    /// Answers a request line longer than `limit` with `414` rather than hyper's `431`.
+    pub(crate) fn uri_limit(mut self, limit: usize) -> HyperIo<T> {
+        self.lines = Some(super::uri_limit::LineTracker::new(limit));
+        self
+    }
+}
+
+impl<T: AsyncWrite + Unpin> HyperIo<T> {
+    /// Writes the `414` status line in place of hyper's `431` one, if that swap is armed:
+    /// `None` when it is not.
+    fn poll_swap(&mut self, cx: &mut Context<'_>, buf: &[u8]) -> Option<Poll<io::Result<usize>>> {
+        let lines = self.lines.as_mut()?;
+        lines.check(buf);
+        loop {
+            let replacement = lines.replacement()?;
+            let n = match Pin::new(&mut self.io).poll_write(cx, replacement) {
+                Poll::Ready(Ok(n)) => n,
+                other => return Some(other),
+            };
+            if n == 0 {
+                return Some(Poll::Ready(Ok(0)));
+            }
+            if let Some(stands_for) = lines.wrote(n) {
+                return Some(Poll::Ready(Ok(stands_for)));
+            }
+        }
     }
 }
 
@@ -103,6 +137,9 @@ impl<T: AsyncRead + Unpin> hyper::rt::Read for HyperIo<T> {
         SCRATCH_BUFFER.with(|scratch| {
             let mut scratch = scratch.borrow_mut();
             let n = ready!(Pin::new(&mut this.io).poll_read(cx, &mut scratch[..want]))?;
+            if let Some(lines) = &mut this.lines {
+                lines.read(&scratch[..n]);
+            }
             buf.put_slice(&scratch[..n]);
             Poll::Ready(Ok(()))
         })
@@ -115,7 +152,11 @@ impl<T: AsyncWrite + Unpin> hyper::rt::Write for HyperIo<T> {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().io).poll_write(cx, buf)
+        let this = self.get_mut();
+        if let Some(swapped) = this.poll_swap(cx, buf) {
+            return swapped;
+        }
+        Pin::new(&mut this.io).poll_write(cx, buf)
     }
 
     fn poll_write_vectored(
@@ -123,7 +164,13 @@ impl<T: AsyncWrite + Unpin> hyper::rt::Write for HyperIo<T> {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().io).poll_write_vectored(cx, bufs)
+        let this = self.get_mut();
+        if let Some(first) = bufs.iter().find(|b| !b.is_empty()) {
+            if let Some(swapped) = this.poll_swap(cx, first) {
+                return swapped;
+            }
+        }
+        Pin::new(&mut this.io).poll_write_vectored(cx, bufs)
     }
 
     fn is_write_vectored(&self) -> bool {

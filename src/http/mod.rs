@@ -81,6 +81,7 @@ mod server;
 mod service;
 mod timer;
 mod upgrade;
+mod uri_limit;
 
 pub use ::http::{
     HeaderMap, HeaderName, HeaderValue, Method, Request, Response, StatusCode, Uri, Version, header,

@@ -31,3 +31,6 @@ pub mod http_client;
 pub fn run<F: std::future::Future>(future: F) -> F::Output {
     weir::runtime::block_on(weir::runtime::timeout(BOUND, future)).expect("test timed out")
 }
+
+#[cfg(all(feature = "http2", feature = "tls"))]
+pub mod http;

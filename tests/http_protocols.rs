@@ -1,0 +1,475 @@
+//! The same cases over HTTP/1.1 (hyper's client), HTTP/2 over TLS with ALPN (hyper's HTTP/2
+//! client over `weir::tls::connect`) and h2c with prior knowledge (the h2 crate's client), and
+//! a few against curl.
+#![cfg(all(feature = "http2", feature = "tls"))]
+
+mod support;
+
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use support::http::{ALL, Fixture, Outgoing, Proto, bounded, get, run_tokio};
+use weir::Deferred;
+use weir::http::{Body, HeaderMap, Method, Request, RequestInfo, Response, ServerOptions};
+use weir::stream::{self, Channel};
+
+type Slot = Arc<Mutex<Option<Channel<Bytes>>>>;
+
+/// The routes the cases use. `/stream` hands its channel to the test through `slot`.
+fn routes(
+    slot: Slot,
+) -> impl Fn(Request<Body>) -> Deferred<Response<Body>, weir::Error> + Send + Sync + 'static {
+    move |request: Request<Body>| {
+        let slot = slot.clone();
+        Deferred::spawn(async move {
+            let path = request.uri().path().to_string();
+            Ok(match path.as_str() {
+                "/" => Response::new(Body::from("hello!")),
+                "/echo" => {
+                    let body = request.into_body().to_bytes(4 << 20).await?;
+                    Response::new(Body::from(body))
+                }
+                "/stream" => {
+                    let channel = Channel::new(1);
+                    *slot.lock().unwrap() = Some(channel.clone());
+                    Response::new(Body::from_source(channel))
+                }
+                "/trailers-in" => {
+                    let (bytes, trailers) =
+                        request.into_body().collect_with_trailers(1 << 20).await?;
+                    let checksum = trailers
+                        .and_then(|t| t.get("x-checksum").cloned())
+                        .map(|v| v.to_str().unwrap().to_string())
+                        .unwrap_or_default();
+                    Response::new(Body::from(format!("{} {checksum}", bytes.len())))
+                }
+                "/trailers-out" => {
+                    let mut trailers = HeaderMap::new();
+                    trailers.insert("x-checksum", "abc123".parse().unwrap());
+                    let body = Body::from_source(stream::iter(vec!["part 1,", "part 2"]))
+                        .with_trailers(Deferred::succeeded(trailers));
+                    // HTTP/1.1 sends only the trailer fields the head declares.
+                    Response::builder()
+                        .header("trailer", "x-checksum")
+                        .body(body)
+                        .unwrap()
+                }
+                "/info" => {
+                    let info = request.extensions().get::<RequestInfo>().unwrap().clone();
+                    let c = info.connection();
+                    Response::new(Body::from(format!(
+                        "remote={} local={} stream={:?} tls={:?} cipher={} alpn={:?} version={:?}",
+                        info.remote_addr(),
+                        info.local_addr(),
+                        info.stream_id(),
+                        c.tls_protocol_version(),
+                        c.tls_cipher_suite().is_some(),
+                        c.alpn_protocol()
+                            .map(|a| String::from_utf8_lossy(a).into_owned()),
+                        request.version(),
+                    )))
+                }
+                "/none" => Response::builder().status(204).body(Body::empty()).unwrap(),
+                _ => Response::builder().status(404).body(Body::empty()).unwrap(),
+            })
+        })
+    }
+}
+
+fn fixture(proto: Proto) -> (Fixture, Slot) {
+    let slot = Slot::default();
+    (
+        Fixture::start(proto, routes(slot.clone()), ServerOptions::new()),
+        slot,
+    )
+}
+
+#[test]
+fn get_hello_over_each_protocol() {
+    for proto in ALL {
+        let (fixture, _) = fixture(proto);
+        run_tokio(async {
+            let mut client = fixture.client().await;
+            let reply = client.send(get("/")).await.unwrap();
+            assert_eq!(reply.status, 200, "{proto:?}");
+            let expected = if proto == Proto::H1 {
+                http::Version::HTTP_11
+            } else {
+                http::Version::HTTP_2
+            };
+            assert_eq!(reply.version, expected, "{proto:?}");
+            assert_eq!(reply.headers["content-length"], "6", "{proto:?}");
+            assert_eq!(reply.headers["server"], "weir", "{proto:?}");
+            assert!(reply.headers.contains_key("date"), "{proto:?}");
+            assert_eq!(reply.text().await, "hello!", "{proto:?}");
+            // A second request on the same connection.
+            assert_eq!(client.get_text("/").await.1, "hello!", "{proto:?}");
+        });
+        bounded_close(&fixture);
+    }
+}
+
+fn bounded_close(fixture: &Fixture) {
+    support::run(fixture.server.close()).unwrap();
+}
+
+#[test]
+fn post_echo_of_a_1_mib_body_over_each_protocol() {
+    let body: Vec<u8> = (0..1 << 20).map(|i: u32| (i % 251) as u8).collect();
+    let body = Bytes::from(body);
+    for proto in ALL {
+        let (fixture, _) = fixture(proto);
+        run_tokio(async {
+            let mut client = fixture.client().await;
+            // In several chunks, so that the server sees the body arrive in pieces.
+            let chunks = body.chunks(64 * 1024).map(Bytes::copy_from_slice).collect();
+            let request = Request::post("/echo")
+                .body(Outgoing {
+                    chunks,
+                    trailers: None,
+                })
+                .unwrap();
+            let reply = client.send(request).await.unwrap();
+            assert_eq!(reply.status, 200, "{proto:?}");
+            let (echoed, _) = bounded(reply.body.collect()).await.unwrap();
+            assert_eq!(echoed.len(), body.len(), "{proto:?}");
+            assert!(echoed == body, "{proto:?}: the echo differs");
+        });
+        bounded_close(&fixture);
+    }
+}
+
+#[test]
+fn a_streamed_response_arrives_chunk_by_chunk_as_sent() {
+    for proto in ALL {
+        let (fixture, slot) = fixture(proto);
+        run_tokio(async {
+            let mut client = fixture.client().await;
+            let mut reply = client.send(get("/stream")).await.unwrap();
+            assert_eq!(reply.status, 200);
+            assert!(!reply.headers.contains_key("content-length"), "{proto:?}");
+            let channel = slot.lock().unwrap().take().expect("the handler ran");
+            for i in 0..5 {
+                let message = format!("chunk {i}\n");
+                bounded(channel.put(Bytes::from(message.clone())))
+                    .await
+                    .unwrap();
+                // The client sees this chunk before the next one is even put.
+                let mut got = Vec::new();
+                while got.len() < message.len() {
+                    let chunk = bounded(reply.body.next_data()).await.unwrap().unwrap();
+                    got.extend_from_slice(&chunk);
+                }
+                assert_eq!(got, message.as_bytes(), "{proto:?}");
+            }
+            channel.close();
+            // The end (an empty last DATA frame may come first over HTTP/2).
+            loop {
+                match bounded(reply.body.next_data()).await {
+                    None => break,
+                    Some(Ok(chunk)) => assert!(chunk.is_empty(), "{proto:?}: {chunk:?}"),
+                    Some(Err(e)) => panic!("{proto:?}: {e}"),
+                }
+            }
+        });
+        bounded_close(&fixture);
+    }
+}
+
+#[test]
+fn head_has_no_body_but_the_content_length() {
+    for proto in ALL {
+        let (fixture, _) = fixture(proto);
+        run_tokio(async {
+            let mut client = fixture.client().await;
+            let request = Request::head("/").body(Outgoing::empty()).unwrap();
+            let reply = client.send(request).await.unwrap();
+            assert_eq!(reply.status, 200, "{proto:?}");
+            assert_eq!(reply.headers["content-length"], "6", "{proto:?}");
+            assert_eq!(reply.text().await, "", "{proto:?}");
+            // The connection is still in step: the next request gets its own answer.
+            assert_eq!(client.get_text("/").await.1, "hello!", "{proto:?}");
+        });
+        bounded_close(&fixture);
+    }
+}
+
+#[test]
+fn unit_answers_204() {
+    for proto in ALL {
+        let fixture = Fixture::start(proto, |_: Request<Body>| (), ServerOptions::new());
+        run_tokio(async {
+            let mut client = fixture.client().await;
+            let (status, body) = client.get_text("/").await;
+            assert_eq!(status, 204, "{proto:?}");
+            assert_eq!(body, "");
+        });
+        bounded_close(&fixture);
+    }
+}
+
+#[test]
+fn request_trailers_reach_the_handler() {
+    for proto in ALL {
+        let (fixture, _) = fixture(proto);
+        run_tokio(async {
+            let mut client = fixture.client().await;
+            let mut trailers = HeaderMap::new();
+            trailers.insert("x-checksum", "sum-1".parse().unwrap());
+            let request = Request::post("/trailers-in")
+                .header("trailer", "x-checksum")
+                .body(Outgoing {
+                    chunks: vec![Bytes::from("0123456789")],
+                    trailers: Some(trailers),
+                })
+                .unwrap();
+            let reply = client.send(request).await.unwrap();
+            assert_eq!(reply.status, 200, "{proto:?}");
+            assert_eq!(reply.text().await, "10 sum-1", "{proto:?}");
+        });
+        bounded_close(&fixture);
+    }
+}
+
+#[test]
+fn response_trailers_reach_the_client() {
+    for proto in ALL {
+        let (fixture, _) = fixture(proto);
+        run_tokio(async {
+            let mut client = fixture.client().await;
+            let request = Request::get("/trailers-out")
+                .header("te", "trailers")
+                .body(Outgoing::empty())
+                .unwrap();
+            let reply = client.send(request).await.unwrap();
+            assert_eq!(reply.status, 200, "{proto:?}");
+            let (body, trailers) = bounded(reply.body.collect()).await.unwrap();
+            assert_eq!(body, "part 1,part 2", "{proto:?}");
+            let trailers = trailers.unwrap_or_else(|| panic!("{proto:?}: no trailers"));
+            assert_eq!(trailers["x-checksum"], "abc123", "{proto:?}");
+        });
+        bounded_close(&fixture);
+    }
+}
+
+#[test]
+fn response_trailers_are_dropped_over_http1_without_te_trailers() {
+    let (fixture, _) = fixture(Proto::H1);
+    run_tokio(async {
+        let mut client = fixture.client().await;
+        let reply = client.send(get("/trailers-out")).await.unwrap();
+        let (body, trailers) = bounded(reply.body.collect()).await.unwrap();
+        assert_eq!(body, "part 1,part 2");
+        assert!(trailers.is_none());
+    });
+    bounded_close(&fixture);
+}
+
+#[test]
+fn request_info_in_the_extensions() {
+    for proto in ALL {
+        let (fixture, _) = fixture(proto);
+        let addr = fixture.addr();
+        run_tokio(async {
+            let mut client = fixture.client().await;
+            let (_, first) = client.get_text("/info").await;
+            let (_, second) = client.get_text("/info").await;
+            assert!(first.starts_with("remote=127.0.0.1:"), "{proto:?}: {first}");
+            assert!(
+                first.contains(&format!("local={addr}")),
+                "{proto:?}: {first}"
+            );
+            match proto {
+                Proto::H1 => {
+                    assert!(first.contains("stream=None"), "{first}");
+                    assert!(first.contains("tls=None"), "{first}");
+                    assert!(first.contains("version=HTTP/1.1"), "{first}");
+                }
+                Proto::H2c => {
+                    assert!(first.contains("stream=Some(1)"), "{first}");
+                    assert!(second.contains("stream=Some(3)"), "{second}");
+                    assert!(first.contains("tls=None"), "{first}");
+                    assert!(first.contains("version=HTTP/2.0"), "{first}");
+                }
+                Proto::H2Tls => {
+                    assert!(first.contains("stream=Some(1)"), "{first}");
+                    assert!(second.contains("stream=Some(3)"), "{second}");
+                    assert!(first.contains("tls=Some(\"TLSv1.3\")"), "{first}");
+                    assert!(first.contains("cipher=true"), "{first}");
+                    assert!(first.contains("alpn=Some(\"h2\")"), "{first}");
+                    assert!(first.contains("version=HTTP/2.0"), "{first}");
+                }
+            }
+        });
+        bounded_close(&fixture);
+    }
+}
+
+#[test]
+fn http1_over_tls_when_alpn_picks_it() {
+    let (fixture, _) = fixture(Proto::H2Tls);
+    let certificate = fixture.certificate.as_ref().unwrap();
+    run_tokio(async {
+        use tokio_util::compat::FuturesAsyncReadCompatExt as _;
+        let tcp = bounded(async_net::TcpStream::connect(fixture.addr()))
+            .await
+            .unwrap();
+        let config = certificate
+            .client_config_trusting_it()
+            .with_alpn_protocols(["http/1.1"]);
+        let stream = bounded(weir::tls::connect(&config, "localhost", tcp))
+            .await
+            .unwrap();
+        assert_eq!(
+            stream.session_info().alpn_protocol(),
+            Some(&b"http/1.1"[..])
+        );
+        let io = hyper_util::rt::TokioIo::new(stream.compat());
+        let (mut send, connection) = bounded(hyper::client::conn::http1::handshake(io))
+            .await
+            .unwrap();
+        tokio::spawn(connection);
+        let request = Request::get("/info")
+            .header("host", "localhost")
+            .body(http_body_util::Empty::<Bytes>::new())
+            .unwrap();
+        let response = bounded(send.send_request(request)).await.unwrap();
+        use http_body_util::BodyExt as _;
+        let body = bounded(response.into_body().collect())
+            .await
+            .unwrap()
+            .to_bytes();
+        let text = String::from_utf8(body.to_vec()).unwrap();
+        assert!(text.contains("alpn=Some(\"http/1.1\")"), "{text}");
+        assert!(text.contains("version=HTTP/1.1"), "{text}");
+        assert!(text.contains("stream=None"), "{text}");
+    });
+    bounded_close(&fixture);
+}
+
+#[test]
+fn methods_other_than_get_reach_the_handler() {
+    for proto in ALL {
+        let fixture = Fixture::start(
+            proto,
+            |request: Request<Body>| Response::new(Body::from(request.method().to_string())),
+            ServerOptions::new(),
+        );
+        run_tokio(async {
+            let mut client = fixture.client().await;
+            for method in [Method::PUT, Method::DELETE, Method::PATCH, Method::OPTIONS] {
+                let request = Request::builder()
+                    .method(method.clone())
+                    .uri("/")
+                    .body(Outgoing::empty())
+                    .unwrap();
+                let reply = client.send(request).await.unwrap();
+                assert_eq!(reply.text().await, method.as_str(), "{proto:?}");
+            }
+        });
+        bounded_close(&fixture);
+    }
+}
+
+// --- curl ------------------------------------------------------------------------------------
+
+fn curl_available() -> bool {
+    let found = std::process::Command::new("curl")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        eprintln!("note: curl not found, skipping the curl case");
+    }
+    found
+}
+
+/// Runs curl with `args` (bounded by `--max-time`), returning (stdout, the reported version).
+fn curl(args: &[&str]) -> (String, String) {
+    let output = std::process::Command::new("curl")
+        .args(["-sS", "--max-time", "10", "-w", "\n%{http_version}"])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "curl {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = String::from_utf8(output.stdout).unwrap();
+    let (body, version) = text.rsplit_once('\n').unwrap();
+    (body.to_string(), version.to_string())
+}
+
+#[test]
+fn curl_over_http1_h2c_and_tls() {
+    if !curl_available() {
+        return;
+    }
+    let (h1, _) = fixture(Proto::H1);
+    let url = format!("http://{}/", h1.addr());
+    assert_eq!(curl(&["--http1.1", &url]), ("hello!".into(), "1.1".into()));
+    let echo = format!("http://{}/echo", h1.addr());
+    assert_eq!(
+        curl(&["--http1.1", "--data-binary", "posted", &echo]).0,
+        "posted"
+    );
+    bounded_close(&h1);
+
+    let (h2c, _) = fixture(Proto::H2c);
+    let url = format!("http://{}/", h2c.addr());
+    assert_eq!(
+        curl(&["--http2-prior-knowledge", &url]),
+        ("hello!".into(), "2".into())
+    );
+    // The same port still speaks HTTP/1.1.
+    assert_eq!(curl(&["--http1.1", &url]), ("hello!".into(), "1.1".into()));
+    let echo = format!("http://{}/echo", h2c.addr());
+    assert_eq!(
+        curl(&["--http2-prior-knowledge", "--data-binary", "posted", &echo]).0,
+        "posted"
+    );
+    bounded_close(&h2c);
+
+    let (tls, _) = fixture(Proto::H2Tls);
+    let pem = std::env::temp_dir().join(format!("weir-http-protocols-{}.pem", tls.addr().port()));
+    std::fs::write(&pem, tls.certificate.as_ref().unwrap().certificate_pem()).unwrap();
+    let pem = pem.to_str().unwrap().to_string();
+    let port = tls.addr().port();
+    let resolve = format!("localhost:{port}:127.0.0.1");
+    let url = format!("https://localhost:{port}/");
+    assert_eq!(
+        curl(&["--http2", "--cacert", &pem, "--resolve", &resolve, &url]),
+        ("hello!".into(), "2".into())
+    );
+    assert_eq!(
+        curl(&["--http1.1", "--cacert", &pem, "--resolve", &resolve, &url]),
+        ("hello!".into(), "1.1".into())
+    );
+    let _ = std::fs::remove_file(&pem);
+    bounded_close(&tls);
+}
+
+#[test]
+#[ignore = "the HTTP/1.1 `Upgrade: h2c` path is documented on ServerOptions::http_versions but not implemented: the request is answered over HTTP/1.1"]
+fn curl_upgrades_to_h2c() {
+    if !curl_available() {
+        return;
+    }
+    let (h2c, _) = fixture(Proto::H2c);
+    let url = format!("http://{}/", h2c.addr());
+    // Without prior knowledge curl asks with `Upgrade: h2c`.
+    assert_eq!(curl(&["--http2", &url]), ("hello!".into(), "2".into()));
+    bounded_close(&h2c);
+}
+
+#[test]
+fn an_upgrade_h2c_request_is_still_answered() {
+    if !curl_available() {
+        return;
+    }
+    let (h2c, _) = fixture(Proto::H2c);
+    let url = format!("http://{}/", h2c.addr());
+    assert_eq!(curl(&["--http2", &url]).0, "hello!");
+    bounded_close(&h2c);
+}
