@@ -34,14 +34,7 @@ pub(crate) async fn connect(
 
 async fn connect_now(key: &Key, options: &ClientOptions) -> Result<(Sender, Kill, Task), Error> {
     let host = key.host.trim_start_matches('[').trim_end_matches(']');
-    let tcp = async_net::TcpStream::connect((host, key.port))
-        .await
-        .map_err(|error| {
-            Error::from(std::io::Error::new(
-                error.kind(),
-                format!("could not connect to {}:{}: {error}", key.host, key.port),
-            ))
-        })?;
+    let tcp = super::resolve::connect(&options.resolver, host, key.port).await?;
     let _ = tcp.set_nodelay(true);
     let (transport, http2) = if key.https {
         #[cfg(feature = "tls")]

@@ -37,7 +37,8 @@
 //! | `:follow-redirects?`, `:max-redirects` (20), `:trace-redirects` | [`ClientOptions::follow_redirects`] (on), [`ClientOptions::max_redirects`] (20), [`ClientRequest::follow_redirects`]; the trace is the response's [`RedirectTrace`]. 301/302/303 become GET (clj-http follows 301/302 only for GET/HEAD unless `:force-redirects`; weir follows them as browsers and reqwest do), 307/308 keep method and body, other origins lose the credentials |
 //! | (no decompression: aleph#683) | [`ClientOptions::decompress`] (on with the `compression` feature): `Accept-Encoding` sent, gzip/deflate/br/zstd decoded as they stream |
 //! | `:cookie-store`, `in-memory-cookie-store` | [`ClientOptions::cookie_store`] with a [`CookieJar`] or any [`CookieStore`]; used across redirects |
-//! | not yet in weir | proxies (HTTP, CONNECT, SOCKS), a pluggable resolver, multipart uploads, `Expect: 100-continue`, progress, Unix socket targets, `:throw-exceptions` on error statuses, `:as` coercion (see [`Body::to_string`](crate::http::Body::to_string), `Body::json`) |
+//! | `:name-resolver`, `:dns-options` (`:address-types`, `:query-timeout`) | [`ClientOptions::resolver`]: any [`Resolve`], default [`SystemResolver`] with [`AddressFamily`] and a timeout; addresses raced happy-eyeballs style |
+//! | not yet in weir | proxies (HTTP, CONNECT, SOCKS), multipart uploads, `Expect: 100-continue`, progress, Unix socket targets, `:throw-exceptions` on error statuses, `:as` coercion (see [`Body::to_string`](crate::http::Body::to_string), `Body::json`) |
 
 mod connect;
 mod cookies;
@@ -47,6 +48,7 @@ mod options;
 mod pool;
 mod redirect;
 mod request;
+mod resolve;
 mod send;
 mod timeout;
 
@@ -62,6 +64,7 @@ pub use options::ClientOptions;
 pub use pool::HostStats;
 pub use redirect::RedirectTrace;
 pub use request::ClientRequest;
+pub use resolve::{AddressFamily, Resolve, SystemResolver};
 pub use timeout::{Phase, PhaseTimeout};
 
 pub(crate) use timeout::phase_of;

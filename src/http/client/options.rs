@@ -62,6 +62,7 @@ pub struct ClientOptions {
     pub(crate) max_redirects: usize,
     pub(crate) decompress: bool,
     pub(crate) cookie_store: Option<std::sync::Arc<dyn super::CookieStore>>,
+    pub(crate) resolver: std::sync::Arc<dyn super::Resolve>,
 }
 
 impl ClientOptions {
@@ -99,7 +100,28 @@ impl ClientOptions {
             max_redirects: 20,
             decompress: true,
             cookie_store: None,
+            resolver: std::sync::Arc::new(super::SystemResolver::new()),
         }
+    }
+
+    /// Resolves host names with `resolver` (Aleph's `:name-resolver`; default the
+    /// [`SystemResolver`](super::SystemResolver): `getaddrinfo` on the blocking pool, 5 s
+    /// timeout). The addresses it gives are tried happy-eyeballs style: the next one starts
+    /// when the previous has not connected within 250 ms.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use weir::http::ClientOptions;
+    /// use weir::http::client::{AddressFamily, SystemResolver};
+    /// let resolver = SystemResolver::new().family(AddressFamily::Ipv4First);
+    /// let options = ClientOptions::new().resolver(Arc::new(resolver));
+    /// # let _ = options;
+    /// ```
+    pub fn resolver(mut self, resolver: std::sync::Arc<dyn super::Resolve>) -> Self {
+        self.resolver = resolver;
+        self
     }
 
     /// Keeps cookies in `store` (clj-http's `:cookie-store`; default none): `Set-Cookie` of
