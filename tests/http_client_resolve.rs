@@ -93,3 +93,39 @@ fn the_system_resolver_finds_localhost_and_keeps_the_family_asked_for() {
         "{unknown}"
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn requests_go_through_a_unix_domain_socket_and_are_pooled_per_socket() {
+    run(async {
+        let path = std::env::temp_dir().join(format!("weir-client-{}.sock", std::process::id()));
+        let server = http::start_server(
+            |request: Request<Body>| format!("{} over a socket", request.uri().path()),
+            ServerOptions::new().unix_socket(&path),
+        )
+        .await
+        .unwrap();
+        let client = Client::new();
+        for _ in 0..3 {
+            let request = weir::http::ClientRequest::new(
+                weir::http::Method::GET,
+                "http://localhost/containers/json",
+            )
+            .unix_socket(&path);
+            let response = client.request(request).await.unwrap();
+            assert_eq!(
+                response.into_body().to_string(1024).await.unwrap(),
+                "/containers/json over a socket"
+            );
+        }
+        let stats = client.stats();
+        assert_eq!(stats.len(), 1);
+        assert!(
+            stats[0].host.contains(path.to_str().unwrap()),
+            "{}",
+            stats[0].host
+        );
+        assert_eq!(stats[0].connects, 1);
+        server.close().await.unwrap();
+    });
+}

@@ -34,6 +34,24 @@ pub(crate) async fn connect(
 
 async fn connect_now(key: &Key, options: &ClientOptions) -> Result<(Sender, Kill, Task), Error> {
     let host = key.host.trim_start_matches('[').trim_end_matches(']');
+    #[cfg(unix)]
+    if let Some(path) = &key.unix_socket {
+        let stream = async_net::unix::UnixStream::connect(path)
+            .await
+            .map_err(|error| {
+                Error::from(std::io::Error::new(
+                    error.kind(),
+                    format!("could not connect to {}: {error}", path.display()),
+                ))
+            })?;
+        if key.https {
+            return Err(Error::msg(
+                "https over a Unix domain socket is not supported",
+            ));
+        }
+        let h2c = options.force_h2c && options.versions.contains(&HttpVersion::Http2);
+        return handshake(Transport::Unix(stream), h2c, options).await;
+    }
     let tcp = super::resolve::connect(&options.resolver, host, key.port).await?;
     let _ = tcp.set_nodelay(true);
     let (transport, http2) = if key.https {
@@ -58,6 +76,15 @@ async fn connect_now(key: &Key, options: &ClientOptions) -> Result<(Sender, Kill
         let h2c = options.force_h2c && options.versions.contains(&HttpVersion::Http2);
         (Transport::Tcp(tcp), h2c)
     };
+    handshake(transport, http2, options).await
+}
+
+/// The HTTP handshake on a connected transport.
+async fn handshake(
+    transport: Transport,
+    http2: bool,
+    options: &ClientOptions,
+) -> Result<(Sender, Kill, Task), Error> {
     let kill = Kill::new();
     if http2 {
         #[cfg(feature = "http2")]

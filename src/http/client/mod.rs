@@ -38,7 +38,8 @@
 //! | (no decompression: aleph#683) | [`ClientOptions::decompress`] (on with the `compression` feature): `Accept-Encoding` sent, gzip/deflate/br/zstd decoded as they stream |
 //! | `:cookie-store`, `in-memory-cookie-store` | [`ClientOptions::cookie_store`] with a [`CookieJar`] or any [`CookieStore`]; used across redirects |
 //! | `:name-resolver`, `:dns-options` (`:address-types`, `:query-timeout`) | [`ClientOptions::resolver`]: any [`Resolve`], default [`SystemResolver`] with [`AddressFamily`] and a timeout; addresses raced happy-eyeballs style |
-//! | not yet in weir | proxies (HTTP, CONNECT, SOCKS), multipart uploads, `Expect: 100-continue`, progress, Unix socket targets, `:throw-exceptions` on error statuses, `:as` coercion (see [`Body::to_string`](crate::http::Body::to_string), `Body::json`) |
+//! | (none; `curl --unix-socket`) | [`ClientRequest::unix_socket`]: pooled per socket |
+//! | not yet in weir | proxies (HTTP, CONNECT, SOCKS), multipart uploads, `Expect: 100-continue`, progress, `:throw-exceptions` on error statuses, `:as` coercion (see [`Body::to_string`](crate::http::Body::to_string), `Body::json`) |
 
 mod connect;
 mod cookies;

@@ -24,12 +24,18 @@ pub(crate) struct Key {
     pub(crate) https: bool,
     pub(crate) host: String,
     pub(crate) port: u16,
+    /// Connect to this Unix domain socket instead of resolving the host.
+    pub(crate) unix_socket: Option<std::path::PathBuf>,
 }
 
 impl fmt::Display for Key {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let scheme = if self.https { "https" } else { "http" };
-        write!(f, "{scheme}://{}:{}", self.host, self.port)
+        write!(f, "{scheme}://{}:{}", self.host, self.port)?;
+        if let Some(path) = &self.unix_socket {
+            write!(f, " via {}", path.display())?;
+        }
+        Ok(())
     }
 }
 

@@ -36,6 +36,7 @@ pub struct ClientRequest {
     pub(crate) total_timeout: Option<Duration>,
     pub(crate) follow_redirects: Option<bool>,
     pub(crate) max_redirects: Option<usize>,
+    pub(crate) unix_socket: Option<std::path::PathBuf>,
 }
 
 impl ClientRequest {
@@ -79,6 +80,7 @@ impl ClientRequest {
             total_timeout: None,
             follow_redirects: None,
             max_redirects: None,
+            unix_socket: None,
         }
     }
 
@@ -353,6 +355,24 @@ impl ClientRequest {
         self
     }
 
+    /// Connects to the Unix domain socket at `path` instead of the URL's host, as
+    /// `curl --unix-socket` does (container and daemon APIs); the URL still gives the path and
+    /// the `Host` header. Connections are pooled per socket like any host.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir::http::{ClientRequest, Method};
+    /// let request = ClientRequest::new(Method::GET, "http://localhost/v1.45/containers/json")
+    ///     .unix_socket("/var/run/docker.sock");
+    /// # let _ = request;
+    /// ```
+    #[cfg(unix)]
+    pub fn unix_socket(mut self, path: impl Into<std::path::PathBuf>) -> ClientRequest {
+        self.unix_socket = Some(path.into());
+        self
+    }
+
     /// The per-request options of `self` carried over to a request that follows it.
     pub(crate) fn carry_options(&self, next: &mut ClientRequest) {
         next.request_timeout = self.request_timeout;
@@ -360,6 +380,7 @@ impl ClientRequest {
         next.total_timeout = self.total_timeout;
         next.follow_redirects = self.follow_redirects;
         next.max_redirects = self.max_redirects;
+        next.unix_socket = self.unix_socket.clone();
     }
 
     fn fail(&mut self, message: String) {

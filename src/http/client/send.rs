@@ -19,7 +19,8 @@ pub(crate) async fn send(pool: &Pool, request: ClientRequest) -> Result<Response
         return Err(error);
     }
     let uri = request.uri?;
-    let key = key_of(&uri)?;
+    let mut key = key_of(&uri)?;
+    key.unix_socket = request.unix_socket.clone();
     let options = pool.options();
     let total = request.total_timeout.or(options.total_timeout);
     let started = Instant::now();
@@ -285,5 +286,10 @@ pub(crate) fn key_of(uri: &Uri) -> Result<Key, Error> {
         .ok_or_else(|| Error::msg(format!("no host in {uri}")))?
         .to_string();
     let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
-    Ok(Key { https, host, port })
+    Ok(Key {
+        https,
+        host,
+        port,
+        unix_socket: None,
+    })
 }
