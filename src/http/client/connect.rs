@@ -83,7 +83,7 @@ async fn connect_now(key: &Key, options: &ClientOptions) -> Result<(Sender, Kill
 async fn handshake(
     transport: Transport,
     http2: bool,
-    options: &ClientOptions,
+    _options: &ClientOptions,
 ) -> Result<(Sender, Kill, Task), Error> {
     let kill = Kill::new();
     if http2 {

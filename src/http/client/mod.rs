@@ -123,9 +123,27 @@ impl Client {
     /// assert!(client.stats().is_empty());
     /// ```
     pub fn with_options(options: ClientOptions) -> Client {
-        Client {
-            pool: pool::Pool::new(options),
+        let callback = options.stats_callback.clone();
+        let pool = pool::Pool::new(options);
+        if let Some((interval, callback)) = callback {
+            let weak = pool.downgrade();
+            crate::runtime::spawn_detached_on(pool.options().executor.as_ref(), async move {
+                loop {
+                    crate::runtime::sleep(interval).await;
+                    let Some(pool) = pool::Pool::upgrade(&weak) else {
+                        return;
+                    };
+                    let stats = pool.stats();
+                    drop(pool);
+                    if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| callback(&stats)))
+                        .is_err()
+                    {
+                        log::error!("weir: http client: the stats callback panicked");
+                    }
+                }
+            });
         }
+        Client { pool }
     }
 
     /// Sends `request`; the deferred is realized with the response once its head arrived (the

@@ -63,7 +63,10 @@ pub struct ClientOptions {
     pub(crate) decompress: bool,
     pub(crate) cookie_store: Option<std::sync::Arc<dyn super::CookieStore>>,
     pub(crate) resolver: std::sync::Arc<dyn super::Resolve>,
+    pub(crate) stats_callback: Option<(Duration, std::sync::Arc<StatsCallback>)>,
 }
+
+pub(crate) type StatsCallback = dyn Fn(&[super::HostStats]) + Send + Sync;
 
 impl ClientOptions {
     /// The defaults; see the [table](ClientOptions).
@@ -101,7 +104,34 @@ impl ClientOptions {
             decompress: true,
             cookie_store: None,
             resolver: std::sync::Arc::new(super::SystemResolver::new()),
+            stats_callback: None,
         }
+    }
+
+    /// Calls `callback` every `interval` with the pool's [stats](super::Client::stats), one
+    /// entry per host (Aleph's `:stats-callback` and `:control-period`), for as long as the
+    /// client lives.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let options = weir::http::ClientOptions::new().stats_callback(Duration::from_secs(60), |hosts| {
+    ///     for host in hosts {
+    ///         println!("{}: {} in use, {} idle, {} queued", host.host, host.in_use, host.idle, host.queued);
+    ///     }
+    /// });
+    /// # let _ = options;
+    /// ```
+    pub fn stats_callback<F>(mut self, interval: Duration, callback: F) -> Self
+    where
+        F: Fn(&[super::HostStats]) + Send + Sync + 'static,
+    {
+        self.stats_callback = Some((
+            interval.max(Duration::from_millis(1)),
+            std::sync::Arc::new(callback),
+        ));
+        self
     }
 
     /// Resolves host names with `resolver` (Aleph's `:name-resolver`; default the

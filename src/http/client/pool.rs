@@ -124,6 +124,8 @@ struct Host {
     /// The host answered ALPN with HTTP/1.1: connections may be made side by side.
     http1_only: bool,
     stats: Counters,
+    /// The latest acquire latencies, in microseconds.
+    acquire_latencies: VecDeque<u32>,
 }
 
 /// A request waiting for a connection.
@@ -171,6 +173,9 @@ impl Drop for WaitGuard<'_> {
 }
 
 /// Counters kept per host.
+/// How many recent acquire latencies a host keeps for its percentiles.
+const LATENCY_SAMPLES: usize = 1024;
+
 #[derive(Clone, Copy, Debug, Default)]
 struct Counters {
     connects: u64,
@@ -219,6 +224,22 @@ pub struct HostStats {
     pub requests: u64,
     /// Requests sent on a reused connection.
     pub reused: u64,
+    /// Percentiles (50th, 90th, 99th) of the time requests waited for a connection, over
+    /// the latest 1 024 (connecting included); zero before any.
+    pub acquire_latency: [Duration; 3],
+}
+
+fn percentiles(samples: &VecDeque<u32>) -> [Duration; 3] {
+    if samples.is_empty() {
+        return [Duration::ZERO; 3];
+    }
+    let mut sorted: Vec<u32> = samples.iter().copied().collect();
+    sorted.sort_unstable();
+    let at = |q: f64| {
+        let index = ((sorted.len() as f64 - 1.0) * q).round() as usize;
+        Duration::from_micros(u64::from(sorted[index]))
+    };
+    [at(0.5), at(0.9), at(0.99)]
 }
 
 impl Pool {
@@ -229,6 +250,14 @@ impl Pool {
                 state: Mutex::new(State::default()),
             }),
         }
+    }
+
+    pub(crate) fn downgrade(&self) -> Weak<PoolInner> {
+        Arc::downgrade(&self.inner)
+    }
+
+    pub(crate) fn upgrade(weak: &Weak<PoolInner>) -> Option<Pool> {
+        weak.upgrade().map(|inner| Pool { inner })
     }
 
     pub(crate) fn options(&self) -> &ClientOptions {
@@ -257,6 +286,7 @@ impl Pool {
                 connect_failures: host.stats.connect_failures,
                 requests: host.stats.requests,
                 reused: host.stats.reused,
+                acquire_latency: percentiles(&host.acquire_latencies),
             })
             .collect();
         stats.sort_by(|a, b| a.host.cmp(&b.host));
@@ -266,6 +296,21 @@ impl Pool {
     /// A connection for `key`: an idle or shared one, a new one within the limits, or the
     /// next one to come free (bounded by the pool timeout and the queue limit).
     pub(crate) async fn acquire(&self, key: &Key) -> Result<Lease, Error> {
+        let started = Instant::now();
+        let lease = self.acquire_inner(key).await?;
+        let took = started.elapsed();
+        let mut state = self.state();
+        if let Some(host) = state.hosts.get_mut(key) {
+            if host.acquire_latencies.len() >= LATENCY_SAMPLES {
+                host.acquire_latencies.pop_front();
+            }
+            host.acquire_latencies
+                .push_back(u32::try_from(took.as_micros()).unwrap_or(u32::MAX));
+        }
+        Ok(lease)
+    }
+
+    async fn acquire_inner(&self, key: &Key) -> Result<Lease, Error> {
         let deadline = self
             .inner
             .options
