@@ -289,3 +289,52 @@ fn cookies_set_by_a_redirect_are_sent_on_the_next_hop_and_later_requests() {
         server.close().await.unwrap();
     });
 }
+
+#[test]
+fn expect_continue_holds_the_body_until_the_server_says_100_and_never_sends_a_refused_one() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::Duration;
+    run(async {
+        let options = ServerOptions::new()
+            .address(([127, 0, 0, 1], 0))
+            .continue_handler(|request: &Request<Body>| request.uri().path() != "/refuse");
+        let echo =
+            |request: Request<Body>| async move { request.into_body().to_bytes(1 << 20).await };
+        let server = http::start_server(echo, options).await.unwrap();
+        let base = format!("http://{}", server.local_addr());
+        let client = Client::new();
+        // Accepted: the 100 releases the body (an hour-long wait would fail the test's bound).
+        let accepted = client
+            .request(
+                ClientRequest::new(Method::PUT, format!("{base}/upload"))
+                    .body("the upload")
+                    .expect_continue(Duration::from_secs(3600)),
+            )
+            .await
+            .unwrap();
+        assert_eq!(accepted.status(), 200);
+        assert_eq!(
+            accepted.into_body().to_string(64).await.unwrap(),
+            "the upload"
+        );
+        // Refused: 417 comes back and the body was never polled.
+        let polled = Arc::new(AtomicBool::new(false));
+        let seen = polled.clone();
+        let body = Body::from_stream(futures::stream::poll_fn(move |_| {
+            seen.store(true, Ordering::SeqCst);
+            std::task::Poll::Ready(Some(Ok::<_, std::io::Error>("never sent")))
+        }));
+        let refused = client
+            .request(
+                ClientRequest::new(Method::PUT, format!("{base}/refuse"))
+                    .body(body)
+                    .expect_continue(Duration::from_secs(3600)),
+            )
+            .await
+            .unwrap();
+        assert_eq!(refused.status(), StatusCode::EXPECTATION_FAILED);
+        assert!(!polled.load(Ordering::SeqCst), "the refused body was sent");
+        server.close().await.unwrap();
+    });
+}

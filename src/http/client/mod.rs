@@ -39,7 +39,8 @@
 //! | `:cookie-store`, `in-memory-cookie-store` | [`ClientOptions::cookie_store`] with a [`CookieJar`] or any [`CookieStore`]; used across redirects |
 //! | `:name-resolver`, `:dns-options` (`:address-types`, `:query-timeout`) | [`ClientOptions::resolver`]: any [`Resolve`], default [`SystemResolver`] with [`AddressFamily`] and a timeout; addresses raced happy-eyeballs style |
 //! | (none; `curl --unix-socket`) | [`ClientRequest::unix_socket`]: pooled per socket |
-//! | not yet in weir | proxies (HTTP, CONNECT, SOCKS), multipart uploads, `Expect: 100-continue`, progress, `:throw-exceptions` on error statuses, `:as` coercion (see [`Body::to_string`](crate::http::Body::to_string), `Body::json`) |
+//! | `Expect: 100-continue` (not in Aleph, hyper or reqwest) | [`ClientRequest::expect_continue`]: the body waits for the 100, or a timeout |
+//! | not yet in weir | proxies (HTTP, CONNECT, SOCKS), multipart uploads, progress, `:throw-exceptions` on error statuses, `:as` coercion (see [`Body::to_string`](crate::http::Body::to_string), `Body::json`) |
 
 mod connect;
 mod cookies;

@@ -37,6 +37,7 @@ pub struct ClientRequest {
     pub(crate) follow_redirects: Option<bool>,
     pub(crate) max_redirects: Option<usize>,
     pub(crate) unix_socket: Option<std::path::PathBuf>,
+    pub(crate) expect_continue: Option<Duration>,
 }
 
 impl ClientRequest {
@@ -81,6 +82,7 @@ impl ClientRequest {
             follow_redirects: None,
             max_redirects: None,
             unix_socket: None,
+            expect_continue: None,
         }
     }
 
@@ -373,6 +375,26 @@ impl ClientRequest {
         self
     }
 
+    /// Sends `Expect: 100-continue` and holds the body back until the server answers `100
+    /// Continue`, or `wait` passes (for servers that ignore the expectation), over HTTP/1.1:
+    /// a large upload refused by the server (401, 413, 417…) is then never sent. Neither
+    /// hyper nor reqwest waits (reqwest#2845). An empty body is sent without the expectation.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use weir::http::{ClientRequest, Method};
+    /// let upload = ClientRequest::new(Method::PUT, "http://h/big")
+    ///     .body(vec![0u8; 1 << 20])
+    ///     .expect_continue(Duration::from_secs(1));
+    /// # let _ = upload;
+    /// ```
+    pub fn expect_continue(mut self, wait: Duration) -> ClientRequest {
+        self.expect_continue = Some(wait);
+        self
+    }
+
     /// The per-request options of `self` carried over to a request that follows it.
     pub(crate) fn carry_options(&self, next: &mut ClientRequest) {
         next.request_timeout = self.request_timeout;
@@ -381,6 +403,7 @@ impl ClientRequest {
         next.follow_redirects = self.follow_redirects;
         next.max_redirects = self.max_redirects;
         next.unix_socket = self.unix_socket.clone();
+        next.expect_continue = self.expect_continue;
     }
 
     fn fail(&mut self, message: String) {

@@ -32,6 +32,7 @@ pub(crate) async fn send(pool: &Pool, request: ClientRequest) -> Result<Response
             .entry(header::USER_AGENT)
             .or_insert_with(|| agent.clone());
     }
+    let continue_wait = request.expect_continue;
     let method = request.method;
     let idempotent = matches!(
         method.as_str(),
@@ -50,7 +51,7 @@ pub(crate) async fn send(pool: &Pool, request: ClientRequest) -> Result<Response
             let mut built = Request::new(this_body);
             *built.method_mut() = method.clone();
             *built.headers_mut() = headers.clone();
-            match send_on(lease, built, &uri, &key, head_limit).await {
+            match send_on(lease, built, &uri, &key, head_limit, continue_wait).await {
                 Ok(response) => return Ok(response),
                 Err(Failure::BeforeResponse(error))
                     if reused && idempotent && replayable && tries == 1 =>
@@ -117,6 +118,7 @@ async fn send_on(
     uri: &Uri,
     key: &Key,
     head_limit: Option<Duration>,
+    continue_wait: Option<Duration>,
 ) -> Result<Response<Body>, Failure> {
     let sender = lease.sender.take().expect("a fresh lease has its sender");
     match sender {
@@ -129,6 +131,9 @@ async fn send_on(
             if !request.headers().contains_key(header::HOST) {
                 let host = host_header(uri, key);
                 request.headers_mut().insert(header::HOST, host);
+            }
+            if let Some(wait) = continue_wait {
+                gate_on_continue(&mut request, wait);
             }
             if let Err(error) = sender.ready().await {
                 return Err(Failure::BeforeResponse(crate::http::error::from_hyper(
@@ -208,6 +213,32 @@ async fn send_on(
             Ok(Response::from_parts(parts, body))
         }
     }
+}
+
+/// Holds the body of an `Expect: 100-continue` request back until the server's `100
+/// Continue` arrives, or `wait` passes (servers that ignore the expectation).
+fn gate_on_continue(request: &mut Request<Body>, wait: Duration) {
+    use http_body::Body as _;
+    if request.body().is_end_stream() {
+        request.headers_mut().remove(header::EXPECT);
+        return;
+    }
+    request
+        .headers_mut()
+        .insert(header::EXPECT, HeaderValue::from_static("100-continue"));
+    let continued: crate::Deferred<(), Error> = crate::Deferred::new().quiet();
+    let on_100 = continued.realizer();
+    hyper::ext::on_informational(request, move |informational| {
+        if informational.status() == http::StatusCode::CONTINUE {
+            on_100.success(());
+        }
+    });
+    let body = std::mem::take(request.body_mut());
+    let gated = crate::Deferred::spawn(async move {
+        let _ = crate::runtime::timeout(wait, continued).await;
+        Ok::<_, Error>(body)
+    });
+    *request.body_mut() = Body::from_deferred(gated);
 }
 
 async fn with_head_limit<T>(
