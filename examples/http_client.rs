@@ -72,7 +72,8 @@ fn main() -> ExitCode {
     } else {
         Method::GET
     });
-    let mut request = ClientRequest::new(method, &url);
+    // Error statuses come back as responses, to be printed like any other.
+    let mut request = ClientRequest::new(method, &url).throw_on_status(false);
     if let Some(data) = data {
         request = request.body(data);
     }

@@ -329,12 +329,58 @@ fn expect_continue_holds_the_body_until_the_server_says_100_and_never_sends_a_re
             .request(
                 ClientRequest::new(Method::PUT, format!("{base}/refuse"))
                     .body(body)
-                    .expect_continue(Duration::from_secs(3600)),
+                    .expect_continue(Duration::from_secs(3600))
+                    .throw_on_status(false),
             )
             .await
             .unwrap();
         assert_eq!(refused.status(), StatusCode::EXPECTATION_FAILED);
         assert!(!polled.load(Ordering::SeqCst), "the refused body was sent");
+        server.close().await.unwrap();
+    });
+}
+
+#[test]
+fn error_statuses_fail_the_deferred_with_the_response_and_can_be_turned_off() {
+    run(async {
+        let handler = |request: Request<Body>| {
+            let code: u16 = request.uri().path()[1..].parse().unwrap();
+            let mut response = Response::new(Body::from(format!("status {code}")));
+            *response.status_mut() = StatusCode::from_u16(code).unwrap();
+            response
+        };
+        let server = http::start_server(handler, ServerOptions::new().address(([127, 0, 0, 1], 0)))
+            .await
+            .unwrap();
+        let base = format!("http://{}", server.local_addr());
+        for code in [200u16, 204, 304] {
+            assert_eq!(
+                http::get(format!("{base}/{code}")).await.unwrap().status(),
+                code
+            );
+        }
+        for code in [400u16, 404, 418, 500, 503] {
+            let error = http::get(format!("{base}/{code}")).await.unwrap_err();
+            let failed = error
+                .downcast_ref::<weir::http::client::ResponseError>()
+                .expect("a response error");
+            assert_eq!(failed.status(), code);
+            assert!(error.to_string().contains(&code.to_string()), "{error}");
+            let body = failed.take_response().unwrap().into_body();
+            assert_eq!(body.to_string(64).await.unwrap(), format!("status {code}"));
+            assert!(failed.take_response().is_none());
+            let off = http::request(
+                ClientRequest::new(Method::GET, format!("{base}/{code}")).throw_on_status(false),
+            )
+            .await
+            .unwrap();
+            assert_eq!(off.status(), code);
+        }
+        let lenient = Client::with_options(ClientOptions::new().throw_on_status(false));
+        assert_eq!(
+            lenient.get(format!("{base}/404")).await.unwrap().status(),
+            404
+        );
         server.close().await.unwrap();
     });
 }

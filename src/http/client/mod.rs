@@ -40,7 +40,8 @@
 //! | `:name-resolver`, `:dns-options` (`:address-types`, `:query-timeout`) | [`ClientOptions::resolver`]: any [`Resolve`], default [`SystemResolver`] with [`AddressFamily`] and a timeout; addresses raced happy-eyeballs style |
 //! | (none; `curl --unix-socket`) | [`ClientRequest::unix_socket`]: pooled per socket |
 //! | `Expect: 100-continue` (not in Aleph, hyper or reqwest) | [`ClientRequest::expect_continue`]: the body waits for the 100, or a timeout |
-//! | not yet in weir | proxies (HTTP, CONNECT, SOCKS), multipart uploads, progress, `:throw-exceptions` on error statuses, `:as` coercion (see [`Body::to_string`](crate::http::Body::to_string), `Body::json`) |
+//! | `:throw-exceptions` (on) | [`ClientOptions::throw_on_status`] (on), [`ClientRequest::throw_on_status`]: a 4xx or 5xx fails the deferred with a [`ResponseError`] carrying the response |
+//! | not yet in weir | proxies (HTTP, CONNECT, SOCKS), multipart uploads, progress, `:as` coercion (see [`Body::to_string`](crate::http::Body::to_string), `Body::json`) |
 
 mod connect;
 mod cookies;
@@ -52,6 +53,7 @@ mod redirect;
 mod request;
 mod resolve;
 mod send;
+mod status_error;
 mod timeout;
 
 use std::sync::OnceLock;
@@ -67,6 +69,7 @@ pub use pool::HostStats;
 pub use redirect::RedirectTrace;
 pub use request::ClientRequest;
 pub use resolve::{AddressFamily, Resolve, SystemResolver};
+pub use status_error::ResponseError;
 pub use timeout::{Phase, PhaseTimeout};
 
 pub(crate) use timeout::phase_of;
@@ -207,6 +210,7 @@ impl Client {
 async fn execute(pool: &pool::Pool, mut request: ClientRequest) -> Result<Response<Body>, Error> {
     let options = pool.options();
     let follow = request.follow_redirects.unwrap_or(options.follow_redirects);
+    let throw = request.throw_on_status.unwrap_or(options.throw_on_status);
     let max_redirects = request.max_redirects.unwrap_or(options.max_redirects);
     #[cfg(feature = "compression")]
     let decompress =
@@ -267,6 +271,9 @@ async fn execute(pool: &pool::Pool, mut request: ClientRequest) -> Result<Respon
         #[cfg(feature = "compression")]
         if decompress {
             response = decompress::decode(response);
+        }
+        if throw {
+            return status_error::check(response, &uri);
         }
         return Ok(response);
     }

@@ -64,6 +64,7 @@ pub struct ClientOptions {
     pub(crate) cookie_store: Option<std::sync::Arc<dyn super::CookieStore>>,
     pub(crate) resolver: std::sync::Arc<dyn super::Resolve>,
     pub(crate) stats_callback: Option<(Duration, std::sync::Arc<StatsCallback>)>,
+    pub(crate) throw_on_status: bool,
 }
 
 pub(crate) type StatsCallback = dyn Fn(&[super::HostStats]) + Send + Sync;
@@ -105,7 +106,23 @@ impl ClientOptions {
             cookie_store: None,
             resolver: std::sync::Arc::new(super::SystemResolver::new()),
             stats_callback: None,
+            throw_on_status: true,
         }
+    }
+
+    /// Fails requests whose response is a 4xx or 5xx with a
+    /// [`ResponseError`](super::ResponseError) carrying the response (default on, as clj-http's
+    /// `:throw-exceptions`); off, such responses come back as any other.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let options = weir::http::ClientOptions::new().throw_on_status(false);
+    /// assert!(format!("{options:?}").contains("throw_on_status: false"));
+    /// ```
+    pub fn throw_on_status(mut self, throw: bool) -> Self {
+        self.throw_on_status = throw;
+        self
     }
 
     /// Calls `callback` every `interval` with the pool's [stats](super::Client::stats), one
@@ -493,6 +510,7 @@ impl fmt::Debug for ClientOptions {
             .field("max_redirects", &self.max_redirects)
             .field("decompress", &self.decompress)
             .field("cookie_store", &self.cookie_store.is_some())
+            .field("throw_on_status", &self.throw_on_status)
             .finish()
     }
 }

@@ -38,6 +38,7 @@ pub struct ClientRequest {
     pub(crate) max_redirects: Option<usize>,
     pub(crate) unix_socket: Option<std::path::PathBuf>,
     pub(crate) expect_continue: Option<Duration>,
+    pub(crate) throw_on_status: Option<bool>,
 }
 
 impl ClientRequest {
@@ -83,6 +84,7 @@ impl ClientRequest {
             max_redirects: None,
             unix_socket: None,
             expect_continue: None,
+            throw_on_status: None,
         }
     }
 
@@ -395,6 +397,21 @@ impl ClientRequest {
         self
     }
 
+    /// Fails the request with a [`ResponseError`](super::ResponseError) when the response is a
+    /// 4xx or 5xx (default: the client's, on), or hands such responses back as any other.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir::http::{ClientRequest, Method};
+    /// let request = ClientRequest::new(Method::GET, "http://h/maybe-missing").throw_on_status(false);
+    /// # let _ = request;
+    /// ```
+    pub fn throw_on_status(mut self, throw: bool) -> ClientRequest {
+        self.throw_on_status = Some(throw);
+        self
+    }
+
     /// The per-request options of `self` carried over to a request that follows it.
     pub(crate) fn carry_options(&self, next: &mut ClientRequest) {
         next.request_timeout = self.request_timeout;
@@ -404,6 +421,7 @@ impl ClientRequest {
         next.max_redirects = self.max_redirects;
         next.unix_socket = self.unix_socket.clone();
         next.expect_continue = self.expect_continue;
+        next.throw_on_status = self.throw_on_status;
     }
 
     fn fail(&mut self, message: String) {
