@@ -41,8 +41,10 @@
 //! | (none; `curl --unix-socket`) | [`ClientRequest::unix_socket`]: pooled per socket |
 //! | `Expect: 100-continue` (not in Aleph, hyper or reqwest) | [`ClientRequest::expect_continue`]: the body waits for the 100, or a timeout |
 //! | `:throw-exceptions` (on) | [`ClientOptions::throw_on_status`] (on), [`ClientRequest::throw_on_status`]: a 4xx or 5xx fails the deferred with a [`ResponseError`] carrying the response |
-//! | not yet in weir | proxies (HTTP, CONNECT, SOCKS), multipart uploads, progress, `:as` coercion (see [`Body::to_string`](crate::http::Body::to_string), `Body::json`) |
+//! | not yet in weir | proxies (HTTP, CONNECT, SOCKS), multipart uploads, progress |
+//! | `:as` (`:byte-array`, `:string`, `:json`, `:stream`) | [`ResponseExt`]: `bytes`, `text` (charset from `Content-Type`), `json`, `lines`; the raw body is `into_body()` |
 
+mod coerce;
 mod connect;
 mod cookies;
 #[cfg(feature = "compression")]
@@ -63,6 +65,7 @@ use http::{Method, Response};
 use crate::http::Body;
 use crate::{Deferred, Error};
 
+pub use coerce::ResponseExt;
 pub use cookies::{CookieJar, CookieStore};
 pub use options::ClientOptions;
 pub use pool::HostStats;
