@@ -172,26 +172,12 @@ impl ClientRequest {
         K: AsRef<str>,
         V: AsRef<str>,
     {
-        if let Ok(uri) = &self.uri {
-            let mut serializer = form_urlencoded::Serializer::new(String::new());
-            for (key, value) in pairs {
-                serializer.append_pair(key.as_ref(), value.as_ref());
-            }
-            let added = serializer.finish();
-            if !added.is_empty() {
-                let path = uri.path();
-                let query = match uri.query() {
-                    Some(existing) if !existing.is_empty() => format!("{existing}&{added}"),
-                    _ => added,
-                };
-                let mut parts = uri.clone().into_parts();
-                parts.path_and_query = format!("{path}?{query}").parse().ok();
-                match Uri::from_parts(parts) {
-                    Ok(uri) => self.uri = Ok(uri),
-                    Err(error) => self.fail(format!("invalid query: {error}")),
-                }
-            }
+        let mut serializer = form_urlencoded::Serializer::new(String::new());
+        for (key, value) in pairs {
+            serializer.append_pair(key.as_ref(), value.as_ref());
         }
+        let added = serializer.finish();
+        self.append_query(added);
         self
     }
 
@@ -424,11 +410,113 @@ impl ClientRequest {
         next.throw_on_status = self.throw_on_status;
     }
 
+    /// Query parameters from any serde value, nested maps as `a[b]=1` and sequences in the
+    /// [`ParamStyle`] asked for (clj-http's `:query-params` with `:multi-param-style`; feature
+    /// `json`, through serde_qs).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir::http::client::ParamStyle;
+    /// use weir::http::{ClientRequest, Method};
+    ///
+    /// let params = serde_json::json!({"tag": ["a", "b"], "filter": {"year": 2024}});
+    /// let url = "http://h/search";
+    /// let query = |style| {
+    ///     ClientRequest::new(Method::GET, url).query_params(&params, style).uri().unwrap().query().unwrap().to_string()
+    /// };
+    /// assert_eq!(query(ParamStyle::Repeated), "filter[year]=2024&tag=a&tag=b");
+    /// assert_eq!(query(ParamStyle::Indexed), "filter[year]=2024&tag[0]=a&tag[1]=b");
+    /// assert_eq!(query(ParamStyle::Array), "filter[year]=2024&tag[]=a&tag[]=b");
+    /// assert_eq!(query(ParamStyle::Comma), "filter[year]=2024&tag=a,b");
+    /// ```
+    #[cfg(feature = "json")]
+    pub fn query_params<T: serde::Serialize>(
+        mut self,
+        params: &T,
+        style: ParamStyle,
+    ) -> ClientRequest {
+        let format = match style {
+            ParamStyle::Repeated | ParamStyle::Comma => serde_qs::ArrayFormat::Unindexed,
+            ParamStyle::Indexed => serde_qs::ArrayFormat::Indexed,
+            ParamStyle::Array => serde_qs::ArrayFormat::EmptyIndexed,
+        };
+        let encoded = serde_qs::Config::new()
+            .array_format(format)
+            .serialize_string(params);
+        match encoded {
+            Ok(encoded) => {
+                let encoded = if style == ParamStyle::Comma {
+                    comma_joined(&encoded)
+                } else {
+                    encoded
+                };
+                self.append_query(encoded);
+            }
+            Err(error) => self.fail(format!("the query parameters do not serialize: {error}")),
+        }
+        self
+    }
+
+    /// Appends an encoded query to the URL's.
+    fn append_query(&mut self, added: String) {
+        let Ok(uri) = &self.uri else { return };
+        if added.is_empty() {
+            return;
+        }
+        let path = uri.path();
+        let query = match uri.query() {
+            Some(existing) if !existing.is_empty() => format!("{existing}&{added}"),
+            _ => added,
+        };
+        let mut parts = uri.clone().into_parts();
+        parts.path_and_query = format!("{path}?{query}").parse().ok();
+        match Uri::from_parts(parts) {
+            Ok(uri) => self.uri = Ok(uri),
+            Err(error) => self.fail(format!("invalid query: {error}")),
+        }
+    }
+
     fn fail(&mut self, message: String) {
         if self.error.is_none() {
             self.error = Some(Error::msg(message));
         }
     }
+}
+
+/// How [`ClientRequest::query_params`] writes a sequence (clj-http's `:multi-param-style`).
+#[cfg(feature = "json")]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ParamStyle {
+    /// `a=1&a=2` (clj-http's default).
+    #[default]
+    Repeated,
+    /// `a[0]=1&a[1]=2` (`:indexed`).
+    Indexed,
+    /// `a[]=1&a[]=2` (`:array`).
+    Array,
+    /// `a=1,2` (`:comma`, which serde_qs lacks).
+    Comma,
+}
+
+/// Joins the values of repeated keys with commas, keys in first-seen order.
+#[cfg(feature = "json")]
+fn comma_joined(encoded: &str) -> String {
+    let mut keys: Vec<&str> = Vec::new();
+    let mut values: std::collections::HashMap<&str, Vec<&str>> = std::collections::HashMap::new();
+    for pair in encoded.split('&').filter(|pair| !pair.is_empty()) {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let entry = values.entry(key).or_default();
+        if entry.is_empty() {
+            keys.push(key);
+        }
+        entry.push(value);
+    }
+    keys.iter()
+        .map(|key| format!("{key}={}", values[key].join(",")))
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 impl fmt::Debug for ClientRequest {
