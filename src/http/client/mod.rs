@@ -33,6 +33,7 @@
 //! | `cancel-request!`, an error put into the response deferred | realize the returned [`Deferred`] with an error |
 //! | `:http-versions`, `:force-h2c?`, `:ssl-context` | [`ClientOptions::http_versions`], [`ClientOptions::force_h2c`], [`ClientOptions::tls`] |
 //! | `:query-params` with nested maps and `:multi-param-style` (`:default`, `:indexed`, `:array`) | `ClientRequest::query_params` with `ParamStyle` (`Repeated`, `Indexed`, `Array`, and `Comma`), feature `json` |
+//! | `:accept`, `:content-type` shorthands | [`ClientRequest::accept`], [`ClientRequest::content_type`] (`"json"` → `application/json`…) |
 //! | `:query-params` (flat), `:form-params`, `:basic-auth`, `:oauth-token`, JSON bodies | [`ClientRequest::query`], [`ClientRequest::form`], [`ClientRequest::basic_auth`], [`ClientRequest::bearer_auth`], `ClientRequest::json` |
 //! | stats callback | [`Client::stats`] |
 //! | `:follow-redirects?`, `:max-redirects` (20), `:trace-redirects` | [`ClientOptions::follow_redirects`] (on), [`ClientOptions::max_redirects`] (20), [`ClientRequest::follow_redirects`]; the trace is the response's [`RedirectTrace`]. 301/302/303 become GET (clj-http follows 301/302 only for GET/HEAD unless `:force-redirects`; weir follows them as browsers and reqwest do), 307/308 keep method and body, other origins lose the credentials |

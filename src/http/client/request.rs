@@ -234,6 +234,38 @@ impl ClientRequest {
         self
     }
 
+    /// The `Accept` header, with clj-http's shorthands (`:accept :json`): `"json"`, `"xml"`,
+    /// `"html"`, `"text"`, `"form"`, `"edn"`, `"transit+json"` become
+    /// `application/json`…; anything with a `/` is used as it is.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir::http::{ClientRequest, Method};
+    /// let request = ClientRequest::new(Method::GET, "http://h/").accept("json");
+    /// assert!(format!("{request:?}").contains("application/json"));
+    /// ```
+    pub fn accept(self, media_type: &str) -> ClientRequest {
+        let full = media_type_of(media_type);
+        self.header(header::ACCEPT, full.as_str())
+    }
+
+    /// The `Content-Type` header, with the shorthands of [`accept`](Self::accept)
+    /// (clj-http's `:content-type :json`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir::http::{ClientRequest, Method};
+    /// let request = ClientRequest::new(Method::POST, "http://h/").content_type("text").body("hi");
+    /// assert!(format!("{request:?}").contains("text/plain"));
+    /// ```
+    pub fn content_type(mut self, media_type: &str) -> ClientRequest {
+        let full = media_type_of(media_type);
+        self.headers.remove(header::CONTENT_TYPE);
+        self.header(header::CONTENT_TYPE, full.as_str())
+    }
+
     /// HTTP basic auth (clj-http's `:basic-auth`).
     ///
     /// # Examples
@@ -517,6 +549,23 @@ fn comma_joined(encoded: &str) -> String {
         .map(|key| format!("{key}={}", values[key].join(",")))
         .collect::<Vec<_>>()
         .join("&")
+}
+
+/// clj-http's media type shorthands.
+fn media_type_of(short: &str) -> String {
+    match short.trim_start_matches(':') {
+        "json" => "application/json".to_string(),
+        "xml" => "application/xml".to_string(),
+        "html" => "text/html".to_string(),
+        "text" => "text/plain".to_string(),
+        "form" | "x-www-form-urlencoded" => "application/x-www-form-urlencoded".to_string(),
+        "edn" => "application/edn".to_string(),
+        "transit+json" => "application/transit+json".to_string(),
+        "transit+msgpack" => "application/transit+msgpack".to_string(),
+        "octet-stream" | "bytes" => "application/octet-stream".to_string(),
+        other if other.contains('/') => other.to_string(),
+        other => format!("application/{other}"),
+    }
 }
 
 impl fmt::Debug for ClientRequest {
