@@ -384,3 +384,76 @@ fn error_statuses_fail_the_deferred_with_the_response_and_can_be_turned_off() {
         server.close().await.unwrap();
     });
 }
+
+#[test]
+fn multipart_uploads_stream_text_bytes_and_files_over_http1_and_http2() {
+    use futures::StreamExt;
+    use weir::http::HttpVersion;
+    use weir::http::client::Multipart;
+    run(async {
+        let parse = |request: Request<Body>| async move {
+            let content_type = request.headers()[header::CONTENT_TYPE]
+                .to_str()
+                .unwrap()
+                .to_string();
+            let boundary = multer::parse_boundary(&content_type).unwrap();
+            let stream = request.into_body().map(Ok::<_, std::convert::Infallible>);
+            let mut form = multer::Multipart::new(stream, boundary);
+            let mut seen = Vec::new();
+            while let Some(field) = form.next_field().await.unwrap() {
+                let name = field.name().unwrap_or("").to_string();
+                let file = field.file_name().unwrap_or("-").to_string();
+                let kind = field
+                    .content_type()
+                    .map(|m| m.to_string())
+                    .unwrap_or("-".into());
+                let bytes = field.bytes().await.unwrap();
+                seen.push(format!("{name}|{file}|{kind}|{}", bytes.len()));
+            }
+            seen.join("\n")
+        };
+        let options = ServerOptions::new()
+            .address(([127, 0, 0, 1], 0))
+            .use_h2c(true);
+        let server = http::start_server(parse, options).await.unwrap();
+        let path = std::env::temp_dir().join(format!("weir-multipart-{}.bin", std::process::id()));
+        std::fs::write(&path, vec![9u8; 300_000]).unwrap();
+        let url = format!("http://{}/upload", server.local_addr());
+        let h2 = Client::with_options(
+            ClientOptions::new()
+                .http_versions([HttpVersion::Http2])
+                .force_h2c(true),
+        );
+        for client in [Client::new(), h2] {
+            let form = Multipart::new()
+                .text("title", "holiday")
+                .bytes("photo", "beach.jpg", "image/jpeg", vec![1u8; 1000])
+                .file("archive", &path, Some("application/zip"))
+                .source(
+                    "log",
+                    "app.log",
+                    "text/plain",
+                    weir::stream::iter(vec!["a\n", "b\n"]),
+                );
+            let response = client
+                .request(ClientRequest::new(Method::POST, &url).multipart(form))
+                .await
+                .unwrap();
+            let file_name = path.file_name().unwrap().to_str().unwrap().to_string();
+            assert_eq!(
+                response.into_body().to_string(4096).await.unwrap(),
+                format!(
+                    "title|-|-|7\nphoto|beach.jpg|image/jpeg|1000\narchive|{file_name}|application/zip|300000\nlog|app.log|text/plain|4"
+                )
+            );
+        }
+        // A file that cannot be opened fails the request with the path in the error.
+        let missing = Multipart::new().file("x", "/no/such/file.bin", None);
+        let error = http::request(ClientRequest::new(Method::POST, &url).multipart(missing))
+            .await
+            .unwrap_err();
+        assert!(!error.to_string().is_empty());
+        let _ = std::fs::remove_file(&path);
+        server.close().await.unwrap();
+    });
+}

@@ -51,6 +51,7 @@ mod connect;
 mod cookies;
 #[cfg(feature = "compression")]
 mod decompress;
+mod multipart;
 mod options;
 mod pool;
 mod redirect;
@@ -69,6 +70,7 @@ use crate::{Deferred, Error};
 
 pub use coerce::ResponseExt;
 pub use cookies::{CookieJar, CookieStore};
+pub use multipart::Multipart;
 pub use options::ClientOptions;
 pub use pool::HostStats;
 pub use redirect::RedirectTrace;

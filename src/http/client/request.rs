@@ -266,6 +266,25 @@ impl ClientRequest {
         self.header(header::CONTENT_TYPE, full.as_str())
     }
 
+    /// A `multipart/form-data` body (clj-http's `:multipart`), its parts streamed; works over
+    /// HTTP/1.1 and HTTP/2 (Aleph refuses HTTP/2).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir::http::client::Multipart;
+    /// use weir::http::{ClientRequest, Method};
+    /// let request = ClientRequest::new(Method::POST, "http://h/upload")
+    ///     .multipart(Multipart::new().text("name", "value"));
+    /// assert!(format!("{request:?}").contains("multipart/form-data"));
+    /// ```
+    pub fn multipart(mut self, form: super::Multipart) -> ClientRequest {
+        self.headers
+            .insert(header::CONTENT_TYPE, form.content_type());
+        self.body = form.into_body();
+        self
+    }
+
     /// HTTP basic auth (clj-http's `:basic-auth`).
     ///
     /// # Examples
