@@ -457,3 +457,37 @@ fn multipart_uploads_stream_text_bytes_and_files_over_http1_and_http2() {
         server.close().await.unwrap();
     });
 }
+
+#[test]
+fn upload_and_download_progress_count_every_byte_against_the_known_total() {
+    use std::sync::{Arc, Mutex};
+    run(async {
+        let echo =
+            |request: Request<Body>| async move { request.into_body().to_bytes(1 << 22).await };
+        let server = http::start_server(echo, ServerOptions::new().address(([127, 0, 0, 1], 0)))
+            .await
+            .unwrap();
+        let sent = Arc::new(Mutex::new(Vec::new()));
+        let got = Arc::new(Mutex::new(Vec::new()));
+        let (s, g) = (sent.clone(), got.clone());
+        let request = ClientRequest::new(Method::PUT, format!("http://{}/", server.local_addr()))
+            .body(vec![5u8; 1 << 20])
+            .on_upload_progress(move |so_far, total| s.lock().unwrap().push((so_far, total)))
+            .on_download_progress(move |so_far, total| g.lock().unwrap().push((so_far, total)));
+        let response = http::request(request).await.unwrap();
+        assert_eq!(
+            response.into_body().to_bytes(1 << 22).await.unwrap().len(),
+            1 << 20
+        );
+        for reports in [sent, got] {
+            let reports = reports.lock().unwrap();
+            assert!(!reports.is_empty());
+            assert!(
+                reports.windows(2).all(|w| w[0].0 < w[1].0),
+                "not increasing"
+            );
+            assert_eq!(*reports.last().unwrap(), (1 << 20, Some(1 << 20)));
+        }
+        server.close().await.unwrap();
+    });
+}

@@ -54,6 +54,7 @@ mod decompress;
 mod multipart;
 mod options;
 mod pool;
+mod progress;
 mod redirect;
 mod request;
 mod resolve;
@@ -231,6 +232,11 @@ async fn execute(pool: &pool::Pool, mut request: ClientRequest) -> Result<Respon
             .insert(http::header::ACCEPT_ENCODING, decompress::ACCEPT_ENCODING);
     }
     let mut trace = RedirectTrace::default();
+    if let Some(progress) = request.upload_progress.take() {
+        let body = std::mem::take(&mut request.body);
+        request.body = progress::track(body, progress);
+    }
+    let download_progress = request.download_progress.take();
     loop {
         if let Some(error) = request.error.take() {
             return Err(error);
@@ -280,6 +286,10 @@ async fn execute(pool: &pool::Pool, mut request: ClientRequest) -> Result<Respon
         #[cfg(feature = "compression")]
         if decompress {
             response = decompress::decode(response);
+        }
+        if let Some(progress) = &download_progress {
+            let (parts, body) = response.into_parts();
+            response = Response::from_parts(parts, progress::track(body, progress.clone()));
         }
         if throw {
             return status_error::check(response, &uri);

@@ -39,6 +39,8 @@ pub struct ClientRequest {
     pub(crate) unix_socket: Option<std::path::PathBuf>,
     pub(crate) expect_continue: Option<Duration>,
     pub(crate) throw_on_status: Option<bool>,
+    pub(crate) upload_progress: Option<super::progress::Callback>,
+    pub(crate) download_progress: Option<super::progress::Callback>,
 }
 
 impl ClientRequest {
@@ -85,6 +87,8 @@ impl ClientRequest {
             unix_socket: None,
             expect_continue: None,
             throw_on_status: None,
+            upload_progress: None,
+            download_progress: None,
         }
     }
 
@@ -285,6 +289,45 @@ impl ClientRequest {
         self
     }
 
+    /// Calls `progress` as the request body goes out, with the bytes sent so far and the
+    /// total when known (reqwest#222 asks for it).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir::http::{ClientRequest, Method};
+    /// let request = ClientRequest::new(Method::PUT, "http://h/big")
+    ///     .body(vec![0u8; 1 << 20])
+    ///     .on_upload_progress(|sent, total| println!("{sent} of {total:?}"));
+    /// # let _ = request;
+    /// ```
+    pub fn on_upload_progress<F>(mut self, progress: F) -> ClientRequest
+    where
+        F: Fn(u64, Option<u64>) + Send + Sync + 'static,
+    {
+        self.upload_progress = Some(std::sync::Arc::new(progress));
+        self
+    }
+
+    /// Calls `progress` as the response body arrives (as it is read), with the bytes so far
+    /// and the total its `Content-Length` gives.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir::http::{ClientRequest, Method};
+    /// let request = ClientRequest::new(Method::GET, "http://h/big")
+    ///     .on_download_progress(|got, total| println!("{got} of {total:?}"));
+    /// # let _ = request;
+    /// ```
+    pub fn on_download_progress<F>(mut self, progress: F) -> ClientRequest
+    where
+        F: Fn(u64, Option<u64>) + Send + Sync + 'static,
+    {
+        self.download_progress = Some(std::sync::Arc::new(progress));
+        self
+    }
+
     /// HTTP basic auth (clj-http's `:basic-auth`).
     ///
     /// # Examples
@@ -459,6 +502,7 @@ impl ClientRequest {
         next.unix_socket = self.unix_socket.clone();
         next.expect_continue = self.expect_continue;
         next.throw_on_status = self.throw_on_status;
+        next.download_progress = self.download_progress.clone();
     }
 
     /// Query parameters from any serde value, nested maps as `a[b]=1` and sequences in the
