@@ -129,6 +129,9 @@ impl Body {
         S: Source + 'static,
         S::Item: Into<Bytes>,
     {
+        let mut source = source;
+        // The body only takes: the source ends when its producers are done with it.
+        source.release_put_role();
         let drained = source.drained();
         Body::with_kind(Kind::Stream(Box::pin(SourceChunks {
             source: Box::pin(source),
@@ -167,8 +170,9 @@ impl Body {
     ///
     /// # weir::runtime::block_on(async {
     /// let later = Deferred::new();
-    /// let body = Body::from_deferred(later.clone());
-    /// later.success(Body::from("ready"));
+    /// let realizer = later.realizer();
+    /// let body = Body::from_deferred(later);
+    /// realizer.success(Body::from("ready"));
     /// assert_eq!(body.to_string(64).await.unwrap(), "ready");
     /// # });
     /// ```
