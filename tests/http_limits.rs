@@ -462,3 +462,34 @@ fn a_silent_or_half_preface_connection_is_cut_off_at_the_header_read_timeout() {
         assert_eq!(calls.get(), 0);
     }
 }
+
+#[test]
+fn the_idle_timeout_spares_a_connection_with_a_request_in_flight() {
+    let release: Deferred<(), weir::Error> = Deferred::new();
+    let handler = {
+        let release = release.clone();
+        move |_: Request<Body>| {
+            let release = release.clone();
+            async move {
+                release.await?;
+                Ok::<_, weir::Error>(Response::new(Body::from("late")))
+            }
+        }
+    };
+    let server = start(
+        handler,
+        localhost().idle_timeout(Some(Duration::from_millis(200))),
+    );
+    let mut raw = Raw::connect(server.local_addr());
+    raw.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    // Several idle timeouts pass with the handler still running: the connection stays.
+    assert!(
+        !raw.closed_within(Duration::from_secs(1)),
+        "closed mid-request"
+    );
+    release.success(());
+    raw.stream.set_read_timeout(Some(BOUND)).unwrap();
+    assert_eq!(raw.response().unwrap().body, b"late");
+    // Then idle: closed.
+    assert!(raw.closed_within(Duration::from_secs(5)));
+}

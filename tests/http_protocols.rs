@@ -177,6 +177,33 @@ fn a_streamed_response_arrives_chunk_by_chunk_as_sent() {
 }
 
 #[test]
+fn a_response_from_a_channel_ends_when_its_producer_is_done() {
+    for proto in ALL {
+        let fixture = Fixture::start(
+            proto,
+            |_: Request<Body>| {
+                let channel: Channel<Bytes> = Channel::new(1);
+                let producer = channel.clone();
+                weir::runtime::spawn(async move {
+                    for i in 0..3 {
+                        let _ = producer.put(Bytes::from(format!("{i};"))).await;
+                    }
+                    // Dropped, not closed: the body still ends.
+                })
+                .detach();
+                Response::new(Body::from_source(channel))
+            },
+            ServerOptions::new(),
+        );
+        run_tokio(async {
+            let mut client = fixture.client().await;
+            assert_eq!(client.get_text("/").await.1, "0;1;2;", "{proto:?}");
+        });
+        bounded_close(&fixture);
+    }
+}
+
+#[test]
 fn head_has_no_body_but_the_content_length() {
     for proto in ALL {
         let (fixture, _) = fixture(proto);
