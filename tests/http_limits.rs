@@ -493,3 +493,54 @@ fn the_idle_timeout_spares_a_connection_with_a_request_in_flight() {
     // Then idle: closed.
     assert!(raw.closed_within(Duration::from_secs(5)));
 }
+
+#[test]
+fn a_long_request_like_line_in_a_body_changes_no_status() {
+    let calls = Counter::default();
+    let handler = {
+        let calls = calls.clone();
+        move |request: Request<Body>| {
+            calls.hit();
+            async move {
+                let bytes = request.into_body().to_bytes(1 << 20).await?;
+                Ok::<_, weir::Error>(Response::new(Body::from(bytes.len().to_string())))
+            }
+        }
+    };
+    let server = start(handler, localhost());
+    let line = format!("\nGET /{}", "a".repeat(20 * 1024));
+    let mut raw = Raw::connect(server.local_addr());
+    raw.send(format!(
+        "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n{line}",
+        line.len()
+    ));
+    let response = raw.response().unwrap();
+    assert_eq!(response.status, 200);
+    assert_eq!(response.body, line.len().to_string().as_bytes());
+    // A too-large header next on the same connection is still a 431.
+    let value = "v".repeat(20 * 1024);
+    raw.send(format!(
+        "GET / HTTP/1.1\r\nHost: x\r\nX-Big: {value}\r\n\r\n"
+    ));
+    assert_eq!(raw.response().unwrap().status, 431);
+    assert_eq!(calls.get(), 1);
+}
+
+#[test]
+fn http2_settings_reach_the_client() {
+    let server = start(
+        |_: Request<Body>| Response::new(Body::from("ok")),
+        localhost()
+            .use_h2c(true)
+            .http2(weir::http::Http2Settings::new().max_concurrent_streams(7)),
+    );
+    let addr = server.local_addr();
+    run_tokio(async move {
+        let mut send = h2c(addr).await;
+        let (response, _) = send
+            .send_request(Request::get("http://localhost/").body(()).unwrap(), true)
+            .unwrap();
+        assert_eq!(bounded(response).await.unwrap().status(), 200);
+        assert_eq!(send.current_max_send_streams(), 7);
+    });
+}

@@ -89,8 +89,12 @@ impl LineTracker {
             self.pending = Some((URI_TOO_LONG, TOO_LARGE.len()));
         }
         if buf.starts_with(b"HTTP/1.1 ") {
-            // A response starts: the next head is judged on its own lines.
+            // A response starts: the request before it has been read, so what is read next
+            // starts a new line of the next head (a body not ending in a newline must not glue
+            // onto the next request line).
             self.long_request_line = false;
+            self.prefix_len = 0;
+            self.line_len = 0;
         }
     }
 
