@@ -544,3 +544,23 @@ fn http2_settings_reach_the_client() {
         assert_eq!(send.current_max_send_streams(), 7);
     });
 }
+
+#[test]
+fn a_panicking_handler_gives_its_handler_slot_back() {
+    let server = start(
+        |request: Request<Body>| {
+            if request.uri().path() == "/panic" {
+                panic!("handler panicked");
+            }
+            Response::new(Body::from("ok"))
+        },
+        localhost().max_concurrent_handlers(1),
+    );
+    let mut raw = Raw::connect(server.local_addr());
+    for _ in 0..3 {
+        raw.send("GET /panic HTTP/1.1\r\nHost: x\r\n\r\n");
+        assert_eq!(raw.response().unwrap().status, 500);
+    }
+    raw.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_eq!(raw.response().unwrap().status, 200);
+}

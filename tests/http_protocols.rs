@@ -500,3 +500,62 @@ fn an_upgrade_h2c_request_is_still_answered() {
     assert_eq!(curl(&["--http2", &url]).0, "hello!");
     bounded_close(&h2c);
 }
+
+#[test]
+fn the_server_header_is_configurable() {
+    for (value, expected) in [(None, None), (Some("custom/1"), Some("custom/1"))] {
+        let fixture = Fixture::start(
+            Proto::H1,
+            |_: Request<Body>| Response::new(Body::from("ok")),
+            ServerOptions::new().server_header(value.map(|v| v.parse().unwrap())),
+        );
+        run_tokio(async {
+            let mut client = fixture.client().await;
+            let reply = client.send(get("/")).await.unwrap();
+            assert_eq!(
+                reply.headers.get("server").map(|v| v.to_str().unwrap()),
+                expected
+            );
+        });
+        bounded_close(&fixture);
+    }
+    // A handler's own Server header wins.
+    let fixture = Fixture::start(
+        Proto::H2c,
+        |_: Request<Body>| {
+            Response::builder()
+                .header("server", "mine")
+                .body(Body::from("ok"))
+                .unwrap()
+        },
+        ServerOptions::new(),
+    );
+    run_tokio(async {
+        let mut client = fixture.client().await;
+        let reply = client.send(get("/")).await.unwrap();
+        assert_eq!(reply.headers["server"], "mine");
+    });
+}
+
+#[test]
+fn connection_and_request_counts() {
+    for proto in ALL {
+        let (fixture, _) = fixture(proto);
+        run_tokio(async {
+            let mut client = fixture.client().await;
+            client.get_text("/").await;
+            client.get_text("/").await;
+            assert_eq!(fixture.server.connection_count(), 1, "{proto:?}");
+            assert_eq!(fixture.server.request_count(), 2, "{proto:?}");
+            drop(client);
+            // The server notices the client is gone.
+            bounded(async {
+                while fixture.server.connection_count() != 0 {
+                    weir::runtime::sleep(std::time::Duration::from_millis(5)).await;
+                }
+            })
+            .await;
+        });
+        bounded_close(&fixture);
+    }
+}
