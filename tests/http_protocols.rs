@@ -559,3 +559,42 @@ fn connection_and_request_counts() {
         bounded_close(&fixture);
     }
 }
+
+#[test]
+fn no_body_goes_out_for_head_204_or_304_even_if_the_handler_gives_one() {
+    for proto in ALL {
+        let fixture = Fixture::start(
+            proto,
+            |request: Request<Body>| {
+                let status = match request.uri().path() {
+                    "/204" => 204,
+                    "/304" => 304,
+                    _ => 200,
+                };
+                let body = Body::from_source(stream::iter(vec!["streamed ", "body"]));
+                Response::builder().status(status).body(body).unwrap()
+            },
+            ServerOptions::new(),
+        );
+        run_tokio(async {
+            let mut client = fixture.client().await;
+            for (method, path, status) in [
+                (Method::HEAD, "/", 200),
+                (Method::GET, "/204", 204),
+                (Method::GET, "/304", 304),
+            ] {
+                let request = Request::builder()
+                    .method(method.clone())
+                    .uri(path)
+                    .body(Outgoing::empty())
+                    .unwrap();
+                let reply = client.send(request).await.unwrap();
+                assert_eq!(reply.status, status, "{proto:?} {method} {path}");
+                assert_eq!(reply.text().await, "", "{proto:?} {method} {path}");
+            }
+            // Still in step.
+            assert_eq!(client.get_text("/").await.1, "streamed body", "{proto:?}");
+        });
+        bounded_close(&fixture);
+    }
+}
