@@ -564,3 +564,14 @@ fn a_panicking_handler_gives_its_handler_slot_back() {
     raw.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
     assert_eq!(raw.response().unwrap().status, 200);
 }
+
+#[test]
+fn expect_100_continue_over_the_size_limit_is_413_without_100() {
+    let calls = Counter::default();
+    let server = start(counting(&calls), localhost().max_request_body_size(10));
+    let mut raw = Raw::connect(server.local_addr());
+    raw.send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\nExpect: 100-continue\r\n\r\n");
+    // The first response is the final 413: no 100 asks for a body that would be refused.
+    assert_eq!(raw.response().unwrap().status, 413);
+    assert_eq!(calls.get(), 0);
+}

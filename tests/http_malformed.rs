@@ -323,3 +323,61 @@ fn pipelined_requests_are_each_served_once() {
         ]
     );
 }
+
+#[test]
+fn connection_close_and_http10_keep_alive_are_honoured() {
+    let (server, log) = logging_server();
+    // `Connection: close`: one response, then the server closes.
+    let (statuses, calls) = outcome(
+        &server,
+        &log,
+        b"GET /a HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n",
+        true,
+    );
+    assert_eq!((statuses, calls), (vec![200], vec!["GET /a ".to_string()]));
+    // HTTP/1.0 closes by default...
+    let (statuses, calls) = outcome(
+        &server,
+        &log,
+        b"GET /a HTTP/1.0\r\n\r\nGET /b HTTP/1.0\r\n\r\n",
+        true,
+    );
+    assert_eq!((statuses, calls), (vec![200], vec!["GET /a ".to_string()]));
+    // ...unless it asks to be kept alive.
+    let (statuses, calls) = outcome(
+        &server,
+        &log,
+        b"GET /a HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+        false,
+    );
+    assert_eq!(statuses, [200, 200]);
+    assert_eq!(calls, ["GET /a ", "GET /last "]);
+}
+
+#[test]
+fn a_hundred_pipelined_requests_are_answered_in_order() {
+    let (server, log) = logging_server();
+    let bytes: String = (0..100)
+        .map(|i| format!("GET /{i} HTTP/1.1\r\nHost: x\r\n\r\n"))
+        .collect();
+    let (statuses, calls) = outcome(&server, &log, bytes.as_bytes(), false);
+    assert_eq!(statuses.len(), 101);
+    let expected: Vec<String> = (0..100)
+        .map(|i| format!("GET /{i} "))
+        .chain(["GET /last ".to_string()])
+        .collect();
+    assert_eq!(calls, expected);
+}
+
+#[test]
+fn an_absolute_form_target_is_served_by_its_path() {
+    let (server, log) = logging_server();
+    let (statuses, calls) = outcome(
+        &server,
+        &log,
+        b"GET http://x/abs?q=1 HTTP/1.1\r\nHost: x\r\n\r\n",
+        false,
+    );
+    assert_eq!(statuses, [200, 200]);
+    assert_eq!(calls, ["GET /abs ", "GET /last "]);
+}
