@@ -215,7 +215,8 @@ impl Body {
 
     /// Sends `trailers` after the last chunk: over HTTP/2 always, over HTTP/1.1 when the body
     /// is chunked and the request said `TE: trailers` (otherwise they are dropped, as RFC 9110
-    /// allows). The deferred may be realized while the body streams (a checksum of what was
+    /// allows); over HTTP/1.1 only the fields the response's `Trailer` header names are sent.
+    /// The deferred may be realized while the body streams (a checksum of what was
     /// sent, say); the response ends once it is. If it fails, the body ends with its error.
     ///
     /// # Examples
