@@ -575,3 +575,27 @@ fn expect_100_continue_over_the_size_limit_is_413_without_100() {
     assert_eq!(raw.response().unwrap().status, 413);
     assert_eq!(calls.get(), 0);
 }
+
+#[test]
+fn the_idle_timeout_closes_a_silent_connection_without_a_header_timeout() {
+    for h2c in [false, true] {
+        let calls = Counter::default();
+        let server = start(
+            counting(&calls),
+            localhost()
+                .use_h2c(h2c)
+                .header_read_timeout(None)
+                .idle_timeout(Some(Duration::from_millis(300))),
+        );
+        let mut raw = Raw::connect(server.local_addr());
+        if h2c {
+            // An HTTP/2 connection that opens and then says nothing more.
+            raw.send(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00");
+        }
+        assert!(
+            raw.closed_within(Duration::from_secs(5)),
+            "h2c={h2c}: still open"
+        );
+        assert_eq!(calls.get(), 0);
+    }
+}
