@@ -596,6 +596,13 @@ fn the_idle_timeout_closes_a_silent_connection_without_a_header_timeout() {
             raw.closed_within(Duration::from_secs(5)),
             "h2c={h2c}: still open"
         );
+        // Half a head, then nothing.
+        let mut raw = Raw::connect(server.local_addr());
+        raw.send("GET / HTTP/1.1\r\nHo");
+        assert!(
+            raw.closed_within(Duration::from_secs(5)),
+            "h2c={h2c}: half a head stays open"
+        );
         assert_eq!(calls.get(), 0);
     }
 }

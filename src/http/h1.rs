@@ -59,6 +59,8 @@ pub(crate) async fn serve<T>(
     let mut aborted = guard.aborted();
     let idle_timeout = shared.idle_timeout;
     let mut idle = idle_timeout.map(|timeout| Deadline::new(Instant::now() + timeout));
+    // Set once the idle timeout has started a graceful shutdown.
+    let mut idle_closing = false;
     let outcome = futures_lite::future::poll_fn(|cx| {
         loop {
             if let Poll::Ready(outcome) = connection.as_mut().poll(cx) {
@@ -77,8 +79,12 @@ pub(crate) async fn serve<T>(
             if let (Some(deadline), Some(timeout)) = (&mut idle, idle_timeout) {
                 if Pin::new(&mut *deadline).poll(cx).is_ready() {
                     match activity.idle_deadline(timeout) {
+                        // Still open and idle a timeout later: hyper waits out a head that
+                        // never completes (with no header read timeout): drop it.
+                        None if idle_closing => return Poll::Ready(None),
                         None => {
-                            idle = None;
+                            idle_closing = true;
+                            deadline.reset(Instant::now() + timeout);
                             connection.as_mut().graceful_shutdown();
                         }
                         Some(next) => deadline.reset(next),
@@ -99,7 +105,7 @@ pub(crate) async fn serve<T>(
         }
         Some(Ok(())) => {}
         None => log::debug!(
-            "weir: http/1 connection from {} closed at the shutdown timeout",
+            "weir: http/1 connection from {} closed at the shutdown or idle timeout",
             info.remote_addr()
         ),
     }
