@@ -564,7 +564,9 @@ impl ServerOptions {
 
     /// Closes a connection with nothing in flight (no request being handled or answered)
     /// for this long (default 60 s; `None`: never), both protocols: HTTP/1.1 closes the socket,
-    /// HTTP/2 sends GOAWAY. hyper has no such timeout; Aleph's `:idle-timeout` is this.
+    /// HTTP/2 sends GOAWAY. A connection still open and idle one more timeout later (a
+    /// half-sent head with no header read timeout, an HTTP/2 peer that never acknowledges the
+    /// shutdown) is dropped. hyper has no such timeout; Aleph's `:idle-timeout` is this.
     ///
     /// # Examples
     ///
