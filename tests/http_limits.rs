@@ -606,3 +606,45 @@ fn the_idle_timeout_closes_a_silent_connection_without_a_header_timeout() {
         assert_eq!(calls.get(), 0);
     }
 }
+
+#[test]
+fn a_silent_tls_connection_is_cut_off_at_the_handshake_timeout() {
+    let certificate = weir::tls::self_signed(&["localhost"]).unwrap();
+    let config = certificate
+        .server_config()
+        .with_handshake_timeout(Duration::from_millis(300));
+    let calls = Counter::default();
+    let server = start(
+        counting(&calls),
+        localhost()
+            .http_versions([
+                weir::http::HttpVersion::Http2,
+                weir::http::HttpVersion::Http1,
+            ])
+            .tls(config)
+            .max_connections(1),
+    );
+    let mut silent = Raw::connect(server.local_addr());
+    assert!(
+        silent.closed_within(Duration::from_secs(5)),
+        "a silent TLS client stays"
+    );
+    // Its slot is free again: a real client is served.
+    let fixture_client = async {
+        let tcp = bounded(async_net::TcpStream::connect(server.local_addr()))
+            .await
+            .unwrap();
+        let client = certificate.client_config_trusting_it();
+        bounded(weir::tls::connect(&client, "localhost", tcp))
+            .await
+            .unwrap()
+    };
+    let stream = support::run(fixture_client);
+    assert!(
+        stream
+            .session_info()
+            .alpn_protocol()
+            .is_none_or(|p| p == b"h2" || p == b"http/1.1")
+    );
+    assert_eq!(calls.get(), 0);
+}
