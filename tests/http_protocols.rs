@@ -598,3 +598,17 @@ fn no_body_goes_out_for_head_204_or_304_even_if_the_handler_gives_one() {
         bounded_close(&fixture);
     }
 }
+
+#[test]
+fn an_already_bound_listener_is_served() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = support::http::start(
+        |_: Request<Body>| Response::new(Body::from("from a listener")),
+        ServerOptions::new().listener(listener),
+    );
+    assert_eq!(server.local_addr(), addr);
+    assert_eq!(server.port(), addr.port());
+    let (response, _) = support::http::exchange(addr, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_eq!(response.unwrap().body, b"from a listener");
+}
