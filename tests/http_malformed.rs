@@ -381,3 +381,35 @@ fn an_absolute_form_target_is_served_by_its_path() {
     assert_eq!(statuses, [200, 200]);
     assert_eq!(calls, ["GET /abs ", "GET /last "]);
 }
+
+#[test]
+fn oversized_chunk_extensions_and_trailers_fail_the_body() {
+    let (server, log) = logging_server();
+    let extension = "x".repeat(100 * 1024);
+    let trailer = "t".repeat(100 * 1024);
+    for chunks in [
+        format!("3;{extension}\r\nabc\r\n0\r\n\r\n"),
+        format!("3\r\nabc\r\n0\r\nX-Trailer: {trailer}\r\n\r\n"),
+    ] {
+        let bytes = format!(
+            "POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n{chunks}GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n"
+        );
+        let (statuses, calls) = outcome(&server, &log, bytes.as_bytes(), true);
+        assert_eq!(calls, ["POST /a error"], "{}", &chunks[..20]);
+        assert_eq!(statuses.len(), 1, "{statuses:?}");
+        assert!((400..500).contains(&statuses[0]), "{statuses:?}");
+    }
+}
+
+#[test]
+fn obs_text_in_a_header_value_is_passed_on() {
+    let (server, log) = logging_server();
+    let (statuses, calls) = outcome(
+        &server,
+        &log,
+        b"GET /a HTTP/1.1\r\nHost: x\r\nX-Latin: caf\xe9\r\n\r\n",
+        false,
+    );
+    assert_eq!(statuses, [200, 200]);
+    assert_eq!(calls, ["GET /a ", "GET /last "]);
+}
