@@ -63,15 +63,16 @@ pub(crate) async fn serve<T>(
     let mut idle_closing = false;
     let outcome = futures_lite::future::poll_fn(|cx| {
         loop {
-            if let Poll::Ready(outcome) = connection.as_mut().poll(cx) {
-                return Poll::Ready(Some(outcome));
-            }
+            // The drain first: a response finishing in this same poll then goes out with
+            // `Connection: close`.
             if let Some(drain) = &mut draining {
                 if Pin::new(drain).poll(cx).is_ready() {
                     draining = None;
                     connection.as_mut().graceful_shutdown();
-                    continue;
                 }
+            }
+            if let Poll::Ready(outcome) = connection.as_mut().poll(cx) {
+                return Poll::Ready(Some(outcome));
             }
             if Pin::new(&mut aborted).poll(cx).is_ready() {
                 return Poll::Ready(None);
