@@ -648,3 +648,17 @@ fn a_silent_tls_connection_is_cut_off_at_the_handshake_timeout() {
     );
     assert_eq!(calls.get(), 0);
 }
+
+#[test]
+fn a_larger_max_header_size_lets_a_larger_head_in() {
+    let calls = Counter::default();
+    let server = start(counting(&calls), localhost().max_header_size(64 * 1024));
+    let value = "v".repeat(40 * 1024);
+    let path = "p".repeat(20 * 1024);
+    let (response, _) = exchange(
+        server.local_addr(),
+        format!("GET /{path} HTTP/1.1\r\nHost: x\r\nX-Big: {value}\r\n\r\n"),
+    );
+    assert_eq!(response.unwrap().status, 200);
+    assert_eq!(calls.get(), 1);
+}

@@ -413,3 +413,29 @@ fn obs_text_in_a_header_value_is_passed_on() {
     assert_eq!(statuses, [200, 200]);
     assert_eq!(calls, ["GET /a ", "GET /last "]);
 }
+
+#[test]
+fn ordinary_hosts_are_accepted() {
+    let (server, log) = logging_server();
+    for host in [
+        "example.com",
+        "example.com:8080",
+        "127.0.0.1:1",
+        "[::1]:8080",
+        "xn--caf-dma.example",
+    ] {
+        let bytes = format!("GET /a HTTP/1.1\r\nHost: {host}\r\n\r\n");
+        let (statuses, calls) = outcome(&server, &log, bytes.as_bytes(), false);
+        assert_eq!(statuses, [200, 200], "{host}");
+        assert_eq!(calls, ["GET /a ", "GET /last "], "{host}");
+    }
+    for host in [
+        "user@example.com",
+        "exa mple.com",
+        "example.com:port",
+        "[::1",
+    ] {
+        let bytes = format!("GET /a HTTP/1.1\r\nHost: {host}\r\n\r\n");
+        refused(&server, &log, bytes.as_bytes(), 400);
+    }
+}

@@ -149,6 +149,21 @@ impl hyper::service::Service<Request<hyper::body::Incoming>> for H1Service {
     }
 }
 
+/// `uri-host [":" port]` (RFC 9112 3.2): an authority without user info, its port digits.
+fn valid_host(host: &str) -> bool {
+    if host.contains('@') {
+        return false;
+    }
+    let Ok(authority) = host.parse::<http::uri::Authority>() else {
+        return false;
+    };
+    let rest = &host[authority.host().len()..];
+    match rest.strip_prefix(':') {
+        None => rest.is_empty(),
+        Some(port) => port.is_empty() || port.parse::<u16>().is_ok(),
+    }
+}
+
 /// What hyper lets through but an HTTP/1.1 server must refuse (RFC 9112 3.2 and 6.1): a
 /// missing, repeated or invalid `Host`, and transfer codings other than a single `chunked`
 /// (hyper has already refused those that do not end with `chunked`).
@@ -160,10 +175,7 @@ fn check_head(parts: &http::request::Parts) -> Result<(), HttpError> {
             (None, _) => return bad("no Host header"),
             (Some(_), Some(_)) => return bad("more than one Host header"),
             (Some(host), None) => {
-                let valid = host.is_empty()
-                    || host.to_str().ok().is_some_and(|host| {
-                        !host.contains('@') && host.parse::<http::uri::Authority>().is_ok()
-                    });
+                let valid = host.is_empty() || host.to_str().ok().is_some_and(valid_host);
                 if !valid {
                     return bad("invalid Host header");
                 }
