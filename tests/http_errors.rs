@@ -400,3 +400,63 @@ fn connection_specific_headers_from_a_handler_do_not_break_http2() {
         });
     }
 }
+
+#[test]
+fn a_body_shorter_than_its_content_length_fails_on_every_protocol() {
+    for proto in ALL {
+        let fixture = Fixture::start(
+            proto,
+            |_: Request<Body>| {
+                Response::builder()
+                    .header("content-length", "100")
+                    .body(Body::from_source(weir::stream::iter(vec!["only 10 b."])))
+                    .unwrap()
+            },
+            ServerOptions::new(),
+        );
+        run_tokio(async {
+            let mut client = fixture.client().await;
+            if let Ok(reply) = client.send(support::http::get("/")).await {
+                let outcome = support::http::bounded(reply.body.collect()).await;
+                assert!(
+                    outcome.is_err(),
+                    "{proto:?}: a short body taken as whole: {outcome:?}"
+                );
+            }
+        });
+    }
+}
+
+#[test]
+fn a_body_longer_than_its_content_length_never_desyncs_the_connection() {
+    for proto in ALL {
+        let fixture = Fixture::start(
+            proto,
+            |request: Request<Body>| {
+                if request.uri().path() == "/ok" {
+                    return Response::new(Body::from("ok"));
+                }
+                Response::builder()
+                    .header("content-length", "3")
+                    .body(Body::from_source(weir::stream::iter(vec![
+                        "abc",
+                        "HTTP/1.1 200 OK\r\n\r\n",
+                    ])))
+                    .unwrap()
+            },
+            ServerOptions::new(),
+        );
+        run_tokio(async {
+            let mut client = fixture.client().await;
+            if let Ok(reply) = client.send(support::http::get("/")).await {
+                if let Ok((body, _)) = support::http::bounded(reply.body.collect()).await {
+                    assert_eq!(body, "abc", "{proto:?}");
+                }
+            }
+            // The same connection answers the next request correctly, or is gone.
+            if let Ok(reply) = client.send(support::http::get("/ok")).await {
+                assert_eq!(reply.text().await, "ok", "{proto:?}");
+            }
+        });
+    }
+}
