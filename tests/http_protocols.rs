@@ -612,3 +612,63 @@ fn an_already_bound_listener_is_served() {
     let (response, _) = support::http::exchange(addr, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
     assert_eq!(response.unwrap().body, b"from a listener");
 }
+
+#[test]
+fn the_peer_certificates_of_a_client_with_one_are_in_the_request_info() {
+    let server_cert = weir::tls::self_signed(&["localhost"]).unwrap();
+    let client_cert = weir::tls::self_signed(&["client.example"]).unwrap();
+    let config = server_cert
+        .server_config_builder()
+        .require_client_auth(client_cert.certificate_pem())
+        .build()
+        .unwrap();
+    let server = support::http::start(
+        |request: Request<Body>| {
+            let info = request.extensions().get::<RequestInfo>().unwrap();
+            let certificates = info.connection().peer_certificates().unwrap_or_default();
+            Response::new(Body::from(format!(
+                "{} {}",
+                certificates.len(),
+                certificates.first().map(|c| c.len()).unwrap_or(0)
+            )))
+        },
+        ServerOptions::new()
+            .address(([127, 0, 0, 1], 0))
+            .http_versions([weir::http::HttpVersion::Http2])
+            .tls(config),
+    );
+    let expected = format!("1 {}", client_cert.certificate_der().len());
+    run_tokio(async {
+        use tokio_util::compat::FuturesAsyncReadCompatExt as _;
+        let tcp = bounded(async_net::TcpStream::connect(server.local_addr()))
+            .await
+            .unwrap();
+        let config = server_cert
+            .client_config_builder()
+            .client_certificate_pem(client_cert.certificate_pem(), client_cert.private_key_pem())
+            .alpn_protocols(["h2"])
+            .build()
+            .unwrap();
+        let stream = bounded(weir::tls::connect(&config, "localhost", tcp))
+            .await
+            .unwrap();
+        let io = hyper_util::rt::TokioIo::new(stream.compat());
+        let (mut send, connection) = bounded(
+            hyper::client::conn::http2::Builder::new(hyper_util::rt::TokioExecutor::new())
+                .handshake(io),
+        )
+        .await
+        .unwrap();
+        tokio::spawn(connection);
+        let request = Request::get("https://localhost/")
+            .body(http_body_util::Empty::<Bytes>::new())
+            .unwrap();
+        let response = bounded(send.send_request(request)).await.unwrap();
+        use http_body_util::BodyExt as _;
+        let body = bounded(response.into_body().collect())
+            .await
+            .unwrap()
+            .to_bytes();
+        assert_eq!(body, expected.as_bytes());
+    });
+}
