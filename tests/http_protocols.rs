@@ -672,3 +672,42 @@ fn the_peer_certificates_of_a_client_with_one_are_in_the_request_info() {
         assert_eq!(body, expected.as_bytes());
     });
 }
+
+#[test]
+fn the_alpn_order_of_http_versions_is_honoured() {
+    let certificate = weir::tls::self_signed(&["localhost"]).unwrap();
+    for (versions, expected) in [
+        (
+            vec![
+                weir::http::HttpVersion::Http2,
+                weir::http::HttpVersion::Http1,
+            ],
+            &b"h2"[..],
+        ),
+        (
+            vec![
+                weir::http::HttpVersion::Http1,
+                weir::http::HttpVersion::Http2,
+            ],
+            &b"http/1.1"[..],
+        ),
+    ] {
+        let server = support::http::start(
+            support::http::hello,
+            ServerOptions::new()
+                .address(([127, 0, 0, 1], 0))
+                .http_versions(versions)
+                .tls(certificate.server_config()),
+        );
+        support::run(async {
+            let tcp = async_net::TcpStream::connect(server.local_addr())
+                .await
+                .unwrap();
+            let config = certificate
+                .client_config_trusting_it()
+                .with_alpn_protocols(["h2", "http/1.1"]);
+            let stream = weir::tls::connect(&config, "localhost", tcp).await.unwrap();
+            assert_eq!(stream.session_info().alpn_protocol(), Some(expected));
+        });
+    }
+}
