@@ -439,3 +439,34 @@ fn ordinary_hosts_are_accepted() {
         refused(&server, &log, bytes.as_bytes(), 400);
     }
 }
+
+#[test]
+fn an_unread_body_is_skipped_not_read_as_a_request() {
+    let calls = Arc::new(Mutex::new(Vec::new()));
+    let server = {
+        let calls = calls.clone();
+        start(
+            move |request: Request<Body>| {
+                calls.lock().unwrap().push(request.uri().path().to_string());
+                Response::new(Body::from("not reading"))
+            },
+            localhost(),
+        )
+    };
+    let body = "GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n";
+    let bytes = format!(
+        "POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n{body}GET /b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    let mut raw = Raw::connect(server.local_addr());
+    raw.send(bytes);
+    let mut statuses = Vec::new();
+    while let Some(response) = raw.response() {
+        statuses.push(response.status);
+    }
+    let calls = calls.lock().unwrap().clone();
+    // Served as two requests, or the first and then closed: never the smuggled one.
+    assert!(!calls.contains(&"/smuggled".to_string()), "{calls:?}");
+    assert!(calls == ["/a", "/b"] || calls == ["/a"], "{calls:?}");
+    assert_eq!(statuses.len(), calls.len());
+}
