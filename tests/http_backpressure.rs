@@ -251,3 +251,46 @@ fn a_slow_client_makes_the_response_puts_wait_over_http2() {
         assert_eq!(puts.load(Ordering::SeqCst), TOTAL / CHUNK as u64);
     });
 }
+
+#[test]
+fn unread_http2_bodies_do_not_use_up_the_connection_window() {
+    // A handler that answers without reading the body, many times over one connection: the
+    // connection window must come back, or later streams stall.
+    let server = start(
+        |_: Request<Body>| Response::new(Body::from("ignored")),
+        localhost().use_h2c(true),
+    );
+    let addr = server.local_addr();
+    run_tokio(async move {
+        let tcp = bounded(tokio::net::TcpStream::connect(addr)).await.unwrap();
+        let (send, connection) = bounded(h2::client::handshake(tcp)).await.unwrap();
+        tokio::spawn(connection);
+        let mut send = bounded(send.ready()).await.unwrap();
+        for i in 0..6 {
+            let request = Request::post("http://localhost/").body(()).unwrap();
+            let (response, mut stream) = send.send_request(request, false).unwrap();
+            // Half a (default 1 MiB) connection window each time.
+            let mut left = 512usize << 10;
+            stream.reserve_capacity(left);
+            let sending = async {
+                while left > 0 {
+                    match std::future::poll_fn(|cx| stream.poll_capacity(cx)).await {
+                        Some(Ok(n)) if n > 0 => {
+                            let n = n.min(left);
+                            stream
+                                .send_data(Bytes::from(vec![b'q'; n]), n == left)
+                                .unwrap();
+                            left -= n;
+                        }
+                        Some(Ok(_)) => {}
+                        // The server may reset the unread stream once it has answered.
+                        _ => break,
+                    }
+                }
+            };
+            let (response, ()) = bounded(futures::future::join(response, sending)).await;
+            assert_eq!(response.unwrap().status(), 200, "stream {i}");
+            send = bounded(send.ready()).await.unwrap();
+        }
+    });
+}

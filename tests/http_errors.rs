@@ -339,3 +339,124 @@ fn half_close_lets_the_response_out_after_the_client_shuts_its_side() {
     let response = raw.response().expect("a response after the half-close");
     assert_eq!(response.body, b"after half-close");
 }
+
+#[test]
+fn a_failed_deferred_is_500_and_a_late_one_is_waited_for() {
+    for proto in ALL {
+        let fixture = Fixture::start(
+            proto,
+            |request: Request<Body>| -> Deferred<Response<Body>, Error> {
+                match request.uri().path() {
+                    "/failed" => Deferred::failed(Error::msg("no luck")),
+                    "/teapot" => {
+                        Deferred::failed(HttpError::new(StatusCode::IM_A_TEAPOT, "tea").into())
+                    }
+                    _ => Deferred::spawn(async {
+                        weir::runtime::sleep(std::time::Duration::from_millis(20)).await;
+                        Ok(Response::new(Body::from("late")))
+                    }),
+                }
+            },
+            ServerOptions::new(),
+        );
+        run_tokio(async {
+            let mut client = fixture.client().await;
+            assert_eq!(client.get_text("/failed").await.0, 500, "{proto:?}");
+            assert_eq!(
+                client.get_text("/teapot").await,
+                (StatusCode::IM_A_TEAPOT, "tea".into()),
+                "{proto:?}"
+            );
+            assert_eq!(client.get_text("/late").await.1, "late", "{proto:?}");
+        });
+    }
+}
+
+#[test]
+fn connection_specific_headers_from_a_handler_do_not_break_http2() {
+    for proto in ALL {
+        let fixture = Fixture::start(
+            proto,
+            |_: Request<Body>| {
+                Response::builder()
+                    .header("connection", "keep-alive")
+                    .header("keep-alive", "timeout=5")
+                    .header("transfer-encoding", "chunked")
+                    .header("upgrade", "foo")
+                    .body(Body::from("fine"))
+                    .unwrap()
+            },
+            ServerOptions::new(),
+        );
+        run_tokio(async {
+            let mut client = fixture.client().await;
+            let (status, body) = client.get_text("/").await;
+            assert_eq!(
+                (status, body.as_str()),
+                (StatusCode::OK, "fine"),
+                "{proto:?}"
+            );
+            assert_eq!(client.get_text("/").await.1, "fine", "{proto:?}");
+        });
+    }
+}
+
+#[test]
+fn a_body_shorter_than_its_content_length_fails_on_every_protocol() {
+    for proto in ALL {
+        let fixture = Fixture::start(
+            proto,
+            |_: Request<Body>| {
+                Response::builder()
+                    .header("content-length", "100")
+                    .body(Body::from_source(weir::stream::iter(vec!["only 10 b."])))
+                    .unwrap()
+            },
+            ServerOptions::new(),
+        );
+        run_tokio(async {
+            let mut client = fixture.client().await;
+            if let Ok(reply) = client.send(support::http::get("/")).await {
+                let outcome = support::http::bounded(reply.body.collect()).await;
+                assert!(
+                    outcome.is_err(),
+                    "{proto:?}: a short body taken as whole: {outcome:?}"
+                );
+            }
+        });
+    }
+}
+
+#[test]
+fn a_body_longer_than_its_content_length_never_desyncs_the_connection() {
+    for proto in ALL {
+        let fixture = Fixture::start(
+            proto,
+            |request: Request<Body>| {
+                if request.uri().path() == "/ok" {
+                    return Response::new(Body::from("ok"));
+                }
+                Response::builder()
+                    .header("content-length", "3")
+                    .body(Body::from_source(weir::stream::iter(vec![
+                        "abc",
+                        "HTTP/1.1 200 OK\r\n\r\n",
+                    ])))
+                    .unwrap()
+            },
+            ServerOptions::new(),
+        );
+        run_tokio(async {
+            let mut client = fixture.client().await;
+            if let Ok(reply) = client.send(support::http::get("/")).await {
+                if let Ok((body, _)) = support::http::bounded(reply.body.collect()).await {
+                    assert_eq!(body, "abc", "{proto:?}");
+                }
+            }
+            // The same connection answers the next request correctly, or is gone.
+            if let Ok(reply) = client.send(support::http::get("/ok")).await {
+                assert_eq!(reply.text().await, "ok", "{proto:?}");
+            }
+        });
+    }
+}

@@ -462,3 +462,203 @@ fn a_silent_or_half_preface_connection_is_cut_off_at_the_header_read_timeout() {
         assert_eq!(calls.get(), 0);
     }
 }
+
+#[test]
+fn the_idle_timeout_spares_a_connection_with_a_request_in_flight() {
+    let release: Deferred<(), weir::Error> = Deferred::new();
+    let handler = {
+        let release = release.clone();
+        move |_: Request<Body>| {
+            let release = release.clone();
+            async move {
+                release.await?;
+                Ok::<_, weir::Error>(Response::new(Body::from("late")))
+            }
+        }
+    };
+    let server = start(
+        handler,
+        localhost().idle_timeout(Some(Duration::from_millis(200))),
+    );
+    let mut raw = Raw::connect(server.local_addr());
+    raw.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    // Several idle timeouts pass with the handler still running: the connection stays.
+    assert!(
+        !raw.closed_within(Duration::from_secs(1)),
+        "closed mid-request"
+    );
+    release.success(());
+    raw.stream.set_read_timeout(Some(BOUND)).unwrap();
+    assert_eq!(raw.response().unwrap().body, b"late");
+    // Then idle: closed.
+    assert!(raw.closed_within(Duration::from_secs(5)));
+}
+
+#[test]
+fn a_long_request_like_line_in_a_body_changes_no_status() {
+    let calls = Counter::default();
+    let handler = {
+        let calls = calls.clone();
+        move |request: Request<Body>| {
+            calls.hit();
+            async move {
+                let bytes = request.into_body().to_bytes(1 << 20).await?;
+                Ok::<_, weir::Error>(Response::new(Body::from(bytes.len().to_string())))
+            }
+        }
+    };
+    let server = start(handler, localhost());
+    let line = format!("\nGET /{}", "a".repeat(20 * 1024));
+    let mut raw = Raw::connect(server.local_addr());
+    raw.send(format!(
+        "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n{line}",
+        line.len()
+    ));
+    let response = raw.response().unwrap();
+    assert_eq!(response.status, 200);
+    assert_eq!(response.body, line.len().to_string().as_bytes());
+    // A too-large header next on the same connection is still a 431.
+    let value = "v".repeat(20 * 1024);
+    raw.send(format!(
+        "GET / HTTP/1.1\r\nHost: x\r\nX-Big: {value}\r\n\r\n"
+    ));
+    assert_eq!(raw.response().unwrap().status, 431);
+    assert_eq!(calls.get(), 1);
+}
+
+#[test]
+fn http2_settings_reach_the_client() {
+    let server = start(
+        |_: Request<Body>| Response::new(Body::from("ok")),
+        localhost()
+            .use_h2c(true)
+            .http2(weir::http::Http2Settings::new().max_concurrent_streams(7)),
+    );
+    let addr = server.local_addr();
+    run_tokio(async move {
+        let mut send = h2c(addr).await;
+        let (response, _) = send
+            .send_request(Request::get("http://localhost/").body(()).unwrap(), true)
+            .unwrap();
+        assert_eq!(bounded(response).await.unwrap().status(), 200);
+        assert_eq!(send.current_max_send_streams(), 7);
+    });
+}
+
+#[test]
+fn a_panicking_handler_gives_its_handler_slot_back() {
+    let server = start(
+        |request: Request<Body>| {
+            if request.uri().path() == "/panic" {
+                panic!("handler panicked");
+            }
+            Response::new(Body::from("ok"))
+        },
+        localhost().max_concurrent_handlers(1),
+    );
+    let mut raw = Raw::connect(server.local_addr());
+    for _ in 0..3 {
+        raw.send("GET /panic HTTP/1.1\r\nHost: x\r\n\r\n");
+        assert_eq!(raw.response().unwrap().status, 500);
+    }
+    raw.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_eq!(raw.response().unwrap().status, 200);
+}
+
+#[test]
+fn expect_100_continue_over_the_size_limit_is_413_without_100() {
+    let calls = Counter::default();
+    let server = start(counting(&calls), localhost().max_request_body_size(10));
+    let mut raw = Raw::connect(server.local_addr());
+    raw.send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\nExpect: 100-continue\r\n\r\n");
+    // The first response is the final 413: no 100 asks for a body that would be refused.
+    assert_eq!(raw.response().unwrap().status, 413);
+    assert_eq!(calls.get(), 0);
+}
+
+#[test]
+fn the_idle_timeout_closes_a_silent_connection_without_a_header_timeout() {
+    for h2c in [false, true] {
+        let calls = Counter::default();
+        let server = start(
+            counting(&calls),
+            localhost()
+                .use_h2c(h2c)
+                .header_read_timeout(None)
+                .idle_timeout(Some(Duration::from_millis(300))),
+        );
+        let mut raw = Raw::connect(server.local_addr());
+        if h2c {
+            // An HTTP/2 connection that opens and then says nothing more.
+            raw.send(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00");
+        }
+        assert!(
+            raw.closed_within(Duration::from_secs(5)),
+            "h2c={h2c}: still open"
+        );
+        // Half a head, then nothing.
+        let mut raw = Raw::connect(server.local_addr());
+        raw.send("GET / HTTP/1.1\r\nHo");
+        assert!(
+            raw.closed_within(Duration::from_secs(5)),
+            "h2c={h2c}: half a head stays open"
+        );
+        assert_eq!(calls.get(), 0);
+    }
+}
+
+#[test]
+fn a_silent_tls_connection_is_cut_off_at_the_handshake_timeout() {
+    let certificate = weir::tls::self_signed(&["localhost"]).unwrap();
+    let config = certificate
+        .server_config()
+        .with_handshake_timeout(Duration::from_millis(300));
+    let calls = Counter::default();
+    let server = start(
+        counting(&calls),
+        localhost()
+            .http_versions([
+                weir::http::HttpVersion::Http2,
+                weir::http::HttpVersion::Http1,
+            ])
+            .tls(config)
+            .max_connections(1),
+    );
+    let mut silent = Raw::connect(server.local_addr());
+    assert!(
+        silent.closed_within(Duration::from_secs(5)),
+        "a silent TLS client stays"
+    );
+    // Its slot is free again: a real client is served.
+    let fixture_client = async {
+        let tcp = bounded(async_net::TcpStream::connect(server.local_addr()))
+            .await
+            .unwrap();
+        let client = certificate.client_config_trusting_it();
+        bounded(weir::tls::connect(&client, "localhost", tcp))
+            .await
+            .unwrap()
+    };
+    let stream = support::run(fixture_client);
+    assert!(
+        stream
+            .session_info()
+            .alpn_protocol()
+            .is_none_or(|p| p == b"h2" || p == b"http/1.1")
+    );
+    assert_eq!(calls.get(), 0);
+}
+
+#[test]
+fn a_larger_max_header_size_lets_a_larger_head_in() {
+    let calls = Counter::default();
+    let server = start(counting(&calls), localhost().max_header_size(64 * 1024));
+    let value = "v".repeat(40 * 1024);
+    let path = "p".repeat(20 * 1024);
+    let (response, _) = exchange(
+        server.local_addr(),
+        format!("GET /{path} HTTP/1.1\r\nHost: x\r\nX-Big: {value}\r\n\r\n"),
+    );
+    assert_eq!(response.unwrap().status, 200);
+    assert_eq!(calls.get(), 1);
+}

@@ -323,3 +323,150 @@ fn pipelined_requests_are_each_served_once() {
         ]
     );
 }
+
+#[test]
+fn connection_close_and_http10_keep_alive_are_honoured() {
+    let (server, log) = logging_server();
+    // `Connection: close`: one response, then the server closes.
+    let (statuses, calls) = outcome(
+        &server,
+        &log,
+        b"GET /a HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n",
+        true,
+    );
+    assert_eq!((statuses, calls), (vec![200], vec!["GET /a ".to_string()]));
+    // HTTP/1.0 closes by default...
+    let (statuses, calls) = outcome(
+        &server,
+        &log,
+        b"GET /a HTTP/1.0\r\n\r\nGET /b HTTP/1.0\r\n\r\n",
+        true,
+    );
+    assert_eq!((statuses, calls), (vec![200], vec!["GET /a ".to_string()]));
+    // ...unless it asks to be kept alive.
+    let (statuses, calls) = outcome(
+        &server,
+        &log,
+        b"GET /a HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+        false,
+    );
+    assert_eq!(statuses, [200, 200]);
+    assert_eq!(calls, ["GET /a ", "GET /last "]);
+}
+
+#[test]
+fn a_hundred_pipelined_requests_are_answered_in_order() {
+    let (server, log) = logging_server();
+    let bytes: String = (0..100)
+        .map(|i| format!("GET /{i} HTTP/1.1\r\nHost: x\r\n\r\n"))
+        .collect();
+    let (statuses, calls) = outcome(&server, &log, bytes.as_bytes(), false);
+    assert_eq!(statuses.len(), 101);
+    let expected: Vec<String> = (0..100)
+        .map(|i| format!("GET /{i} "))
+        .chain(["GET /last ".to_string()])
+        .collect();
+    assert_eq!(calls, expected);
+}
+
+#[test]
+fn an_absolute_form_target_is_served_by_its_path() {
+    let (server, log) = logging_server();
+    let (statuses, calls) = outcome(
+        &server,
+        &log,
+        b"GET http://x/abs?q=1 HTTP/1.1\r\nHost: x\r\n\r\n",
+        false,
+    );
+    assert_eq!(statuses, [200, 200]);
+    assert_eq!(calls, ["GET /abs ", "GET /last "]);
+}
+
+#[test]
+fn oversized_chunk_extensions_and_trailers_fail_the_body() {
+    let (server, log) = logging_server();
+    let extension = "x".repeat(100 * 1024);
+    let trailer = "t".repeat(100 * 1024);
+    for chunks in [
+        format!("3;{extension}\r\nabc\r\n0\r\n\r\n"),
+        format!("3\r\nabc\r\n0\r\nX-Trailer: {trailer}\r\n\r\n"),
+    ] {
+        let bytes = format!(
+            "POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n{chunks}GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n"
+        );
+        let (statuses, calls) = outcome(&server, &log, bytes.as_bytes(), true);
+        assert_eq!(calls, ["POST /a error"], "{}", &chunks[..20]);
+        assert_eq!(statuses.len(), 1, "{statuses:?}");
+        assert!((400..500).contains(&statuses[0]), "{statuses:?}");
+    }
+}
+
+#[test]
+fn obs_text_in_a_header_value_is_passed_on() {
+    let (server, log) = logging_server();
+    let (statuses, calls) = outcome(
+        &server,
+        &log,
+        b"GET /a HTTP/1.1\r\nHost: x\r\nX-Latin: caf\xe9\r\n\r\n",
+        false,
+    );
+    assert_eq!(statuses, [200, 200]);
+    assert_eq!(calls, ["GET /a ", "GET /last "]);
+}
+
+#[test]
+fn ordinary_hosts_are_accepted() {
+    let (server, log) = logging_server();
+    for host in [
+        "example.com",
+        "example.com:8080",
+        "127.0.0.1:1",
+        "[::1]:8080",
+        "xn--caf-dma.example",
+    ] {
+        let bytes = format!("GET /a HTTP/1.1\r\nHost: {host}\r\n\r\n");
+        let (statuses, calls) = outcome(&server, &log, bytes.as_bytes(), false);
+        assert_eq!(statuses, [200, 200], "{host}");
+        assert_eq!(calls, ["GET /a ", "GET /last "], "{host}");
+    }
+    for host in [
+        "user@example.com",
+        "exa mple.com",
+        "example.com:port",
+        "[::1",
+    ] {
+        let bytes = format!("GET /a HTTP/1.1\r\nHost: {host}\r\n\r\n");
+        refused(&server, &log, bytes.as_bytes(), 400);
+    }
+}
+
+#[test]
+fn an_unread_body_is_skipped_not_read_as_a_request() {
+    let calls = Arc::new(Mutex::new(Vec::new()));
+    let server = {
+        let calls = calls.clone();
+        start(
+            move |request: Request<Body>| {
+                calls.lock().unwrap().push(request.uri().path().to_string());
+                Response::new(Body::from("not reading"))
+            },
+            localhost(),
+        )
+    };
+    let body = "GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n";
+    let bytes = format!(
+        "POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n{body}GET /b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    let mut raw = Raw::connect(server.local_addr());
+    raw.send(bytes);
+    let mut statuses = Vec::new();
+    while let Some(response) = raw.response() {
+        statuses.push(response.status);
+    }
+    let calls = calls.lock().unwrap().clone();
+    // Served as two requests, or the first and then closed: never the smuggled one.
+    assert!(!calls.contains(&"/smuggled".to_string()), "{calls:?}");
+    assert!(calls == ["/a", "/b"] || calls == ["/a"], "{calls:?}");
+    assert_eq!(statuses.len(), calls.len());
+}

@@ -177,6 +177,33 @@ fn a_streamed_response_arrives_chunk_by_chunk_as_sent() {
 }
 
 #[test]
+fn a_response_from_a_channel_ends_when_its_producer_is_done() {
+    for proto in ALL {
+        let fixture = Fixture::start(
+            proto,
+            |_: Request<Body>| {
+                let channel: Channel<Bytes> = Channel::new(1);
+                let producer = channel.clone();
+                weir::runtime::spawn(async move {
+                    for i in 0..3 {
+                        let _ = producer.put(Bytes::from(format!("{i};"))).await;
+                    }
+                    // Dropped, not closed: the body still ends.
+                })
+                .detach();
+                Response::new(Body::from_source(channel))
+            },
+            ServerOptions::new(),
+        );
+        run_tokio(async {
+            let mut client = fixture.client().await;
+            assert_eq!(client.get_text("/").await.1, "0;1;2;", "{proto:?}");
+        });
+        bounded_close(&fixture);
+    }
+}
+
+#[test]
 fn head_has_no_body_but_the_content_length() {
     for proto in ALL {
         let (fixture, _) = fixture(proto);
@@ -472,4 +499,215 @@ fn an_upgrade_h2c_request_is_still_answered() {
     let url = format!("http://{}/", h2c.addr());
     assert_eq!(curl(&["--http2", &url]).0, "hello!");
     bounded_close(&h2c);
+}
+
+#[test]
+fn the_server_header_is_configurable() {
+    for (value, expected) in [(None, None), (Some("custom/1"), Some("custom/1"))] {
+        let fixture = Fixture::start(
+            Proto::H1,
+            |_: Request<Body>| Response::new(Body::from("ok")),
+            ServerOptions::new().server_header(value.map(|v| v.parse().unwrap())),
+        );
+        run_tokio(async {
+            let mut client = fixture.client().await;
+            let reply = client.send(get("/")).await.unwrap();
+            assert_eq!(
+                reply.headers.get("server").map(|v| v.to_str().unwrap()),
+                expected
+            );
+        });
+        bounded_close(&fixture);
+    }
+    // A handler's own Server header wins.
+    let fixture = Fixture::start(
+        Proto::H2c,
+        |_: Request<Body>| {
+            Response::builder()
+                .header("server", "mine")
+                .body(Body::from("ok"))
+                .unwrap()
+        },
+        ServerOptions::new(),
+    );
+    run_tokio(async {
+        let mut client = fixture.client().await;
+        let reply = client.send(get("/")).await.unwrap();
+        assert_eq!(reply.headers["server"], "mine");
+    });
+}
+
+#[test]
+fn connection_and_request_counts() {
+    for proto in ALL {
+        let (fixture, _) = fixture(proto);
+        run_tokio(async {
+            let mut client = fixture.client().await;
+            client.get_text("/").await;
+            client.get_text("/").await;
+            assert_eq!(fixture.server.connection_count(), 1, "{proto:?}");
+            assert_eq!(fixture.server.request_count(), 2, "{proto:?}");
+            drop(client);
+            // The server notices the client is gone.
+            bounded(async {
+                while fixture.server.connection_count() != 0 {
+                    weir::runtime::sleep(std::time::Duration::from_millis(5)).await;
+                }
+            })
+            .await;
+        });
+        bounded_close(&fixture);
+    }
+}
+
+#[test]
+fn no_body_goes_out_for_head_204_or_304_even_if_the_handler_gives_one() {
+    for proto in ALL {
+        let fixture = Fixture::start(
+            proto,
+            |request: Request<Body>| {
+                let status = match request.uri().path() {
+                    "/204" => 204,
+                    "/304" => 304,
+                    _ => 200,
+                };
+                let body = Body::from_source(stream::iter(vec!["streamed ", "body"]));
+                Response::builder().status(status).body(body).unwrap()
+            },
+            ServerOptions::new(),
+        );
+        run_tokio(async {
+            let mut client = fixture.client().await;
+            for (method, path, status) in [
+                (Method::HEAD, "/", 200),
+                (Method::GET, "/204", 204),
+                (Method::GET, "/304", 304),
+            ] {
+                let request = Request::builder()
+                    .method(method.clone())
+                    .uri(path)
+                    .body(Outgoing::empty())
+                    .unwrap();
+                let reply = client.send(request).await.unwrap();
+                assert_eq!(reply.status, status, "{proto:?} {method} {path}");
+                assert_eq!(reply.text().await, "", "{proto:?} {method} {path}");
+            }
+            // Still in step.
+            assert_eq!(client.get_text("/").await.1, "streamed body", "{proto:?}");
+        });
+        bounded_close(&fixture);
+    }
+}
+
+#[test]
+fn an_already_bound_listener_is_served() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = support::http::start(
+        |_: Request<Body>| Response::new(Body::from("from a listener")),
+        ServerOptions::new().listener(listener),
+    );
+    assert_eq!(server.local_addr(), addr);
+    assert_eq!(server.port(), addr.port());
+    let (response, _) = support::http::exchange(addr, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_eq!(response.unwrap().body, b"from a listener");
+}
+
+#[test]
+fn the_peer_certificates_of_a_client_with_one_are_in_the_request_info() {
+    let server_cert = weir::tls::self_signed(&["localhost"]).unwrap();
+    let client_cert = weir::tls::self_signed(&["client.example"]).unwrap();
+    let config = server_cert
+        .server_config_builder()
+        .require_client_auth(client_cert.certificate_pem())
+        .build()
+        .unwrap();
+    let server = support::http::start(
+        |request: Request<Body>| {
+            let info = request.extensions().get::<RequestInfo>().unwrap();
+            let certificates = info.connection().peer_certificates().unwrap_or_default();
+            Response::new(Body::from(format!(
+                "{} {}",
+                certificates.len(),
+                certificates.first().map(|c| c.len()).unwrap_or(0)
+            )))
+        },
+        ServerOptions::new()
+            .address(([127, 0, 0, 1], 0))
+            .http_versions([weir::http::HttpVersion::Http2])
+            .tls(config),
+    );
+    let expected = format!("1 {}", client_cert.certificate_der().len());
+    run_tokio(async {
+        use tokio_util::compat::FuturesAsyncReadCompatExt as _;
+        let tcp = bounded(async_net::TcpStream::connect(server.local_addr()))
+            .await
+            .unwrap();
+        let config = server_cert
+            .client_config_builder()
+            .client_certificate_pem(client_cert.certificate_pem(), client_cert.private_key_pem())
+            .alpn_protocols(["h2"])
+            .build()
+            .unwrap();
+        let stream = bounded(weir::tls::connect(&config, "localhost", tcp))
+            .await
+            .unwrap();
+        let io = hyper_util::rt::TokioIo::new(stream.compat());
+        let (mut send, connection) = bounded(
+            hyper::client::conn::http2::Builder::new(hyper_util::rt::TokioExecutor::new())
+                .handshake(io),
+        )
+        .await
+        .unwrap();
+        tokio::spawn(connection);
+        let request = Request::get("https://localhost/")
+            .body(http_body_util::Empty::<Bytes>::new())
+            .unwrap();
+        let response = bounded(send.send_request(request)).await.unwrap();
+        use http_body_util::BodyExt as _;
+        let body = bounded(response.into_body().collect())
+            .await
+            .unwrap()
+            .to_bytes();
+        assert_eq!(body, expected.as_bytes());
+    });
+}
+
+#[test]
+fn the_alpn_order_of_http_versions_is_honoured() {
+    let certificate = weir::tls::self_signed(&["localhost"]).unwrap();
+    for (versions, expected) in [
+        (
+            vec![
+                weir::http::HttpVersion::Http2,
+                weir::http::HttpVersion::Http1,
+            ],
+            &b"h2"[..],
+        ),
+        (
+            vec![
+                weir::http::HttpVersion::Http1,
+                weir::http::HttpVersion::Http2,
+            ],
+            &b"http/1.1"[..],
+        ),
+    ] {
+        let server = support::http::start(
+            support::http::hello,
+            ServerOptions::new()
+                .address(([127, 0, 0, 1], 0))
+                .http_versions(versions)
+                .tls(certificate.server_config()),
+        );
+        support::run(async {
+            let tcp = async_net::TcpStream::connect(server.local_addr())
+                .await
+                .unwrap();
+            let config = certificate
+                .client_config_trusting_it()
+                .with_alpn_protocols(["h2", "http/1.1"]);
+            let stream = weir::tls::connect(&config, "localhost", tcp).await.unwrap();
+            assert_eq!(stream.session_info().alpn_protocol(), Some(expected));
+        });
+    }
 }

@@ -72,8 +72,7 @@ fn assert_refused(server: &Server) {
     let Ok(stream) = std::net::TcpStream::connect(server.local_addr()) else {
         return;
     };
-    drop(stream);
-    let mut raw = Raw::connect(server.local_addr());
+    let mut raw = Raw::from_stream(stream);
     raw.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
     assert!(raw.response().is_none(), "served after close");
 }

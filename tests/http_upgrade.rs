@@ -114,3 +114,36 @@ fn a_server_on_a_unix_domain_socket() {
     assert!(std::os::unix::net::UnixStream::connect(&path).is_err());
     let _ = std::fs::remove_file(&path);
 }
+
+#[test]
+fn on_upgrade_over_tls() {
+    let certificate = weir::tls::self_signed(&["localhost"]).unwrap();
+    let server = start(upgrading, localhost().tls(certificate.server_config()));
+    support::run(async {
+        let tcp = async_net::TcpStream::connect(server.local_addr())
+            .await
+            .unwrap();
+        let config = certificate
+            .client_config_trusting_it()
+            .with_alpn_protocols(["http/1.1"]);
+        let mut tls = weir::tls::connect(&config, "localhost", tcp).await.unwrap();
+        tls.write_all(
+            b"GET /ws HTTP/1.1\r\nHost: x\r\nConnection: upgrade\r\nUpgrade: echo\r\n\r\nover tls",
+        )
+        .await
+        .unwrap();
+        tls.flush().await.unwrap();
+        let mut got = Vec::new();
+        let mut buf = [0u8; 1024];
+        while !got.ends_with(b"OVER TLS") {
+            let n = tls.read(&mut buf).await.unwrap();
+            assert!(n > 0, "closed after {:?}", String::from_utf8_lossy(&got));
+            got.extend_from_slice(&buf[..n]);
+        }
+        let text = String::from_utf8_lossy(&got);
+        assert!(
+            text.starts_with("HTTP/1.1 101 Switching Protocols\r\n"),
+            "{text}"
+        );
+    });
+}

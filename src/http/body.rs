@@ -156,6 +156,9 @@ impl Body {
         S: Source + 'static,
         S::Item: Into<Bytes>,
     {
+        let mut source = source;
+        // The body only takes: the source ends when its producers are done with it.
+        source.release_put_role();
         let drained = source.drained();
         Body::with_kind(Kind::Stream(Box::pin(SourceChunks {
             source: Box::pin(source),
@@ -194,8 +197,9 @@ impl Body {
     ///
     /// # weir::runtime::block_on(async {
     /// let later = Deferred::new();
-    /// let body = Body::from_deferred(later.clone());
-    /// later.success(Body::from("ready"));
+    /// let realizer = later.realizer();
+    /// let body = Body::from_deferred(later);
+    /// realizer.success(Body::from("ready"));
     /// assert_eq!(body.to_string(64).await.unwrap(), "ready");
     /// # });
     /// ```
@@ -238,7 +242,8 @@ impl Body {
 
     /// Sends `trailers` after the last chunk: over HTTP/2 always, over HTTP/1.1 when the body
     /// is chunked and the request said `TE: trailers` (otherwise they are dropped, as RFC 9110
-    /// allows). The deferred may be realized while the body streams (a checksum of what was
+    /// allows); over HTTP/1.1 only the fields the response's `Trailer` header names are sent.
+    /// The deferred may be realized while the body streams (a checksum of what was
     /// sent, say); the response ends once it is. If it fails, the body ends with its error.
     ///
     /// # Examples

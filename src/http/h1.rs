@@ -63,17 +63,20 @@ pub(crate) async fn serve<T>(
     let mut aborted = guard.aborted();
     let idle_timeout = shared.idle_timeout;
     let mut idle = idle_timeout.map(|timeout| Deadline::new(Instant::now() + timeout));
+    // Set once the idle timeout has started a graceful shutdown.
+    let mut idle_closing = false;
     let outcome = futures_lite::future::poll_fn(|cx| {
         loop {
-            if let Poll::Ready(outcome) = connection.as_mut().poll(cx) {
-                return Poll::Ready(Some(outcome));
-            }
+            // The drain first: a response finishing in this same poll then goes out with
+            // `Connection: close`.
             if let Some(drain) = &mut draining {
                 if Pin::new(drain).poll(cx).is_ready() {
                     draining = None;
                     connection.as_mut().graceful_shutdown();
-                    continue;
                 }
+            }
+            if let Poll::Ready(outcome) = connection.as_mut().poll(cx) {
+                return Poll::Ready(Some(outcome));
             }
             if Pin::new(&mut aborted).poll(cx).is_ready() {
                 return Poll::Ready(None);
@@ -81,8 +84,12 @@ pub(crate) async fn serve<T>(
             if let (Some(deadline), Some(timeout)) = (&mut idle, idle_timeout) {
                 if Pin::new(&mut *deadline).poll(cx).is_ready() {
                     match activity.idle_deadline(timeout) {
+                        // Still open and idle a timeout later: hyper waits out a head that
+                        // never completes (with no header read timeout): drop it.
+                        None if idle_closing => return Poll::Ready(None),
                         None => {
-                            idle = None;
+                            idle_closing = true;
+                            deadline.reset(Instant::now() + timeout);
                             connection.as_mut().graceful_shutdown();
                         }
                         Some(next) => deadline.reset(next),
@@ -103,7 +110,7 @@ pub(crate) async fn serve<T>(
         }
         Some(Ok(())) => {}
         None => log::debug!(
-            "weir: http/1 connection from {} closed at the shutdown timeout",
+            "weir: http/1 connection from {} closed at the shutdown or idle timeout",
             info.remote_addr()
         ),
     }
@@ -156,6 +163,21 @@ impl hyper::service::Service<Request<hyper::body::Incoming>> for H1Service {
     }
 }
 
+/// `uri-host [":" port]` (RFC 9112 3.2): an authority without user info, its port digits.
+fn valid_host(host: &str) -> bool {
+    if host.contains('@') {
+        return false;
+    }
+    let Ok(authority) = host.parse::<http::uri::Authority>() else {
+        return false;
+    };
+    let rest = &host[authority.host().len()..];
+    match rest.strip_prefix(':') {
+        None => rest.is_empty(),
+        Some(port) => port.is_empty() || port.parse::<u16>().is_ok(),
+    }
+}
+
 /// What hyper lets through but an HTTP/1.1 server must refuse (RFC 9112 3.2 and 6.1): a
 /// missing, repeated or invalid `Host`, and transfer codings other than a single `chunked`
 /// (hyper has already refused those that do not end with `chunked`).
@@ -167,10 +189,7 @@ fn check_head(parts: &http::request::Parts) -> Result<(), HttpError> {
             (None, _) => return bad("no Host header"),
             (Some(_), Some(_)) => return bad("more than one Host header"),
             (Some(host), None) => {
-                let valid = host.is_empty()
-                    || host.to_str().ok().is_some_and(|host| {
-                        !host.contains('@') && host.parse::<http::uri::Authority>().is_ok()
-                    });
+                let valid = host.is_empty() || host.to_str().ok().is_some_and(valid_host);
                 if !valid {
                     return bad("invalid Host header");
                 }

@@ -79,6 +79,8 @@ pub(crate) async fn serve<T>(
         })
     });
     let mut closing = false;
+    // Set once the idle timeout has started a graceful shutdown.
+    let mut idle_closing = false;
     loop {
         let event = futures_lite::future::poll_fn(|cx| {
             if let Poll::Ready(accepted) = connection.poll_accept(cx) {
@@ -96,8 +98,15 @@ pub(crate) async fn serve<T>(
             if let (Some(deadline), Some(timeout)) = (&mut idle, idle_timeout) {
                 if Pin::new(&mut *deadline).poll(cx).is_ready() {
                     match activity.idle_deadline(timeout) {
-                        None => {
+                        // Still idle a timeout after the GOAWAY: a peer that does not answer
+                        // the shutdown's PING would keep the connection open for ever.
+                        None if idle_closing => {
                             idle = None;
+                            return Poll::Ready(Event::Abort);
+                        }
+                        None => {
+                            idle_closing = true;
+                            deadline.reset(Instant::now() + timeout);
                             return Poll::Ready(Event::Drain);
                         }
                         Some(next) => deadline.reset(next),

@@ -259,7 +259,7 @@ pub(crate) enum Bind {
 ///
 /// ```
 /// use std::time::Duration;
-/// use weir::http::{self, HttpVersion, Request, Body, ServerOptions};
+/// use weir::http::{self, HttpVersion, Request, Response, Body, ServerOptions};
 ///
 /// # weir::runtime::block_on(async {
 /// let options = ServerOptions::new()
@@ -268,7 +268,9 @@ pub(crate) enum Bind {
 ///     .use_h2c(true)
 ///     .max_request_body_size(1 << 20)
 ///     .shutdown_timeout(Duration::from_secs(1));
-/// let server = http::start_server(|_: Request<Body>| "hi", options).await.unwrap();
+/// let server = http::start_server(|_: Request<Body>| Response::new(Body::from("hi")), options)
+///     .await
+///     .unwrap();
 /// assert_ne!(server.local_addr().port(), 0);
 /// server.close().await.unwrap();
 /// # });
@@ -562,7 +564,9 @@ impl ServerOptions {
 
     /// Closes a connection with nothing in flight (no request being handled or answered)
     /// for this long (default 60 s; `None`: never), both protocols: HTTP/1.1 closes the socket,
-    /// HTTP/2 sends GOAWAY. hyper has no such timeout; Aleph's `:idle-timeout` is this.
+    /// HTTP/2 sends GOAWAY. A connection still open and idle one more timeout later (a
+    /// half-sent head with no header read timeout, an HTTP/2 peer that never acknowledges the
+    /// shutdown) is dropped. hyper has no such timeout; Aleph's `:idle-timeout` is this.
     ///
     /// # Examples
     ///

@@ -642,8 +642,6 @@ impl Shared {
         }
     }
 
-    /// Everything between a parsed request and the response to send: the body limit, the
-    /// continue handler, the handler limit, the handler, the error handler, common headers.
     /// The answer to a request refused before its handler (a malformed head): the error
     /// handler's response to `error`, with the common headers and `Connection: close`.
     pub(crate) fn refuse(&self, error: HttpError) -> Response<Body> {
@@ -655,6 +653,8 @@ impl Shared {
         response
     }
 
+    /// Everything between a parsed request and the response to send: the body limit, the
+    /// continue handler, the handler limit, the handler, the error handler, common headers.
     pub(crate) async fn respond(&self, request: Request<Body>) -> Response<Body> {
         let mut response = self.dispatch(request).await;
         self.finish(&mut response);

@@ -74,13 +74,14 @@ impl LineTracker {
         }
     }
 
-    /// Called before hyper's bytes `buf` are written: the bytes to write instead, if `buf`
-    /// starts with hyper's `431` for a too-long request line (or such a swap is under way).
+    /// While a swap is under way, what is left of the `414` status line to write (in place
+    /// of hyper's bytes).
     pub(crate) fn replacement(&mut self) -> Option<&'static [u8]> {
         self.pending.map(|(bytes, _)| bytes)
     }
 
-    /// Arms the swap if `buf` is hyper's `431` for a too-long request line.
+    /// Called before hyper's bytes `buf` are written: arms the swap if `buf` is hyper's `431`
+    /// for a too-long request line, and starts afresh at each response.
     pub(crate) fn check(&mut self, buf: &[u8]) {
         if self.pending.is_some() {
             return;
@@ -89,8 +90,12 @@ impl LineTracker {
             self.pending = Some((URI_TOO_LONG, TOO_LARGE.len()));
         }
         if buf.starts_with(b"HTTP/1.1 ") {
-            // A response starts: the next head is judged on its own lines.
+            // A response starts: the request before it has been read, so what is read next
+            // starts a new line of the next head (a body not ending in a newline must not glue
+            // onto the next request line).
             self.long_request_line = false;
+            self.prefix_len = 0;
+            self.line_len = 0;
         }
     }
 
