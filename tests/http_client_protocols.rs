@@ -61,8 +61,12 @@ fn get(peer: Peer, proto: Proto) {
         assert_eq!(response.version(), proto.version());
         let body = bounded(response.into_body().to_bytes(64)).await.unwrap();
         assert_eq!(body, "hello");
-        let missing = bounded(client.get(target.url("/missing"))).await.unwrap();
-        assert_eq!(missing.status(), 404);
+        // A 404 fails the request, with the response in the error (clj-http's default).
+        let missing = bounded(client.get(target.url("/missing"))).await.unwrap_err();
+        let failed = missing
+            .downcast_ref::<weir::http::client::ResponseError>()
+            .expect("a response error");
+        assert_eq!(failed.status(), 404);
     });
 }
 
