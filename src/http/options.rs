@@ -450,7 +450,8 @@ impl ServerOptions {
 
     /// The HTTP versions to speak, in order of preference for ALPN (default: HTTP/1.1 only, as
     /// Aleph). HTTP/2 needs [`tls`](Self::tls) or [`use_h2c`](Self::use_h2c) to be reachable.
-    /// With HTTP/2 enabled, a cleartext HTTP/1.1 request with `Upgrade: h2c` is also upgraded.
+    /// A cleartext HTTP/1.1 request with `Upgrade: h2c` is answered over HTTP/1.1, the upgrade
+    /// ignored (RFC 9113 deprecates it; use [`use_h2c`](Self::use_h2c) for cleartext HTTP/2).
     ///
     /// # Examples
     ///
