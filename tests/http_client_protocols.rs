@@ -62,7 +62,9 @@ fn get(peer: Peer, proto: Proto) {
         let body = bounded(response.into_body().to_bytes(64)).await.unwrap();
         assert_eq!(body, "hello");
         // A 404 fails the request, with the response in the error (clj-http's default).
-        let missing = bounded(client.get(target.url("/missing"))).await.unwrap_err();
+        let missing = bounded(client.get(target.url("/missing")))
+            .await
+            .unwrap_err();
         let failed = missing
             .downcast_ref::<weir::http::client::ResponseError>()
             .expect("a response error");

@@ -52,7 +52,10 @@ async fn connect_now(key: &Key, options: &ClientOptions) -> Result<(Sender, Kill
         let h2c = options.force_h2c && options.versions.contains(&HttpVersion::Http2);
         return handshake(Transport::Unix(stream), h2c, options).await;
     }
-    let tcp = super::resolve::connect(&options.resolver, host, key.port).await?;
+    let tcp = match &options.proxy {
+        Some(proxy) => proxy.connect(&options.resolver, key).await?,
+        None => super::resolve::connect(&options.resolver, host, key.port).await?,
+    };
     let _ = tcp.set_nodelay(true);
     let (transport, http2) = if key.https {
         #[cfg(feature = "tls")]

@@ -65,6 +65,7 @@ pub struct ClientOptions {
     pub(crate) resolver: std::sync::Arc<dyn super::Resolve>,
     pub(crate) stats_callback: Option<(Duration, std::sync::Arc<StatsCallback>)>,
     pub(crate) throw_on_status: bool,
+    pub(crate) proxy: Option<super::Proxy>,
 }
 
 pub(crate) type StatsCallback = dyn Fn(&[super::HostStats]) + Send + Sync;
@@ -107,7 +108,24 @@ impl ClientOptions {
             resolver: std::sync::Arc::new(super::SystemResolver::new()),
             stats_callback: None,
             throw_on_status: true,
+            proxy: None,
         }
+    }
+
+    /// Sends every request through `proxy` (Aleph's `:proxy-options`, per pool): see
+    /// [`Proxy`](super::Proxy) for what each kind does.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir::http::ClientOptions;
+    /// use weir::http::client::Proxy;
+    /// let options = ClientOptions::new().proxy(Proxy::socks5("127.0.0.1", 1080));
+    /// assert!(format!("{options:?}").contains("Socks5"));
+    /// ```
+    pub fn proxy(mut self, proxy: super::Proxy) -> Self {
+        self.proxy = Some(proxy);
+        self
     }
 
     /// Fails requests whose response is a 4xx or 5xx with a
@@ -511,6 +529,7 @@ impl fmt::Debug for ClientOptions {
             .field("decompress", &self.decompress)
             .field("cookie_store", &self.cookie_store.is_some())
             .field("throw_on_status", &self.throw_on_status)
+            .field("proxy", &self.proxy)
             .finish()
     }
 }

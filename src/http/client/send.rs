@@ -51,7 +51,17 @@ pub(crate) async fn send(pool: &Pool, request: ClientRequest) -> Result<Response
             let mut built = Request::new(this_body);
             *built.method_mut() = method.clone();
             *built.headers_mut() = headers.clone();
-            match send_on(lease, built, &uri, &key, head_limit, continue_wait).await {
+            match send_on(
+                lease,
+                built,
+                &uri,
+                &key,
+                head_limit,
+                continue_wait,
+                options.proxy.as_ref(),
+            )
+            .await
+            {
                 Ok(response) => return Ok(response),
                 Err(Failure::BeforeResponse(error))
                     if reused && idempotent && replayable && tries == 1 =>
@@ -119,15 +129,28 @@ async fn send_on(
     key: &Key,
     head_limit: Option<Duration>,
     continue_wait: Option<Duration>,
+    proxy: Option<&super::Proxy>,
 ) -> Result<Response<Body>, Failure> {
     let sender = lease.sender.take().expect("a fresh lease has its sender");
     match sender {
         Sender::Http1(mut sender) => {
-            // Origin form and a Host header over HTTP/1.1.
-            let path = uri.path_and_query().map_or("/", |p| p.as_str());
-            *request.uri_mut() = path.parse().map_err(|error| {
-                Failure::Other(Error::msg(format!("invalid request target: {error}")))
-            })?;
+            // Origin form and a Host header over HTTP/1.1; absolute form to an HTTP proxy.
+            match proxy.filter(|proxy| proxy.forwards_plain(key)) {
+                Some(proxy) => {
+                    *request.uri_mut() = uri.clone();
+                    if let Some(authorization) = proxy.authorization() {
+                        request
+                            .headers_mut()
+                            .insert(header::PROXY_AUTHORIZATION, authorization);
+                    }
+                }
+                None => {
+                    let path = uri.path_and_query().map_or("/", |p| p.as_str());
+                    *request.uri_mut() = path.parse().map_err(|error| {
+                        Failure::Other(Error::msg(format!("invalid request target: {error}")))
+                    })?;
+                }
+            }
             if !request.headers().contains_key(header::HOST) {
                 let host = host_header(uri, key);
                 request.headers_mut().insert(header::HOST, host);
