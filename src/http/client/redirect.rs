@@ -37,6 +37,7 @@ impl RedirectTrace {
 }
 
 /// What to do with a response to `request`.
+#[allow(clippy::large_enum_variant, reason = "one per redirect, moved once")]
 pub(crate) enum Next {
     /// Hand this response to the caller.
     Done(Response<Body>),
