@@ -23,7 +23,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{OnceLock, PoisonError};
 use std::task::{Context, Poll, Waker};
 
-use crate::sync::{Arc, AtomicBool, AtomicUsize, Mutex, MutexGuard, Ordering};
+use crate::sync::{Arc, AtomicBool, AtomicUsize, Mutex, MutexGuard, Ordering, arc_into_inner};
 
 use super::{dropped_error, trampoline};
 
@@ -147,11 +147,13 @@ impl<T, E> Cell<T, E> {
     pub(crate) fn realize(&self, result: Result<T, E>) -> Result<(), Result<T, E>> {
         let Waiters { first, shared } = {
             let mut state = self.lock();
-            let State::Pending(waiters) = &mut *state else {
+            if !matches!(*state, State::Pending(_)) {
                 return Err(result);
+            }
+            // Moved out, not dropped in place: no drop glue on this path.
+            let State::Pending(waiters) = mem::replace(&mut *state, State::Realized(result)) else {
+                unreachable!("the state was pending under the same lock")
             };
-            let waiters = mem::replace(waiters, Waiters::NONE);
-            *state = State::Realized(result);
             self.realized.store(true, Ordering::Release);
             waiters
         };
@@ -233,16 +235,24 @@ impl<T, E> Cell<T, E> {
         if alone {
             if let Some(cell) = slot.take() {
                 match Arc::try_unwrap(cell) {
-                    Ok(mut cell) => {
+                    Ok(cell) => {
                         // The fast path: nobody else holds the cell, so nobody else can read or
-                        // write it, and it goes away with the value.
-                        let state = cell.state.get_mut().unwrap_or_else(PoisonError::into_inner);
-                        return Poll::Ready(read(
+                        // write it, and it goes away with the value (nobody is left to warn
+                        // about an unobserved error: this reader observes it).
+                        let Cell {
                             state,
-                            &cell.readers,
-                            &cell.cloner,
-                            &cell.observed,
-                        ));
+                            readers,
+                            cloner,
+                            observed,
+                            ..
+                        } = cell;
+                        let mut state = state.into_inner().unwrap_or_else(PoisonError::into_inner);
+                        if readers.load(Ordering::Relaxed) == 1 {
+                            if let State::Realized(result) = state {
+                                return Poll::Ready(Read::Value(result));
+                            }
+                        }
+                        return Poll::Ready(read(&mut state, &readers, &cloner, &observed));
                     }
                     Err(cell) => *slot = Some(cell),
                 }
@@ -327,9 +337,9 @@ impl<T, E> Cell<T, E> {
     }
 }
 
-impl<T, E> Drop for Cell<T, E> {
-    #[inline]
-    fn drop(&mut self) {
+impl<T, E> Cell<T, E> {
+    /// Warns about an error nobody observed, for the last reference to a cell (see `release`).
+    fn report_unobserved(&self) {
         if self.observed.load(Ordering::Relaxed) || !dropped_error::enabled() {
             return;
         }
@@ -340,6 +350,14 @@ impl<T, E> Drop for Cell<T, E> {
                 std::any::type_name::<E>().replace("weir::error::Error", "weir::Error")
             );
         }
+    }
+}
+
+/// Drops a handle's reference to its cell; the last one reports an error nobody observed. (The
+/// cell has no `Drop` of its own, so that the fast path in `poll_take` can take it apart.)
+pub(crate) fn release<T, E>(cell: Arc<Cell<T, E>>) {
+    if let Some(cell) = arc_into_inner(cell) {
+        cell.report_unobserved();
     }
 }
 

@@ -12,7 +12,7 @@ use futures_core::FusedFuture;
 use crate::Error;
 use crate::sync::Arc;
 
-use super::cell::{Cell, NO_WAKER, Read, View, listener};
+use super::cell::{Cell, NO_WAKER, Read, View, listener, release};
 use super::trampoline;
 use super::{AlreadyRealized, Realizer, WaitTimeout};
 
@@ -333,7 +333,9 @@ impl<T, E> Deferred<T, E> {
         E: 'static,
         F: FnOnce(Result<T, E>) + Send + 'static,
     {
-        self.into_cell().add_callback(listener(callback));
+        let cell = self.into_cell();
+        cell.add_callback(listener(callback));
+        release(cell);
     }
 
     /// Blocks this thread until the deferred is realized, for synchronous code. Never call it
@@ -454,6 +456,7 @@ impl<T, E> Drop for Deferred<T, E> {
             if !self.spent {
                 cell.drop_reader();
             }
+            release(cell);
         }
     }
 }
