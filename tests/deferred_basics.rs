@@ -312,6 +312,28 @@ fn a_spent_handle_says_so_whatever_the_other_listeners_did() {
 }
 
 #[test]
+fn a_spent_handle_that_held_the_cell_last_answers_like_one_that_did_not() {
+    // The single-listener fast path: the last holder of a realized cell takes the value and the
+    // cell goes away; the spent handle still answers every query that works on spent handles.
+    for with_other in [false, true] {
+        let mut d: Deferred<u32, &str> = Deferred::failed("boom");
+        let other = with_other.then(|| d.clone());
+        assert_eq!(run(&mut d), Err("boom"));
+        assert!(d.is_realized() && d.is_error() && !d.is_success());
+        assert!(!d.success(1) && !d.error("again"));
+        assert_eq!(d.try_realize(Ok(2)).unwrap_err().into_inner(), Ok(2));
+        let realizer = d.realizer();
+        assert!(realizer.is_realized());
+        assert!(!realizer.success(3));
+        run(realizer.realized());
+        match other {
+            Some(other) => assert_eq!(other.wait(), Err("boom")),
+            None => assert_eq!(format!("{d:?}"), r#"Deferred { state: "taken" }"#),
+        }
+    }
+}
+
+#[test]
 fn polling_a_spent_handle_again_behaves_the_same_whatever_its_history() {
     // Before: polling again returned another copy while a second listener existed, and panicked
     // once it had been the last one; now both histories give the same answer.

@@ -66,6 +66,14 @@ fn dropped_errors_are_reported_unless_observed_or_switched_off() {
     drop(Deferred::<u8, Unobserved>::failed(Unobserved));
     assert_eq!(warnings_about::<Unobserved>(), 2);
 
+    // Whichever handle goes last: here a realizer.
+    let d: Deferred<u8, Unobserved> = Deferred::new();
+    let realizer = d.realizer();
+    drop(d);
+    realizer.error(Unobserved);
+    drop(realizer);
+    assert_eq!(warnings_about::<Unobserved>(), 3);
+
     // Observing silences it: awaiting, a combinator, peeking.
     let d: Deferred<u8, Awaited> = Deferred::failed(Awaited);
     assert!(weir::runtime::block_on(d).is_err());

@@ -10,13 +10,25 @@
 //!   for `T: Clone, E: Clone`).
 //! - User code (callbacks, wakers) never runs while the state lock is held, except `Clone` and
 //!   `Debug` of the value; a poisoned lock is recovered, so a panic there cannot wedge the cell.
+//!
+//! The single-listener fast path: the first waiting handle's waker has its own slot (no slab
+//! allocation, no search), and a reader that finds the cell realized while it holds the only
+//! reference to it (`Arc::try_unwrap`: the realizer and every other handle are gone, so no other
+//! thread can touch the cell) takes the cell apart and moves the value out, without the lock,
+//! without touching the reader count and freeing the cell at once. A second listener, a
+//! callback or a realizer still alive sends the reader down the shared path under the lock,
+//! which keeps every rule above. (`unsafe` being denied, the value always crosses through the
+//! mutex: the realizer writes it under the lock, uncontended on this path.)
+//!
+//! The cell has no `Drop`: the last handle to let go of it ([`release`]) warns about an error
+//! nobody observed.
 
 use std::mem;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{OnceLock, PoisonError};
 use std::task::{Context, Poll, Waker};
 
-use crate::sync::{AtomicBool, AtomicUsize, Mutex, MutexGuard, Ordering};
+use crate::sync::{Arc, AtomicBool, AtomicUsize, Mutex, MutexGuard, Ordering, arc_into_inner};
 
 use super::{dropped_error, trampoline};
 
@@ -48,15 +60,42 @@ enum State<T, E> {
 }
 
 struct Waiters<T, E> {
-    /// One slot per waiting handle (see `NO_WAKER`); a dropped handle empties its slot.
-    wakers: Vec<Option<Waker>>,
+    /// The waker of the handle with key 0, the first to wait: one listener needs no slab.
+    first: Option<Waker>,
+    /// Everything a second listener or a callback brings, boxed so that a cell with one
+    /// listener stays small and cheap to realize.
+    shared: Option<Box<Shared<T, E>>>,
+}
+
+struct Shared<T, E> {
+    /// Keys 1.. (see `NO_WAKER`): a dropped handle empties its slot.
+    more: Vec<Option<Waker>>,
     callbacks: Vec<Callback<T, E>>,
 }
 
-impl<T, E> Default for Waiters<T, E> {
+impl<T, E> Waiters<T, E> {
+    const NONE: Self = Waiters {
+        first: None,
+        shared: None,
+    };
+
+    fn slot(&mut self, key: usize) -> Option<&mut Option<Waker>> {
+        match key {
+            0 => Some(&mut self.first),
+            NO_WAKER => None,
+            _ => self.shared.as_mut()?.more.get_mut(key - 1),
+        }
+    }
+
+    fn shared(&mut self) -> &mut Shared<T, E> {
+        self.shared.get_or_insert_with(Box::default)
+    }
+}
+
+impl<T, E> Default for Shared<T, E> {
     fn default() -> Self {
-        Waiters {
-            wakers: Vec::new(),
+        Shared {
+            more: Vec::new(),
             callbacks: Vec::new(),
         }
     }
@@ -79,11 +118,18 @@ pub(crate) enum Read<T, E> {
 
 impl<T, E> Cell<T, E> {
     pub(crate) fn pending() -> Self {
-        Cell::with_state(State::Pending(Waiters::default()))
+        Cell::with_state(State::Pending(Waiters::NONE))
     }
 
     pub(crate) fn realized(result: Result<T, E>) -> Self {
         Cell::with_state(State::Realized(result))
+    }
+
+    /// A cell whose value was taken, standing in for one that is gone (see `poll_take`).
+    pub(crate) fn taken(error: bool) -> Self {
+        let cell = Cell::with_state(State::Taken { error });
+        cell.mark_observed();
+        cell
     }
 
     fn with_state(state: State<T, E>) -> Self {
@@ -104,29 +150,47 @@ impl<T, E> Cell<T, E> {
     /// Realizes the cell, serves the callbacks (on this thread) and wakes the waiting tasks.
     /// Hands `result` back if the cell was already realized.
     pub(crate) fn realize(&self, result: Result<T, E>) -> Result<(), Result<T, E>> {
-        let waiters = {
+        let Waiters { first, shared } = {
             let mut state = self.lock();
-            match &mut *state {
-                State::Pending(waiters) => {
-                    let waiters = mem::take(waiters);
-                    *state = State::Realized(result);
-                    self.realized.store(true, Ordering::Release);
-                    waiters
-                }
-                _ => return Err(result),
+            if !matches!(*state, State::Pending(_)) {
+                return Err(result);
             }
+            // Moved out, not dropped in place: no drop glue on this path.
+            let State::Pending(waiters) = mem::replace(&mut *state, State::Realized(result)) else {
+                unreachable!("the state was pending under the same lock")
+            };
+            self.realized.store(true, Ordering::Release);
+            waiters
         };
-        if !waiters.callbacks.is_empty() {
+        match shared {
+            None => {
+                if let Some(waker) = first {
+                    waker.wake();
+                }
+            }
+            Some(shared) => self.serve_shared(*shared, first),
+        }
+        Ok(())
+    }
+
+    /// The shared part of a realization: callbacks first, then the waiting tasks, in the order
+    /// they came.
+    #[inline(never)]
+    fn serve_shared(&self, shared: Shared<T, E>, first: Option<Waker>) {
+        let Shared { more, callbacks } = shared;
+        if !callbacks.is_empty() {
             trampoline::batch(|| {
-                for callback in waiters.callbacks {
+                for callback in callbacks {
                     self.serve(callback);
                 }
             });
         }
-        for waker in waiters.wakers.into_iter().flatten() {
+        if let Some(waker) = first {
             waker.wake();
         }
-        Ok(())
+        for waker in more.into_iter().flatten() {
+            waker.wake();
+        }
     }
 
     /// Registers a callback, which takes over one reader handle. Serves it at once, on this
@@ -135,7 +199,7 @@ impl<T, E> Cell<T, E> {
         {
             let mut state = self.lock();
             if let State::Pending(waiters) = &mut *state {
-                waiters.callbacks.push(callback);
+                waiters.shared().callbacks.push(callback);
                 return;
             }
         }
@@ -158,36 +222,62 @@ impl<T, E> Cell<T, E> {
 
     /// The value for one reader: moved out when it is the only reader, cloned otherwise.
     fn read(&self, state: &mut State<T, E>) -> Read<T, E> {
-        match state {
-            State::Pending(_) => Read::Pending,
-            State::Taken { .. } => Read::Spent,
-            State::Realized(result) => {
-                self.observed.store(true, Ordering::Relaxed);
-                if self.readers.load(Ordering::Acquire) == 1 {
-                    let error = result.is_err();
-                    match mem::replace(state, State::Taken { error }) {
-                        State::Realized(result) => Read::Value(result),
-                        _ => Read::Pending,
+        read(state, &self.readers, &self.cloner, &self.observed)
+    }
+
+    /// Polls for the value on behalf of the reader handle that holds `slot`. Once it yields a
+    /// value, that reader is consumed (the reader count drops by one) and the handle holds no
+    /// waker in the cell any more. On the fast path (the handle held the last reference to a
+    /// realized cell) the cell is gone too: `slot` is left `None`.
+    pub(crate) fn poll_take(
+        slot: &mut Option<Arc<Self>>,
+        cx: &mut Context<'_>,
+        key: &mut usize,
+    ) -> Poll<Read<T, E>> {
+        let alone = slot.as_ref().is_some_and(|cell| {
+            cell.realized.load(Ordering::Acquire) && Arc::strong_count(cell) == 1
+        });
+        if alone {
+            if let Some(cell) = slot.take() {
+                match Arc::try_unwrap(cell) {
+                    Ok(cell) => {
+                        // The fast path: nobody else holds the cell, so nobody else can read or
+                        // write it, and it goes away with the value (nobody is left to warn
+                        // about an unobserved error: this reader observes it).
+                        let Cell {
+                            state,
+                            readers,
+                            cloner,
+                            observed,
+                            ..
+                        } = cell;
+                        let mut state = state.into_inner().unwrap_or_else(PoisonError::into_inner);
+                        if readers.load(Ordering::Relaxed) == 1 {
+                            if let State::Realized(result) = state {
+                                return Poll::Ready(Read::Value(result));
+                            }
+                        }
+                        return Poll::Ready(read(&mut state, &readers, &cloner, &observed));
                     }
-                } else {
-                    match self.cloner.get() {
-                        Some(clone) => Read::Value(clone(result)),
-                        // A count above one implies a clone, which set the cloner first.
-                        None => Read::Pending,
-                    }
+                    Err(cell) => *slot = Some(cell),
                 }
             }
         }
-    }
-
-    /// Polls for the value on behalf of one reader handle.
-    pub(crate) fn poll_read(&self, cx: &mut Context<'_>, key: &mut usize) -> Poll<Read<T, E>> {
-        let mut state = self.lock();
-        if let State::Pending(waiters) = &mut *state {
-            register(waiters, key, cx.waker());
+        let Some(this) = slot.as_ref() else {
             return Poll::Pending;
+        };
+        let read = {
+            let mut state = this.lock();
+            if let State::Pending(waiters) = &mut *state {
+                register(waiters, key, cx.waker());
+                return Poll::Pending;
+            }
+            this.read(&mut state)
+        };
+        if let Read::Value(_) = read {
+            this.drop_reader();
         }
-        Poll::Ready(self.read(&mut state))
+        Poll::Ready(read)
     }
 
     /// Polls until the cell is realized, without reading the value (for realizers that watch
@@ -207,7 +297,7 @@ impl<T, E> Cell<T, E> {
             return;
         }
         if let State::Pending(waiters) = &mut *self.lock() {
-            if let Some(slot) = waiters.wakers.get_mut(key) {
+            if let Some(slot) = waiters.slot(key) {
                 *slot = None;
             }
         }
@@ -252,8 +342,9 @@ impl<T, E> Cell<T, E> {
     }
 }
 
-impl<T, E> Drop for Cell<T, E> {
-    fn drop(&mut self) {
+impl<T, E> Cell<T, E> {
+    /// Warns about an error nobody observed, for the last reference to a cell (see `release`).
+    fn report_unobserved(&self) {
         if self.observed.load(Ordering::Relaxed) || !dropped_error::enabled() {
             return;
         }
@@ -267,8 +358,46 @@ impl<T, E> Drop for Cell<T, E> {
     }
 }
 
+/// Drops a handle's reference to its cell; the last one reports an error nobody observed. (The
+/// cell has no `Drop` of its own, so that the fast path in `poll_take` can take it apart.)
+pub(crate) fn release<T, E>(cell: Arc<Cell<T, E>>) {
+    if let Some(cell) = arc_into_inner(cell) {
+        cell.report_unobserved();
+    }
+}
+
+/// The value for one reader of a cell in `state`, `readers` its reader count.
+#[inline]
+fn read<T, E>(
+    state: &mut State<T, E>,
+    readers: &AtomicUsize,
+    cloner: &OnceLock<Cloner<T, E>>,
+    observed: &AtomicBool,
+) -> Read<T, E> {
+    match state {
+        State::Pending(_) => Read::Pending,
+        State::Taken { .. } => Read::Spent,
+        State::Realized(result) => {
+            observed.store(true, Ordering::Relaxed);
+            if readers.load(Ordering::Acquire) == 1 {
+                let error = result.is_err();
+                match mem::replace(state, State::Taken { error }) {
+                    State::Realized(result) => Read::Value(result),
+                    _ => Read::Pending,
+                }
+            } else {
+                match cloner.get() {
+                    Some(clone) => Read::Value(clone(result)),
+                    // A count above one implies a clone, which set the cloner first.
+                    None => Read::Pending,
+                }
+            }
+        }
+    }
+}
+
 fn register<T, E>(waiters: &mut Waiters<T, E>, key: &mut usize, waker: &Waker) {
-    if let Some(slot) = waiters.wakers.get_mut(*key) {
+    if let Some(slot) = waiters.slot(*key) {
         match slot {
             Some(old) if old.will_wake(waker) => {}
             _ => *slot = Some(waker.clone()),
@@ -276,15 +405,21 @@ fn register<T, E>(waiters: &mut Waiters<T, E>, key: &mut usize, waker: &Waker) {
         return;
     }
     // Reuse a slot a dropped handle emptied, so handles that come and go (a select loop, say)
-    // do not grow the slab.
-    match waiters.wakers.iter().position(Option::is_none) {
+    // do not grow the slab; the first slot first.
+    if waiters.first.is_none() {
+        *key = 0;
+        waiters.first = Some(waker.clone());
+        return;
+    }
+    let more = &mut waiters.shared().more;
+    match more.iter().position(Option::is_none) {
         Some(free) => {
-            *key = free;
-            waiters.wakers[free] = Some(waker.clone());
+            *key = free + 1;
+            more[free] = Some(waker.clone());
         }
         None => {
-            *key = waiters.wakers.len();
-            waiters.wakers.push(Some(waker.clone()));
+            more.push(Some(waker.clone()));
+            *key = more.len();
         }
     }
 }
@@ -316,7 +451,7 @@ mod tests {
     impl<T, E> Cell<T, E> {
         fn waker_slots(&self) -> usize {
             match &*self.lock() {
-                State::Pending(waiters) => waiters.wakers.len(),
+                State::Pending(waiters) => 1 + waiters.shared.as_ref().map_or(0, |s| s.more.len()),
                 _ => 0,
             }
         }
@@ -324,21 +459,25 @@ mod tests {
 
     #[test]
     fn handles_that_come_and_go_reuse_one_waker_slot() {
-        let cell: Cell<u32, ()> = Cell::pending();
+        let mut slot = Some(Arc::new(Cell::<u32, ()>::pending()));
         let mut cx = Context::from_waker(Waker::noop());
+        let slots =
+            |slot: &Option<Arc<Cell<u32, ()>>>| slot.as_ref().map_or(0, |c| c.waker_slots());
         for _ in 0..1000 {
             let mut key = NO_WAKER;
-            assert!(cell.poll_read(&mut cx, &mut key).is_pending());
-            cell.forget_waker(key);
+            assert!(Cell::poll_take(&mut slot, &mut cx, &mut key).is_pending());
+            if let Some(cell) = &slot {
+                cell.forget_waker(key);
+            }
         }
-        assert_eq!(cell.waker_slots(), 1);
+        assert_eq!(slots(&slot), 1);
         let mut keep = NO_WAKER;
-        let _ = cell.poll_read(&mut cx, &mut keep);
+        let _ = Cell::poll_take(&mut slot, &mut cx, &mut keep);
         let mut other = NO_WAKER;
-        let _ = cell.poll_read(&mut cx, &mut other);
-        assert_eq!(cell.waker_slots(), 2);
+        let _ = Cell::poll_take(&mut slot, &mut cx, &mut other);
+        assert_eq!(slots(&slot), 2);
         // Polling again with the same key keeps one slot per handle.
-        let _ = cell.poll_read(&mut cx, &mut keep);
-        assert_eq!(cell.waker_slots(), 2);
+        let _ = Cell::poll_take(&mut slot, &mut cx, &mut keep);
+        assert_eq!(slots(&slot), 2);
     }
 }

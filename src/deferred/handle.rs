@@ -12,7 +12,7 @@ use futures_core::FusedFuture;
 use crate::Error;
 use crate::sync::Arc;
 
-use super::cell::{Cell, NO_WAKER, Read, View, listener};
+use super::cell::{Cell, NO_WAKER, Read, View, listener, release};
 use super::trampoline;
 use super::{AlreadyRealized, Realizer, WaitTimeout};
 
@@ -89,11 +89,16 @@ use super::{AlreadyRealized, Realizer, WaitTimeout};
 /// # });
 /// ```
 pub struct Deferred<T, E = Error> {
-    /// `None` only while a consuming method hands the reader over (see `into_cell`).
+    /// `None` while a consuming method hands the reader over (see `into_cell`), and once a
+    /// spent handle was the last to hold the cell: it took the value and the cell went away
+    /// (the single-listener fast path, see `poll`).
     cell: Option<Arc<Cell<T, E>>>,
     waker_key: usize,
     /// Set once this handle yielded its outcome (see "Spent handles"); it is no reader any more.
     spent: bool,
+    /// Whether the outcome this spent handle yielded was an error: how it answers once its cell
+    /// is gone.
+    spent_error: bool,
 }
 
 impl<T, E> Deferred<T, E> {
@@ -140,6 +145,7 @@ impl<T, E> Deferred<T, E> {
             cell: Some(Arc::new(cell)),
             waker_key: NO_WAKER,
             spent: false,
+            spent_error: false,
         }
     }
 
@@ -150,11 +156,19 @@ impl<T, E> Deferred<T, E> {
         self
     }
 
+    /// The cell of a live handle.
     pub(crate) fn cell(&self) -> &Arc<Cell<T, E>> {
         match &self.cell {
             Some(cell) => cell,
             None => unreachable!("a deferred handle is used after it was consumed"),
         }
+    }
+
+    /// The cell, or for a spent handle that was the last to hold it, a stand-in in the state it
+    /// was left in (realized, value taken): what the queries that still work on spent handles
+    /// read.
+    fn cell_or_spent(&self) -> Option<&Arc<Cell<T, E>>> {
+        self.cell.as_ref()
     }
 
     /// Consumes the handle, passing its reader on to the caller (no reader count changes).
@@ -188,7 +202,15 @@ impl<T, E> Deferred<T, E> {
     /// assert_eq!(d.wait().unwrap(), 1);
     /// ```
     pub fn success(&self, value: T) -> bool {
-        self.cell().realize(Ok(value)).is_ok()
+        self.realize(Ok(value)).is_ok()
+    }
+
+    fn realize(&self, result: Result<T, E>) -> Result<(), Result<T, E>> {
+        match self.cell_or_spent() {
+            Some(cell) => cell.realize(result),
+            // The cell went away realized.
+            None => Err(result),
+        }
     }
 
     /// Realizes with an error. Returns true if this call realized it. Realizing with an error is
@@ -202,7 +224,7 @@ impl<T, E> Deferred<T, E> {
     /// assert!(d.wait().unwrap_err().is_cancelled());
     /// ```
     pub fn error(&self, error: E) -> bool {
-        self.cell().realize(Err(error)).is_ok()
+        self.realize(Err(error)).is_ok()
     }
 
     /// Realizes with a result; returns it back if the deferred was already realized.
@@ -216,7 +238,7 @@ impl<T, E> Deferred<T, E> {
     /// assert_eq!(back.unwrap(), vec![2]);
     /// ```
     pub fn try_realize(&self, result: Result<T, E>) -> Result<(), AlreadyRealized<T, E>> {
-        self.cell().realize(result).map_err(AlreadyRealized)
+        self.realize(result).map_err(AlreadyRealized)
     }
 
     /// A handle that can realize this deferred (and watch it) but never reads it: what a producer
@@ -233,7 +255,10 @@ impl<T, E> Deferred<T, E> {
     /// let _connection: Connection = d.wait().unwrap();
     /// ```
     pub fn realizer(&self) -> Realizer<T, E> {
-        Realizer::from_cell(self.cell().clone())
+        match self.cell_or_spent() {
+            Some(cell) => Realizer::from_cell(cell.clone()),
+            None => Realizer::from_cell(Arc::new(Cell::taken(self.spent_error))),
+        }
     }
 
     /// True once realized, with a value or an error. Never blocks.
@@ -247,7 +272,15 @@ impl<T, E> Deferred<T, E> {
     /// assert!(d.is_realized());
     /// ```
     pub fn is_realized(&self) -> bool {
-        self.cell().is_realized()
+        self.cell_or_spent().is_none_or(|cell| cell.is_realized())
+    }
+
+    /// `None` while pending, otherwise whether it holds (or held) an error.
+    fn outcome(&self) -> Option<bool> {
+        match self.cell_or_spent() {
+            Some(cell) => cell.outcome(),
+            None => Some(self.spent_error),
+        }
     }
 
     /// True once realized with a value.
@@ -258,7 +291,7 @@ impl<T, E> Deferred<T, E> {
     /// assert!(weir::Deferred::<u8>::succeeded(1).is_success());
     /// ```
     pub fn is_success(&self) -> bool {
-        self.cell().outcome() == Some(false)
+        self.outcome() == Some(false)
     }
 
     /// True once realized with an error. (This does not count as observing the error.)
@@ -271,7 +304,7 @@ impl<T, E> Deferred<T, E> {
     /// # weir::deferred::set_dropped_error_logging(false);
     /// ```
     pub fn is_error(&self) -> bool {
-        self.cell().outcome() == Some(true)
+        self.outcome() == Some(true)
     }
 
     /// Registers a callback that receives the outcome, consuming this handle (clone it first to
@@ -300,7 +333,9 @@ impl<T, E> Deferred<T, E> {
         E: 'static,
         F: FnOnce(Result<T, E>) + Send + 'static,
     {
-        self.into_cell().add_callback(listener(callback));
+        let cell = self.into_cell();
+        cell.add_callback(listener(callback));
+        release(cell);
     }
 
     /// Blocks this thread until the deferred is realized, for synchronous code. Never call it
@@ -371,7 +406,7 @@ impl<T: Clone, E: Clone> Deferred<T, E> {
     /// assert_eq!(d.peek().unwrap().unwrap(), 9);
     /// ```
     pub fn peek(&self) -> Option<Result<T, E>> {
-        let cell = self.cell();
+        let cell = self.cell_or_spent()?;
         cell.inspect(|view| match view {
             View::Realized(outcome) => {
                 cell.mark_observed();
@@ -409,6 +444,7 @@ impl<T: Clone, E: Clone> Clone for Deferred<T, E> {
             cell: Some(cell.clone()),
             waker_key: NO_WAKER,
             spent: false,
+            spent_error: false,
         }
     }
 }
@@ -420,6 +456,7 @@ impl<T, E> Drop for Deferred<T, E> {
             if !self.spent {
                 cell.drop_reader();
             }
+            release(cell);
         }
     }
 }
@@ -443,16 +480,13 @@ impl<T, E> Future for Deferred<T, E> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         this.assert_live();
-        let cell = match &this.cell {
-            Some(cell) => cell,
-            None => return Poll::Pending,
-        };
-        match cell.poll_read(cx, &mut this.waker_key) {
+        match Cell::poll_take(&mut this.cell, cx, &mut this.waker_key) {
             Poll::Ready(Read::Value(result)) => {
-                // The cell is no longer pending, so it keeps no waker of ours to forget.
+                // The cell is no longer pending, so it keeps no waker of ours to forget, and
+                // `poll_take` consumed our reader (and the cell itself if we held it last).
                 this.spent = true;
+                this.spent_error = result.is_err();
                 this.waker_key = NO_WAKER;
-                cell.drop_reader();
                 Poll::Ready(result)
             }
             // Unreachable while the invariants hold: a live handle is a counted reader, so no
@@ -474,7 +508,10 @@ impl<T, E> FusedFuture for Deferred<T, E> {
 impl<T: fmt::Debug, E: fmt::Debug> fmt::Debug for Deferred<T, E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("Deferred");
-        self.cell().inspect(|view| match view {
+        let Some(cell) = self.cell_or_spent() else {
+            return s.field("state", &"taken").finish();
+        };
+        cell.inspect(|view| match view {
             View::Pending => s.field("state", &"pending"),
             View::Realized(Ok(value)) => s.field("value", value),
             View::Realized(Err(error)) => s.field("error", error),

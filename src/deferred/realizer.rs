@@ -11,7 +11,7 @@ use futures_lite::FutureExt;
 use crate::sync::Arc;
 use crate::{Error, runtime};
 
-use super::cell::{Cell, NO_WAKER};
+use super::cell::{Cell, NO_WAKER, release};
 use super::{AlreadyRealized, Deferred};
 
 /// The write side of a [`Deferred`]: it can realize the deferred and watch for it being
@@ -29,12 +29,20 @@ use super::{AlreadyRealized, Deferred};
 /// assert_eq!(d.wait().unwrap(), "done");
 /// ```
 pub struct Realizer<T, E = Error> {
-    cell: Arc<Cell<T, E>>,
+    /// `None` only while it is dropped (see `Drop`).
+    cell: Option<Arc<Cell<T, E>>>,
 }
 
 impl<T, E> Realizer<T, E> {
     pub(crate) fn from_cell(cell: Arc<Cell<T, E>>) -> Self {
-        Realizer { cell }
+        Realizer { cell: Some(cell) }
+    }
+
+    fn cell(&self) -> &Arc<Cell<T, E>> {
+        match &self.cell {
+            Some(cell) => cell,
+            None => unreachable!("a realizer is used while it is dropped"),
+        }
     }
 
     /// Realizes with a value; true if this call realized it.
@@ -47,7 +55,7 @@ impl<T, E> Realizer<T, E> {
     /// assert!(!d.realizer().success(2));
     /// ```
     pub fn success(&self, value: T) -> bool {
-        self.cell.realize(Ok(value)).is_ok()
+        self.cell().realize(Ok(value)).is_ok()
     }
 
     /// Realizes with an error; true if this call realized it.
@@ -60,7 +68,7 @@ impl<T, E> Realizer<T, E> {
     /// assert!(d.wait().is_err());
     /// ```
     pub fn error(&self, error: E) -> bool {
-        self.cell.realize(Err(error)).is_ok()
+        self.cell().realize(Err(error)).is_ok()
     }
 
     /// Realizes with a result, handing it back if the deferred was already realized.
@@ -73,7 +81,7 @@ impl<T, E> Realizer<T, E> {
     /// assert_eq!(back.into_inner().unwrap(), 2);
     /// ```
     pub fn try_realize(&self, result: Result<T, E>) -> Result<(), AlreadyRealized<T, E>> {
-        self.cell.realize(result).map_err(AlreadyRealized)
+        self.cell().realize(result).map_err(AlreadyRealized)
     }
 
     /// True once the deferred is realized, by anyone.
@@ -87,7 +95,7 @@ impl<T, E> Realizer<T, E> {
     /// assert!(realizer.is_realized());
     /// ```
     pub fn is_realized(&self) -> bool {
-        self.cell.is_realized()
+        self.cell().is_realized()
     }
 
     /// Completes when the deferred is realized, by anyone. Work that produces a deferred's value
@@ -108,7 +116,7 @@ impl<T, E> Realizer<T, E> {
     /// ```
     pub fn realized(&self) -> Realized<'_, T, E> {
         Realized {
-            cell: &self.cell,
+            cell: self.cell(),
             waker_key: NO_WAKER,
         }
     }
@@ -120,7 +128,7 @@ impl<T, E> Realizer<T, E> {
         E: Send + 'static,
     {
         source.on_realized(move |outcome| {
-            let _ = self.cell.realize(outcome);
+            let _ = self.cell().realize(outcome);
         });
     }
 }
@@ -147,13 +155,13 @@ where
             };
             match finished.or(cancelled).await {
                 Some(Ok(outcome)) => {
-                    let _ = self.cell.realize(outcome);
+                    let _ = self.cell().realize(outcome);
                 }
                 Some(Err(panic)) => {
                     self.error(E::from(Error::panicked(panic)));
                 }
                 // Someone else realized it: the work reacted by stopping.
-                None => self.cell.mark_observed(),
+                None => self.cell().mark_observed(),
             }
         });
     }
@@ -161,8 +169,14 @@ where
 
 impl<T, E> Clone for Realizer<T, E> {
     fn clone(&self) -> Self {
-        Realizer {
-            cell: self.cell.clone(),
+        Realizer::from_cell(self.cell().clone())
+    }
+}
+
+impl<T, E> Drop for Realizer<T, E> {
+    fn drop(&mut self) {
+        if let Some(cell) = self.cell.take() {
+            release(cell);
         }
     }
 }

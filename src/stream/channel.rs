@@ -737,25 +737,25 @@ impl<T> Future for Put<'_, T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        loop {
-            match std::mem::replace(&mut this.state, PutState::Done) {
-                PutState::Start(message) => match this.queue.offer(message) {
-                    Offer::Accepted => return Poll::Ready(Ok(())),
-                    Offer::Refused(error) => return Poll::Ready(Err(error)),
-                    Offer::Pending(seq) => this.state = PutState::Pending(seq),
-                },
-                PutState::Pending(seq) => {
-                    return match this.queue.poll_put(seq, cx) {
-                        Poll::Ready(Ok(())) => Poll::Ready(Ok(())),
-                        Poll::Ready(Err(message)) => Poll::Ready(Err(PutError::closed(message))),
-                        Poll::Pending => {
-                            this.state = PutState::Pending(seq);
-                            Poll::Pending
-                        }
-                    };
+        match std::mem::replace(&mut this.state, PutState::Done) {
+            PutState::Start(message) => match this.queue.offer_waiting(message, Some(cx.waker())) {
+                Offer::Accepted => Poll::Ready(Ok(())),
+                Offer::Refused(error) => Poll::Ready(Err(error)),
+                // Pending with our waker registered, under the lock that queued it.
+                Offer::Pending(seq) => {
+                    this.state = PutState::Pending(seq);
+                    Poll::Pending
                 }
-                PutState::Done => return Poll::Pending,
-            }
+            },
+            PutState::Pending(seq) => match this.queue.poll_put(seq, cx) {
+                Poll::Ready(Ok(())) => Poll::Ready(Ok(())),
+                Poll::Ready(Err(message)) => Poll::Ready(Err(PutError::closed(message))),
+                Poll::Pending => {
+                    this.state = PutState::Pending(seq);
+                    Poll::Pending
+                }
+            },
+            PutState::Done => Poll::Pending,
         }
     }
 }

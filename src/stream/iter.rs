@@ -85,6 +85,10 @@ impl<I: Iterator + Unpin + Send> Source for Iter<I> {
     fn drained(&self) -> Deferred<(), Error> {
         self.stage.drained()
     }
+
+    fn ends_when_closed() -> bool {
+        true
+    }
 }
 
 impl<I> fmt::Debug for Iter<I> {

@@ -47,7 +47,9 @@ where
     #[inline]
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
         let mut this = self.project();
-        if *this.done {
+        // Over a source that ends for ever once closed or ended, the flag is redundant (and
+        // this check, on every message, compiles away).
+        if !S::ends_when_closed() && *this.done {
             return Poll::Ready(None);
         }
         match ready!(this.upstream.as_mut().poll_next(cx)) {
@@ -92,6 +94,11 @@ where
 
     fn drained(&self) -> Deferred<(), Error> {
         self.stage.drained()
+    }
+
+    /// Its `close` closes the upstream, and it ends when the upstream ends.
+    fn ends_when_closed() -> bool {
+        S::ends_when_closed()
     }
 }
 

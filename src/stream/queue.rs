@@ -9,6 +9,9 @@
 //!   with `seq <= s` remains (takes only remove from the front; a retracted put is never polled
 //!   again).
 //! - No waker or callback is called while the lock is held.
+//! - `pending_front` is the sequence number of the oldest pending put (`next_seq` when there is
+//!   none), republished under the lock whenever a put leaves the front: a put whose number is
+//!   below it was accepted, which `poll_put` checks without the lock.
 
 use std::borrow::Cow;
 use std::collections::VecDeque;
@@ -16,7 +19,7 @@ use std::mem;
 use std::sync::PoisonError;
 use std::task::{Context, Poll, Waker};
 
-use crate::sync::{Mutex, MutexGuard};
+use crate::sync::{AtomicU64, Mutex, MutexGuard, Ordering};
 use crate::{Deferred, Error};
 
 use super::graph::{ConnectorSlot, Description, Edge, Edges, Node, Vertex};
@@ -45,6 +48,8 @@ pub(crate) const NO_SLOT: usize = usize::MAX;
 
 pub(crate) struct Queue<T> {
     state: Mutex<State<T>>,
+    /// See the invariants above.
+    pending_front: AtomicU64,
     capacity: usize,
     permanent: bool,
     kind: Cow<'static, str>,
@@ -159,6 +164,7 @@ impl<T> Queue<T> {
                 take_handles: 0,
                 no_takers: false,
             }),
+            pending_front: AtomicU64::new(0),
             capacity,
             permanent,
             kind,
@@ -218,6 +224,12 @@ impl<T> Queue<T> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// Republishes `pending_front` after puts left the queue (call it under the lock).
+    fn publish_front(&self, state: &State<T>) {
+        let front = state.puts.front().map_or(state.next_seq, |put| put.seq);
+        self.pending_front.store(front, Ordering::Release);
+    }
+
     fn run(&self, wake: Wake) {
         if wake.closed {
             self.closed.success(());
@@ -238,6 +250,12 @@ impl<T> Queue<T> {
     /// Offers a message: accepted at once if a taker waits or the buffer has room, pending
     /// otherwise, refused if closed or past the pending limit.
     pub(crate) fn offer(&self, message: T) -> Offer<T> {
+        self.offer_waiting(message, None)
+    }
+
+    /// [`offer`](Queue::offer), registering `waker` (under the same lock) when the put is left
+    /// pending: the caller then need not poll the put before it waits.
+    pub(crate) fn offer_waiting(&self, message: T, waker: Option<&Waker>) -> Offer<T> {
         let mut wake = Wake::default();
         let offer = {
             let mut state = self.lock();
@@ -255,9 +273,10 @@ impl<T> Queue<T> {
                 state.puts.push_back(PendingPut {
                     seq,
                     message,
-                    waker: None,
+                    waker: waker.cloned(),
                 });
-                // A taker that was notified but has not come yet will find this one too.
+                // A taker that was notified but has not come yet will find this one too. (No
+                // `publish_front`: a put joining the back leaves the front where it was.)
                 Offer::Pending(seq)
             }
         };
@@ -303,6 +322,10 @@ impl<T> Queue<T> {
     /// Ready with `Ok` once pending put `seq` has been accepted, with its message once refused
     /// (every handle that could take is gone).
     pub(crate) fn poll_put(&self, seq: u64, cx: &mut Context<'_>) -> Poll<Result<(), T>> {
+        if seq < self.pending_front.load(Ordering::Acquire) {
+            // Accepted: no lock needed to learn it.
+            return Poll::Ready(Ok(()));
+        }
         let mut wake = Wake::default();
         let poll = self.poll_put_locked(seq, cx, &mut wake);
         self.run(wake);
@@ -320,6 +343,7 @@ impl<T> Queue<T> {
             None => Poll::Ready(Ok(())),
             Some(index) if state.no_takers => {
                 let put = state.puts.remove(index).map(|put| put.message);
+                self.publish_front(&state);
                 state.check_drained(wake);
                 match put {
                     Some(message) => Poll::Ready(Err(message)),
@@ -344,6 +368,7 @@ impl<T> Queue<T> {
             let mut state = self.lock();
             let index = state.find_put(seq)?;
             let put = state.puts.remove(index)?;
+            self.publish_front(&state);
             state.check_drained(&mut wake);
             put.message
         };
@@ -369,6 +394,7 @@ impl<T> Queue<T> {
             let mut state = self.lock();
             match state.take_now(self.capacity, &mut wake) {
                 Some(message) => {
+                    self.publish_front(&state);
                     state.release_taker(key, &mut wake);
                     Poll::Ready(Taken::Message(message))
                 }
@@ -423,6 +449,7 @@ impl<T> Queue<T> {
                 }
             }
             if out.len() > before {
+                self.publish_front(&state);
                 state.release_taker(key, &mut wake);
                 Poll::Ready(true)
             } else {
@@ -498,7 +525,10 @@ impl<T> Queue<T> {
         let taken = {
             let mut state = self.lock();
             match state.take_now(self.capacity, &mut wake) {
-                Some(message) => Ok(Some(message)),
+                Some(message) => {
+                    self.publish_front(&state);
+                    Ok(Some(message))
+                }
                 None if state.closed => {
                     state.check_drained(&mut wake);
                     Ok(None)
@@ -704,5 +734,89 @@ impl<T: Send> Vertex for Queue<T> {
 
     fn connector_slot(&self) -> Option<&ConnectorSlot> {
         Some(&self.connector)
+    }
+}
+
+#[cfg(all(test, not(weir_loom)))]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicUsize;
+    use std::task::Wake;
+
+    use super::*;
+
+    /// A waker that counts its wakes.
+    struct Count(AtomicUsize);
+
+    impl Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+
+    fn queue(capacity: usize) -> Queue<u32> {
+        let queue = Queue::new(capacity, false, "test".into(), None);
+        queue.add_roles(true, true);
+        queue
+    }
+
+    fn pending(offer: Offer<u32>) -> u64 {
+        match offer {
+            Offer::Pending(seq) => seq,
+            _ => panic!("expected a pending put"),
+        }
+    }
+
+    #[test]
+    fn a_pending_put_is_woken_and_accepted_by_the_take_that_makes_room() {
+        let queue = queue(1);
+        let count = Arc::new(Count(AtomicUsize::new(0)));
+        let waker = Waker::from(count.clone());
+        let mut cx = Context::from_waker(&waker);
+        assert!(matches!(queue.offer(1), Offer::Accepted));
+        // Registered by the offer itself, under the lock that queued it.
+        let seq = pending(queue.offer_waiting(2, Some(&waker)));
+        assert!(queue.poll_put(seq, &mut cx).is_pending());
+        assert_eq!(queue.take_now(), Ok(Some(1)));
+        assert_eq!(count.0.load(std::sync::atomic::Ordering::SeqCst), 1);
+        assert!(matches!(queue.poll_put(seq, &mut cx), Poll::Ready(Ok(()))));
+        assert_eq!(queue.take_now(), Ok(Some(2)));
+    }
+
+    #[test]
+    fn a_retracted_put_ahead_does_not_make_the_next_one_look_accepted() {
+        let queue = queue(1);
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(matches!(queue.offer(0), Offer::Accepted));
+        let first = pending(queue.offer(1));
+        let second = pending(queue.offer(2));
+        let third = pending(queue.offer(3));
+        assert_eq!(queue.retract(first), Some(1));
+        assert!(queue.poll_put(second, &mut cx).is_pending());
+        assert_eq!(queue.retract(third), Some(3));
+        assert!(queue.poll_put(second, &mut cx).is_pending());
+        // Taking 0 moves `second` into the buffer: accepted.
+        assert_eq!(queue.take_now(), Ok(Some(0)));
+        assert!(matches!(
+            queue.poll_put(second, &mut cx),
+            Poll::Ready(Ok(()))
+        ));
+        let fourth = pending(queue.offer(4));
+        assert!(queue.poll_put(fourth, &mut cx).is_pending());
+        assert_eq!(queue.take_now(), Ok(Some(2)));
+        assert!(matches!(
+            queue.poll_put(fourth, &mut cx),
+            Poll::Ready(Ok(()))
+        ));
+    }
+
+    #[test]
+    fn a_pending_put_is_refused_not_accepted_once_nobody_can_take() {
+        let queue = queue(1);
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(matches!(queue.offer(0), Offer::Accepted));
+        let seq = pending(queue.offer(1));
+        queue.drop_roles(false, true);
+        assert!(matches!(queue.poll_put(seq, &mut cx), Poll::Ready(Err(1))));
     }
 }

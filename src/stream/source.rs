@@ -43,6 +43,19 @@ pub trait Source: futures_core::Stream + Send {
     #[doc(hidden)]
     fn release_put_role(&mut self) {}
 
+    /// True if this source, once closed or once it has yielded `None`, yields `None` for ever
+    /// without taking another message (an iterator source; combinators over one). A combinator
+    /// over such a source needs no end flag of its own on the per-message path: weir's hot
+    /// loops check it at compile time. The default is false (a closed channel still yields what
+    /// it buffered).
+    #[doc(hidden)]
+    fn ends_when_closed() -> bool
+    where
+        Self: Sized,
+    {
+        false
+    }
+
     /// Takes up to `limit` messages at once into `out`: `Ready(true)` with at least one,
     /// `Ready(false)` at the end. Channels take them under one lock; the default takes one.
     /// Used by [`connect`](super::connect) to move runs of messages cheaply.
