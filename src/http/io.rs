@@ -10,7 +10,7 @@ use bytes::{Buf, Bytes};
 use futures_io::{AsyncRead, AsyncWrite};
 
 /// Size of the per-thread buffer reads land in before hyper gets them.
-const SCRATCH: usize = 16 * 1024;
+const SCRATCH: usize = 64 * 1024;
 
 thread_local! {
     /// Reads go here and are copied into hyper's buffer: hyper hands out uninitialized

@@ -258,8 +258,7 @@ async fn execute(pool: &pool::Pool, mut request: ClientRequest) -> Result<Respon
                 }
             }
         }
-        let mut carried = ClientRequest::new(Method::GET, "http://carried.invalid/");
-        request.carry_options(&mut carried);
+        let carried = request.carried();
         let response = send::send(pool, request).await?;
         if let (Some(store), Some(url)) = (&options.cookie_store, &url) {
             store.set_cookies(
@@ -272,7 +271,7 @@ async fn execute(pool: &pool::Pool, mut request: ClientRequest) -> Result<Respon
         let mut response = if redirected {
             match redirect::next(response, &method, &uri, &headers, replay)? {
                 redirect::Next::Follow(mut next) => {
-                    carried.carry_options(&mut next);
+                    carried.apply(&mut next);
                     redirect::record(&mut trace, uri);
                     request = next;
                     continue;

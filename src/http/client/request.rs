@@ -492,17 +492,18 @@ impl ClientRequest {
         self
     }
 
-    /// The per-request options of `self` carried over to a request that follows it.
-    pub(crate) fn carry_options(&self, next: &mut ClientRequest) {
-        next.request_timeout = self.request_timeout;
-        next.read_timeout = self.read_timeout;
-        next.total_timeout = self.total_timeout;
-        next.follow_redirects = self.follow_redirects;
-        next.max_redirects = self.max_redirects;
-        next.unix_socket = self.unix_socket.clone();
-        next.expect_continue = self.expect_continue;
-        next.throw_on_status = self.throw_on_status;
-        next.download_progress = self.download_progress.clone();
+    /// The per-request options of `self`, to carry over to a request that follows it.
+    pub(crate) fn carried(&self) -> Carried {
+        Carried {
+            request_timeout: self.request_timeout,
+            read_timeout: self.read_timeout,
+            total_timeout: self.total_timeout,
+            follow_redirects: self.follow_redirects,
+            max_redirects: self.max_redirects,
+            unix_socket: self.unix_socket.clone(),
+            expect_continue: self.expect_continue,
+            throw_on_status: self.throw_on_status,
+        }
     }
 
     /// Query parameters from any serde value, nested maps as `a[b]=1` and sequences in the
@@ -612,6 +613,31 @@ fn comma_joined(encoded: &str) -> String {
         .map(|key| format!("{key}={}", values[key].join(",")))
         .collect::<Vec<_>>()
         .join("&")
+}
+
+/// The per-request options a redirect's request keeps.
+pub(crate) struct Carried {
+    request_timeout: Option<Duration>,
+    read_timeout: Option<Duration>,
+    total_timeout: Option<Duration>,
+    follow_redirects: Option<bool>,
+    max_redirects: Option<usize>,
+    unix_socket: Option<std::path::PathBuf>,
+    expect_continue: Option<Duration>,
+    throw_on_status: Option<bool>,
+}
+
+impl Carried {
+    pub(crate) fn apply(self, next: &mut ClientRequest) {
+        next.request_timeout = self.request_timeout;
+        next.read_timeout = self.read_timeout;
+        next.total_timeout = self.total_timeout;
+        next.follow_redirects = self.follow_redirects;
+        next.max_redirects = self.max_redirects;
+        next.unix_socket = self.unix_socket;
+        next.expect_continue = self.expect_continue;
+        next.throw_on_status = self.throw_on_status;
+    }
 }
 
 /// clj-http's media type shorthands.
