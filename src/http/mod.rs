@@ -67,6 +67,7 @@ mod body;
 mod continue_handler;
 mod date;
 mod error;
+mod file;
 mod form;
 mod h1;
 #[cfg(feature = "http2")]
@@ -74,6 +75,7 @@ mod h2;
 mod handler;
 mod io;
 mod options;
+mod range;
 mod server;
 mod service;
 mod timer;
@@ -85,6 +87,7 @@ pub use ::http::{
 pub use body::Body;
 pub use continue_handler::{Continue, IntoContinue};
 pub use error::HttpError;
+pub use file::serve_file;
 pub use handler::{Eventual, Handler, Immediate, IntoResponse, Responding};
 pub use options::{Http2Settings, HttpVersion, ServerOptions};
 pub use server::{RequestInfo, Server, start_server};
