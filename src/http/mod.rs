@@ -64,6 +64,8 @@
 
 mod activity;
 mod body;
+#[cfg(feature = "compression")]
+mod compression;
 mod continue_handler;
 mod date;
 mod error;
@@ -78,6 +80,7 @@ mod options;
 mod range;
 mod server;
 mod service;
+pub mod sse;
 mod timer;
 mod upgrade;
 
@@ -85,6 +88,8 @@ pub use ::http::{
     HeaderMap, HeaderName, HeaderValue, Method, Request, Response, StatusCode, Uri, Version, header,
 };
 pub use body::Body;
+#[cfg(feature = "compression")]
+pub use compression::{Compression, CompressionLevel};
 pub use continue_handler::{Continue, IntoContinue};
 pub use error::HttpError;
 pub use file::serve_file;
