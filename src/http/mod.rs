@@ -76,6 +76,8 @@ mod h1;
 mod h2;
 mod handler;
 mod io;
+#[cfg(feature = "multipart")]
+pub mod multipart;
 mod options;
 mod range;
 mod server;
