@@ -204,6 +204,34 @@ impl Compression {
         self
     }
 
+    /// Compresses one response for `request` as the server would (for a route that should be
+    /// compressed when the server's [`ServerOptions::compression`](super::ServerOptions::compression)
+    /// is off, say): the same negotiation and the same responses left alone.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir::http::{Body, Compression, Request, Response, header};
+    ///
+    /// # weir::runtime::block_on(async {
+    /// let request = Request::get("/").header(header::ACCEPT_ENCODING, "gzip").body(()).unwrap();
+    /// let response = Response::new(Body::from("x".repeat(4096)));
+    /// let response = Compression::new().compress(&request, response);
+    /// assert_eq!(response.headers()[header::CONTENT_ENCODING], "gzip");
+    /// let compressed = response.into_body().to_bytes(1 << 20).await.unwrap();
+    /// assert!(compressed.len() < 4096);
+    /// # });
+    /// ```
+    pub fn compress<B>(
+        &self,
+        request: &Request<B>,
+        mut response: Response<Body>,
+    ) -> Response<Body> {
+        let negotiated = negotiate(self, request);
+        apply(self, negotiated, &mut response);
+        response
+    }
+
     /// The enabled codings, in the order ties are broken.
     fn offered(&self) -> impl Iterator<Item = Coding> + '_ {
         [
