@@ -352,8 +352,21 @@ impl Source for Parts {
 
 impl Drop for Parts {
     fn drop(&mut self) {
-        self.channel.close();
+        close_and_discard(&mut self.channel);
     }
+}
+
+/// Closes `channel` and takes what is buffered or pending, so the driver's waiting put
+/// completes (a put pending at the close stays takeable) and its next one fails.
+fn close_and_discard<T>(channel: &mut Channel<T>)
+where
+    T: Send + 'static,
+{
+    channel.close();
+    let mut cx = Context::from_waker(std::task::Waker::noop());
+    while let Poll::Ready(Some(_)) =
+        futures_core::Stream::poll_next(Pin::new(&mut *channel), &mut cx)
+    {}
 }
 
 impl fmt::Debug for Parts {
@@ -484,7 +497,7 @@ impl Source for Part {
 
 impl Drop for Part {
     fn drop(&mut self) {
-        self.data.close();
+        close_and_discard(&mut self.data);
     }
 }
 

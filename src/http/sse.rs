@@ -355,8 +355,12 @@ where
 impl<S: Source> Drop for EventStream<S> {
     fn drop(&mut self) {
         if self.drained.is_some() {
-            // The client went away (or the body was dropped): stop the producer.
+            // The client went away (or the body was dropped): stop the producer. Puts pending
+            // at the close would stay pending (they stay takeable), so take and discard them:
+            // the producer's waiting put completes and its next one fails.
             self.events.close();
+            let mut cx = Context::from_waker(std::task::Waker::noop());
+            while let Poll::Ready(Some(_)) = self.events.as_mut().poll_next(&mut cx) {}
         }
     }
 }
