@@ -75,7 +75,7 @@ fn get(path: &str, range: Option<&str>) -> Request<Empty<Bytes>> {
     request.body(Empty::new()).unwrap()
 }
 
-fn header_of<'a>(parts: &'a hyper::http::response::Parts, name: header::HeaderName) -> &'a str {
+fn header_of(parts: &hyper::http::response::Parts, name: header::HeaderName) -> &str {
     parts
         .headers
         .get(name)

@@ -447,7 +447,7 @@ fn eligible(compression: &Compression, response: &Response<Body>) -> bool {
             .and_then(|value| value.to_str().ok())
             .and_then(|value| value.parse().ok())
     });
-    !size.is_some_and(|size| size < compression.min_size)
+    size.is_none_or(|size| size >= compression.min_size)
 }
 
 fn contains_token(value: &HeaderValue, token: &str) -> bool {
