@@ -19,15 +19,22 @@
 //! - `GET /status/CODE` -> an empty response with that status
 //! - `GET /headers` -> the request headers as a JSON object
 //! - `GET /trailers` -> a body followed by a trailer `x-checksum` (FNV-1a of the body, hex)
+//! - `POST /upload` -> a JSON array of `{name, filename, content_type, size}`, one per part of
+//!   the `multipart/form-data` body
+//! - `GET /file` -> a 1 MiB file written at start into the temp dir (byte `i` is `i % 251`),
+//!   `application/octet-stream`, single `Range` requests answered with 206
+//! - `GET /gzip` -> 64 KiB of compressible text (`text/plain`), compressed (gzip, deflate, br
+//!   or zstd) when `Accept-Encoding` asks for it
 
 use std::process::ExitCode;
 use std::time::Duration;
 
 use weir::http::{
-    self, Body, HeaderMap, HeaderValue, HttpError, HttpVersion, Request, Response, ServerOptions,
-    StatusCode, header,
+    self, Body, Compression, HeaderMap, HeaderValue, HttpError, HttpVersion, Request, Response,
+    ServerOptions, StatusCode, header,
 };
-use weir::stream::{self, SourceExt};
+use weir::http::{multipart, sse};
+use weir::stream::{self, Source, SourceExt};
 use weir::{Deferred, Error};
 
 fn main() -> ExitCode {
@@ -78,6 +85,14 @@ fn main() -> ExitCode {
             println!("certificate {}", path.display());
             options = options.tls(certificate.server_config());
         }
+        let file =
+            std::env::temp_dir().join(format!("weir-http-server-{}.bin", std::process::id()));
+        let contents: Vec<u8> = (0..FILE_SIZE).map(|i| (i % 251) as u8).collect();
+        if let Err(error) = std::fs::write(&file, contents) {
+            eprintln!("http_server: could not write {}: {error}", file.display());
+            return ExitCode::FAILURE;
+        }
+        let _ = FILE.set(file);
         let server = match http::start_server(route, options).await {
             Ok(server) => server,
             Err(error) => {
@@ -90,6 +105,12 @@ fn main() -> ExitCode {
         ExitCode::SUCCESS
     })
 }
+
+/// The size of `/file`.
+const FILE_SIZE: usize = 1 << 20;
+
+/// Where `/file` lives.
+static FILE: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
 
 /// Every route; the `async` block lets the echo read its body.
 fn route(request: Request<Body>) -> Deferred<Response<Body>, Error> {
@@ -128,15 +149,46 @@ fn route(request: Request<Body>) -> Deferred<Response<Body>, Error> {
         }
         ("GET", "/sse") => {
             let n = query.number("n", 10);
-            let events = stream::iter(0..n).map_each(|i| format!("data: event {i}\n\n"));
-            let mut response = Response::new(Body::from_source(events));
-            let headers = response.headers_mut();
-            headers.insert(
+            let events = stream::iter(0..n).map_each(|i| sse::Event::from(format!("event {i}")));
+            ready(sse::response(events))
+        }
+        ("POST", "/upload") => Deferred::spawn(async move {
+            let mut parts = multipart::parts(request, multipart::Limits::new())?;
+            let mut listed = Vec::new();
+            while let Some(mut part) = parts.take_next().await {
+                let mut size = 0;
+                while let Some(chunk) = part.chunk().await {
+                    size += chunk.len();
+                }
+                part.drained().await?;
+                listed.push(serde_json::json!({
+                    "name": part.name(),
+                    "filename": part.filename(),
+                    "content_type": part.content_type(),
+                    "size": size,
+                }));
+            }
+            parts.drained().await?;
+            let mut response =
+                Response::new(Body::from(serde_json::Value::Array(listed).to_string()));
+            response.headers_mut().insert(
                 header::CONTENT_TYPE,
-                HeaderValue::from_static("text/event-stream"),
+                HeaderValue::from_static("application/json"),
             );
-            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-            ready(response)
+            Ok(response)
+        }),
+        ("GET", "/file") | ("HEAD", "/file") => match FILE.get() {
+            Some(file) => http::serve_file(&request, file),
+            None => Deferred::failed(HttpError::new(StatusCode::NOT_FOUND, "no file").into()),
+        },
+        ("GET", "/gzip") => {
+            let line = "weir compresses this line when the client asks for it.\n";
+            let text = line.repeat((64 << 10) / line.len() + 1)[..64 << 10].to_string();
+            let mut response = Response::new(Body::from(text));
+            response
+                .headers_mut()
+                .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+            ready(Compression::new().compress(&request, response))
         }
         ("GET", "/delay") => {
             let ms = query.number("ms", 100);

@@ -50,7 +50,11 @@
 //! | `:remote-addr`, `:server-name`, `:server-port`, `:aleph/request-arrived` | [`RequestInfo`] in the request's extensions |
 //! | `:body` as an InputStream or a Manifold stream (`:raw-stream?`) | [`Body`]: always a stream of `Bytes`, with [`Body::to_bytes`], [`Body::to_string`], [`Body::form`], `Body::json` |
 //! | `nil` response → 204; deferred responses | `()` → 204; any future or deferred of a response |
-//! | response body: String, byte[], File, seq, Manifold stream, InputStream | `&str`, `String`, `Vec<u8>`, `Bytes`, [`Body::from_source`], [`Body::from_stream`], [`Body::from_deferred`] |
+//! | response body: String, byte[], File, seq, Manifold stream, InputStream | `&str`, `String`, `Vec<u8>`, `Bytes`, [`Body::from_source`], [`Body::from_stream`], [`Body::from_deferred`]; a file: [`Body::file`] (streamed, `Content-Length`) |
+//! | File responses (Netty's `ChunkedFile`/`FileRegion`; no range support) | [`serve_file`]: `Content-Type` from the extension, `Accept-Ranges`, single `Range` requests answered with 206 (416 when unsatisfiable), HEAD |
+//! | `:compression?`, `:compression-options` (Netty's `HttpContentCompressor`) | [`ServerOptions::compression`] with `Compression` (feature `compression`): gzip, deflate, br, zstd by `Accept-Encoding` q-values, off by default; small, encoded, ranged and event-stream bodies left alone; streamed bodies flushed per chunk |
+//! | server-sent events (a Manifold stream of formatted strings) | [`sse::response`] of a source of [`sse::Event`]s (`id`, `event`, multi-line `data`, `retry`, comments), keep-alive comments while quiet |
+//! | `aleph.http.multipart/decode-request` (refused over HTTP/2) | `multipart::parts` (feature `multipart`): a source of parts, each a source of its bytes, with part count and size limits; works over HTTP/1.1 and HTTP/2 |
 //! | `Server: Aleph/…`, cached `Date` | [`ServerOptions::server_header`] (`weir`), `Date` cached per second |
 //! | (no trailers) | trailers both ways: [`Body::trailers`], [`Body::with_trailers`] |
 //! | (no window tuning) | [`Http2Settings`]; window given back as the handler takes the body |
@@ -66,9 +70,12 @@
 mod activity;
 mod body;
 pub mod client;
+#[cfg(feature = "compression")]
+mod compression;
 mod continue_handler;
 mod date;
 mod error;
+mod file;
 mod form;
 mod h1;
 #[cfg(feature = "http2")]
@@ -76,9 +83,13 @@ mod h2;
 mod handler;
 mod introspection;
 mod io;
+#[cfg(feature = "multipart")]
+pub mod multipart;
 mod options;
+mod range;
 mod server;
 mod service;
+pub mod sse;
 mod timer;
 mod upgrade;
 mod uri_limit;
@@ -91,8 +102,11 @@ pub use client::{
     Client, ClientOptions, ClientRequest, HostStats, delete, get, head, options, patch, post, put,
     request, trace,
 };
+#[cfg(feature = "compression")]
+pub use compression::{Compression, CompressionLevel};
 pub use continue_handler::{Continue, IntoContinue};
 pub use error::HttpError;
+pub use file::serve_file;
 pub use handler::{Eventual, Handler, Immediate, IntoResponse, Responding};
 pub use options::{Http2Settings, HttpVersion, ServerOptions};
 pub use server::{RequestInfo, Server, start_server};

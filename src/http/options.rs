@@ -297,6 +297,8 @@ pub struct ServerOptions {
     pub(crate) server_header: Option<HeaderValue>,
     pub(crate) half_close: bool,
     pub(crate) executor: Option<Executor>,
+    #[cfg(feature = "compression")]
+    pub(crate) compression: Option<super::Compression>,
 }
 
 impl ServerOptions {
@@ -335,6 +337,8 @@ impl ServerOptions {
             server_header: Some(HeaderValue::from_static("weir")),
             half_close: false,
             executor: None,
+            #[cfg(feature = "compression")]
+            compression: None,
         }
     }
 
@@ -738,6 +742,23 @@ impl ServerOptions {
         self.executor = Some(executor);
         self
     }
+
+    /// Compresses responses the client accepts compressed (Aleph's `:compression?` and
+    /// `:compression-options`; default off): see [`Compression`](super::Compression) for the
+    /// negotiation and which responses are left alone. Needs the `compression` feature.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir::http::{Compression, ServerOptions};
+    /// let options = ServerOptions::new().compression(Compression::new().min_size(512));
+    /// assert!(format!("{options:?}").contains("min_size: 512"));
+    /// ```
+    #[cfg(feature = "compression")]
+    pub fn compression(mut self, compression: super::Compression) -> Self {
+        self.compression = Some(compression);
+        self
+    }
 }
 
 impl Default for ServerOptions {
@@ -772,8 +793,10 @@ impl fmt::Debug for ServerOptions {
             .field("shutdown_timeout", &self.shutdown_timeout)
             .field("server_header", &self.server_header)
             .field("half_close", &self.half_close)
-            .field("executor", &self.executor.is_some())
-            .finish_non_exhaustive()
+            .field("executor", &self.executor.is_some());
+        #[cfg(feature = "compression")]
+        s.field("compression", &self.compression);
+        s.finish_non_exhaustive()
     }
 }
 

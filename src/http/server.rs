@@ -144,6 +144,8 @@ impl Server {
                 #[cfg(unix)]
                 Bind::Unix(path) => path.display().to_string(),
             }),
+            #[cfg(feature = "compression")]
+            compression: options.compression,
         });
         let bind = match options.bind {
             Bind::Address(address) => accept::Bind::Address(address),
@@ -381,6 +383,8 @@ pub(crate) struct Shared {
     pub(crate) executor: Option<Executor>,
     requests: AtomicUsize,
     vertex: Arc<ServerVertex>,
+    #[cfg(feature = "compression")]
+    compression: Option<super::Compression>,
 }
 
 /// What weir knows about a request beyond its head, in its extensions:
@@ -656,8 +660,17 @@ impl Shared {
     /// Everything between a parsed request and the response to send: the body limit, the
     /// continue handler, the handler limit, the handler, the error handler, common headers.
     pub(crate) async fn respond(&self, request: Request<Body>) -> Response<Body> {
+        #[cfg(feature = "compression")]
+        let negotiated = self
+            .compression
+            .as_ref()
+            .map(|compression| super::compression::negotiate(compression, &request));
         let mut response = self.dispatch(request).await;
         self.finish(&mut response);
+        #[cfg(feature = "compression")]
+        if let (Some(compression), Some(negotiated)) = (&self.compression, negotiated) {
+            super::compression::apply(compression, negotiated, &mut response);
+        }
         response
     }
 
