@@ -800,7 +800,7 @@ impl From<Deferred<Body, Error>> for Body {
 }
 
 /// A weir source's chunks as a stream of results: the drain error, if any, comes last.
-struct SourceChunks<S> {
+struct SourceChunks<S: Source> {
     source: Pin<Box<S>>,
     drained: Option<Deferred<(), Error>>,
 }
@@ -825,6 +825,17 @@ where
                     _ => Poll::Ready(None),
                 }
             }
+        }
+    }
+}
+
+impl<S: Source> Drop for SourceChunks<S> {
+    fn drop(&mut self) {
+        if self.drained.is_some() {
+            // Dropped before the source ended (the connection closed, the stream was reset,
+            // the client dropped the body): tell the producer, whose puts now fail, instead of
+            // leaving it blocked on a full buffer.
+            self.source.close();
         }
     }
 }
