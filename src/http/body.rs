@@ -830,12 +830,24 @@ where
 }
 
 impl<S: Source> Drop for SourceChunks<S> {
+    /// A body dropped before its source ended (the client went away, reset the stream, or the
+    /// response needs no body) closes the source, so that its producer's puts fail instead of
+    /// waiting for a reader that is gone.
     fn drop(&mut self) {
         if self.drained.is_some() {
-            // Dropped before the source ended (the connection closed, the stream was reset,
-            // the client dropped the body): tell the producer, whose puts now fail, instead of
-            // leaving it blocked on a full buffer.
             self.source.close();
+            // What is buffered or pending would wait for a taker forever: take it now (a
+            // bounded number of chunks, in case the source makes them up as it goes), so a
+            // pending put completes and the next one fails.
+            let mut cx = Context::from_waker(std::task::Waker::noop());
+            for _ in 0..1024 {
+                if !matches!(
+                    self.source.as_mut().poll_next(&mut cx),
+                    Poll::Ready(Some(_))
+                ) {
+                    break;
+                }
+            }
         }
     }
 }

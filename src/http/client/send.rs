@@ -154,7 +154,10 @@ async fn send_on(
             let close = wants_close(outcome.headers());
             lease.sender = Some(Sender::Http1(sender));
             let (parts, incoming) = outcome.into_parts();
-            let mut body = Body::incoming(incoming, None);
+            let mut body = Body::from_http_body(ResponseBody {
+                inner: incoming,
+                host: authority(key),
+            });
             if body.is_end_stream() {
                 lease.release(!close);
             } else {
@@ -247,6 +250,60 @@ fn closed_before_response(error: &hyper::Error) -> bool {
         source = cause.source();
     }
     false
+}
+
+/// An HTTP/1.1 response body with its errors given their kind: cut short (the connection
+/// closed before its length) is `is_closed`, malformed (a bad chunk size) is `is_protocol`,
+/// both naming the host and the cause.
+struct ResponseBody {
+    inner: hyper::body::Incoming,
+    host: String,
+}
+
+impl http_body::Body for ResponseBody {
+    type Data = bytes::Bytes;
+    type Error = Error;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<bytes::Bytes>, Error>>> {
+        let this = self.get_mut();
+        std::pin::Pin::new(&mut this.inner)
+            .poll_frame(cx)
+            .map_err(|error| body_error(error, &this.host))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+fn body_error(error: hyper::Error, host: &str) -> Error {
+    let mut source = std::error::Error::source(&error);
+    while let Some(cause) = source {
+        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            match io.kind() {
+                std::io::ErrorKind::UnexpectedEof => {
+                    return Error::closed(format!(
+                        "http connection to {host} (the response body was cut short: {io})"
+                    ));
+                }
+                std::io::ErrorKind::InvalidData | std::io::ErrorKind::InvalidInput => {
+                    return Error::protocol(format!(
+                        "http: malformed response body from {host}: {io}"
+                    ));
+                }
+                _ => {}
+            }
+        }
+        source = cause.source();
+    }
+    crate::http::error::from_hyper(error)
 }
 
 fn wants_close(headers: &http::HeaderMap) -> bool {
