@@ -300,3 +300,148 @@ fn a_response_body_over_the_limit_is_a_413_error() {
         });
     }
 }
+
+/// What the raw HTTP/2 server does with a request.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum H2Misbehaviour {
+    /// Answers `/reset` with a head and a first chunk, then resets the stream once the test
+    /// says it read the chunk.
+    ResetMidBody,
+    /// Holds `/goaway` unanswered and shuts the connection down abruptly (GOAWAY with an
+    /// error, streams in flight).
+    AbruptGoaway,
+}
+
+/// A raw HTTP/2 (h2c) server of the h2 crate on tokio, answering `ok` to anything but the
+/// misbehaving path. It counts connections; `read` tells it the test read the first chunk.
+struct H2Server {
+    addr: std::net::SocketAddr,
+    accepted: support::http_client::Counter,
+    read: async_channel::Sender<()>,
+}
+
+fn h2_server(misbehaviour: H2Misbehaviour) -> H2Server {
+    use h2::Reason;
+    let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+    let (read, was_read) = async_channel::unbounded::<()>();
+    let accepted = support::http_client::Counter::default();
+    let counter = accepted.clone();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            addr_tx.send(listener.local_addr().unwrap()).unwrap();
+            loop {
+                let Ok((tcp, _)) = listener.accept().await else {
+                    continue;
+                };
+                counter.hit();
+                let was_read = was_read.clone();
+                tokio::spawn(async move {
+                    let Ok(mut connection) = h2::server::handshake(tcp).await else {
+                        return;
+                    };
+                    let mut held = Vec::new();
+                    while let Some(Ok((request, mut respond))) = connection.accept().await {
+                        let path = request.uri().path().to_string();
+                        match (misbehaviour, path.as_str()) {
+                            (H2Misbehaviour::ResetMidBody, "/reset") => {
+                                let was_read = was_read.clone();
+                                tokio::spawn(async move {
+                                    let response = http::Response::new(());
+                                    let mut stream = respond.send_response(response, false)?;
+                                    stream.send_data(Bytes::from("partial"), false)?;
+                                    let _ = was_read.recv().await;
+                                    stream.send_reset(Reason::INTERNAL_ERROR);
+                                    Ok::<(), h2::Error>(())
+                                });
+                            }
+                            (H2Misbehaviour::AbruptGoaway, "/goaway") => {
+                                held.push(respond);
+                                connection.abrupt_shutdown(Reason::INTERNAL_ERROR);
+                            }
+                            _ => {
+                                if let Ok(mut stream) =
+                                    respond.send_response(http::Response::new(()), false)
+                                {
+                                    let _ = stream.send_data(Bytes::from("ok"), true);
+                                }
+                            }
+                        }
+                    }
+                });
+            }
+        });
+    });
+    let addr = addr_rx.recv_timeout(support::BOUND).unwrap();
+    H2Server {
+        addr,
+        accepted,
+        read,
+    }
+}
+
+fn h2c_client() -> Client {
+    Client::with_options(support::http_client::client_options_for(
+        support::http_client::Proto::H2c,
+        None,
+    ))
+}
+
+async fn h2_ok(client: &Client, server: &H2Server) {
+    let url = format!("http://{}/ok", server.addr);
+    let response = bounded(client.get(url)).await.unwrap();
+    assert_eq!(response.version(), weir::http::Version::HTTP_2);
+    assert_eq!(
+        bounded(response.into_body().to_bytes(64)).await.unwrap(),
+        "ok"
+    );
+}
+
+#[test]
+fn an_http2_stream_reset_mid_body_is_a_closed_stream_and_the_connection_goes_on() {
+    let server = h2_server(H2Misbehaviour::ResetMidBody);
+    let client = h2c_client();
+    run(async {
+        h2_ok(&client, &server).await;
+        let response = bounded(client.get(format!("http://{}/reset", server.addr)))
+            .await
+            .unwrap();
+        let mut body = response.into_body();
+        let first = bounded(body.frame()).await.unwrap().unwrap();
+        assert_eq!(first.into_data().unwrap(), "partial");
+        server.read.try_send(()).unwrap();
+        let error = bounded(body.frame()).await.unwrap().unwrap_err();
+        assert!(error.is_closed(), "{error}");
+        assert!(
+            error.to_string().contains("stream error received"),
+            "{error}"
+        );
+        // Only the stream was reset: the connection serves the next request.
+        h2_ok(&client, &server).await;
+        assert_eq!(server.accepted.get(), 1);
+        assert_eq!(client.stats()[0].connects, 1);
+    });
+}
+
+#[test]
+fn an_http2_goaway_with_a_stream_in_flight_fails_it_and_the_next_request_connects_anew() {
+    let server = h2_server(H2Misbehaviour::AbruptGoaway);
+    let client = h2c_client();
+    run(async {
+        h2_ok(&client, &server).await;
+        let error = bounded(client.get(format!("http://{}/goaway", server.addr)))
+            .await
+            .unwrap_err();
+        assert!(error.is_closed() || error.is_io(), "{error}");
+        h2_ok(&client, &server).await;
+        assert_eq!(
+            server.accepted.get(),
+            2,
+            "a fresh connection after the GOAWAY"
+        );
+    });
+}
