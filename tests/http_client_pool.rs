@@ -296,3 +296,48 @@ fn http2_multiplexes_32_concurrent_requests_over_one_connection() {
         });
     }
 }
+
+#[test]
+fn http2_opens_a_second_connection_past_the_servers_max_concurrent_streams() {
+    for proto in [Proto::H2Tls, Proto::H2c] {
+        const N: usize = 4;
+        let arrived = Counter::default();
+        let all_in: Deferred<(), weir::Error> = Deferred::new();
+        let handler = {
+            let arrived = arrived.clone();
+            let all_in = all_in.clone();
+            move |request: Request<Body>| {
+                let arrived = arrived.clone();
+                let all_in = all_in.clone();
+                async move {
+                    if request.uri().path() != "/warm-up" {
+                        if arrived.hit() == N {
+                            all_in.success(());
+                        }
+                        // All four are handled at once: only possible over two connections.
+                        let _ = all_in.await;
+                    }
+                    Response::new(Body::from("done"))
+                }
+            }
+        };
+        let settings = weir::http::Http2Settings::new().max_concurrent_streams(2);
+        let target = Target::weir(proto, handler, localhost().http2(settings));
+        let client = target.client();
+        run(async {
+            // The server's SETTINGS are known once a request went through.
+            let response = bounded(client.get(target.url("/warm-up"))).await.unwrap();
+            bounded(response.into_body().to_bytes(64)).await.unwrap();
+            let responses: Vec<_> = (0..N).map(|_| client.get(target.url("/held"))).collect();
+            for response in responses {
+                let response = bounded(response).await.unwrap();
+                assert_eq!(
+                    bounded(response.into_body().to_bytes(64)).await.unwrap(),
+                    "done"
+                );
+            }
+            let stats = &client.stats()[0];
+            assert_eq!(stats.connects, 2, "{proto:?}: {stats:?}");
+        });
+    }
+}

@@ -205,7 +205,11 @@ async fn send_on(
             let (head, ()) = futures_lite::future::zip(head, upload).await;
             let response = head?;
             let (parts, recv) = response.into_parts();
-            let body = Body::h2(recv, None);
+            let mut body = Body::h2(recv, None);
+            // The stream counts against the connection's limit until its body ends.
+            if let Some(slot) = lease.stream.take() {
+                body.on_end(move |_| drop(slot));
+            }
             drop(lease);
             Ok(Response::from_parts(parts, body))
         }
