@@ -9,6 +9,7 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
+#[cfg(feature = "http2")]
 use bytes::Bytes;
 
 use crate::http::Body;
@@ -43,6 +44,10 @@ pub(crate) enum Sender {
 /// What a connection's task watches: realized to drop the connection at once.
 #[derive(Clone)]
 pub(crate) struct Kill {
+    #[cfg_attr(
+        not(feature = "http2"),
+        allow(dead_code, reason = "tells shared connections apart")
+    )]
     id: u64,
     signal: Deferred<(), Error>,
 }
