@@ -341,3 +341,63 @@ fn http2_opens_a_second_connection_past_the_servers_max_concurrent_streams() {
         });
     }
 }
+
+/// A raw server that answers the first request of each connection, then reads the second
+/// and closes without a word: a kept-alive connection that died under the request.
+fn one_answer_per_connection() -> support::http_client::RawServer {
+    use support::http_client::{read_head, skip_body, write_ok};
+    support::http_client::RawServer::start(|mut stream, _| {
+        let Some(first) = read_head(&mut stream) else {
+            return;
+        };
+        if !skip_body(&mut stream, first.content_length.unwrap_or(0)) || !write_ok(&mut stream) {
+            return;
+        }
+        if let Some(second) = read_head(&mut stream) {
+            skip_body(&mut stream, second.content_length.unwrap_or(0));
+        }
+    })
+}
+
+#[test]
+fn an_idempotent_request_on_a_connection_that_died_is_retried_once_on_a_fresh_one() {
+    let server = one_answer_per_connection();
+    let client = weir::http::Client::new();
+    run(async {
+        for _ in 0..3 {
+            let response = bounded(client.get(server.url("/"))).await.unwrap();
+            assert_eq!(
+                bounded(response.into_body().to_bytes(64)).await.unwrap(),
+                "ok"
+            );
+        }
+        // The second and third GETs each died on the reused connection and went again.
+        assert_eq!(server.accepted.get(), 3);
+        let stats = &client.stats()[0];
+        assert_eq!(stats.connects, 3, "{stats:?}");
+    });
+}
+
+#[test]
+fn a_post_on_a_connection_that_died_is_not_retried() {
+    let server = one_answer_per_connection();
+    let client = weir::http::Client::new();
+    run(async {
+        let response = bounded(client.request(
+            weir::http::ClientRequest::new(weir::http::Method::POST, server.url("/")).body("one"),
+        ))
+        .await
+        .unwrap();
+        assert_eq!(
+            bounded(response.into_body().to_bytes(64)).await.unwrap(),
+            "ok"
+        );
+        let error = bounded(client.request(
+            weir::http::ClientRequest::new(weir::http::Method::POST, server.url("/")).body("two"),
+        ))
+        .await
+        .unwrap_err();
+        assert!(error.is_closed() || error.is_io(), "{error}");
+        assert_eq!(server.accepted.get(), 1, "the POST was not sent again");
+    });
+}
