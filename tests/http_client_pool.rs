@@ -8,7 +8,7 @@ mod support;
 use std::time::Duration;
 
 use support::http_client::{
-    Counter, PROTOS, Proto, Routes, Target, bounded, eventually, localhost,
+    Counter, PEERS, PROTOS, Proto, Routes, Target, bounded, eventually, localhost,
 };
 use support::run;
 use weir::Deferred;
@@ -16,8 +16,11 @@ use weir::http::{Body, ClientOptions, Request, Response, header};
 
 #[test]
 fn sequential_requests_reuse_one_connection() {
-    for proto in PROTOS {
-        let target = Target::weir(proto, Routes::new().weir_handler(), localhost());
+    for (peer, proto) in PEERS
+        .into_iter()
+        .flat_map(|peer| PROTOS.map(|proto| (peer, proto)))
+    {
+        let target = Target::routes(peer, proto, Routes::new());
         let client = target.client();
         run(async {
             for _ in 0..5 {
@@ -36,7 +39,9 @@ fn sequential_requests_reuse_one_connection() {
                 "{proto:?}: {stats:?}"
             );
             assert_eq!(stats[0].requests, 5);
-            assert_eq!(target.server.as_ref().unwrap().connection_count(), 1);
+            if let Some(server) = &target.server {
+                assert_eq!(server.connection_count(), 1);
+            }
         });
     }
 }
