@@ -437,11 +437,21 @@ fn an_http2_goaway_with_a_stream_in_flight_fails_it_and_the_next_request_connect
             .await
             .unwrap_err();
         assert!(error.is_closed() || error.is_io(), "{error}");
+        // The GET went once more on a fresh connection (idempotent, no response yet), and
+        // met the same GOAWAY there.
+        assert_eq!(server.accepted.get(), 2);
+        // The next request does not stick to the dying connections.
         h2_ok(&client, &server).await;
         assert_eq!(
             server.accepted.get(),
-            2,
+            3,
             "a fresh connection after the GOAWAY"
         );
+        // A POST is not sent again.
+        let request = ClientRequest::new(Method::POST, format!("http://{}/goaway", server.addr));
+        let error = bounded(client.request(request)).await.unwrap_err();
+        assert!(error.is_closed() || error.is_io(), "{error}");
+        h2_ok(&client, &server).await;
+        assert_eq!(server.accepted.get(), 4);
     });
 }

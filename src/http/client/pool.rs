@@ -561,6 +561,19 @@ impl PoolInner {
 }
 
 impl Lease {
+    /// Stops handing out this lease's shared HTTP/2 connection (it is going away), leaving
+    /// the streams in flight on it to finish.
+    pub(crate) fn retire(&self) {
+        #[cfg(feature = "http2")]
+        if let Some(inner) = self.pool.upgrade() {
+            let pool = Pool { inner };
+            let mut state = pool.state();
+            if let Some(host) = state.hosts.get_mut(&self.key) {
+                host.shared.retain(|shared| shared.kill.id != self.kill.id);
+            }
+        }
+    }
+
     /// Hands the lease back to its pool.
     pub(crate) fn release(self, reusable: bool) {
         match self.pool.upgrade() {

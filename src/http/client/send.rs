@@ -169,15 +169,18 @@ async fn send_on(
         Sender::Http2(sender) => {
             *request.uri_mut() = uri.clone();
             request.headers_mut().remove(header::HOST);
-            let mut sender = sender
-                .ready()
-                .await
-                .map_err(|error| Failure::BeforeResponse(crate::http::error::from_h2(error)))?;
+            let mut sender = sender.ready().await.map_err(|error| {
+                lease.retire();
+                Failure::BeforeResponse(crate::http::error::from_h2(error))
+            })?;
             let (parts, mut body) = request.into_parts();
             let end = body.is_end_stream();
             let (responding, mut send_stream) = sender
                 .send_request(Request::from_parts(parts, ()), end)
-                .map_err(|error| Failure::BeforeResponse(crate::http::error::from_h2(error)))?;
+                .map_err(|error| {
+                    lease.retire();
+                    Failure::BeforeResponse(crate::http::error::from_h2(error))
+                })?;
             let upload = async move {
                 if !end {
                     if let Err(error) =
@@ -190,9 +193,17 @@ async fn send_on(
             };
             let head = with_head_limit(head_limit, key, async {
                 responding.await.map_err(|error| {
-                    // Refused or cut off by a GOAWAY before the server processed it.
-                    let unprocessed = error.reason() == Some(h2::Reason::REFUSED_STREAM)
-                        || (error.is_go_away() && error.reason() == Some(h2::Reason::NO_ERROR));
+                    // Refused, cut off by a GOAWAY or a connection lost, all before the
+                    // response head: as for HTTP/1.1, an idempotent request on a reused
+                    // connection may go again.
+                    let connection_lost = error.is_go_away() || error.is_io();
+                    if connection_lost {
+                        // Going away (or gone): no more requests on it; those in flight
+                        // finish.
+                        lease.retire();
+                    }
+                    let unprocessed =
+                        connection_lost || error.reason() == Some(h2::Reason::REFUSED_STREAM);
                     let error = crate::http::error::from_h2(error);
                     if unprocessed {
                         Failure::BeforeResponse(error)
