@@ -563,8 +563,8 @@ impl PoolInner {
 impl Lease {
     /// Stops handing out this lease's shared HTTP/2 connection (it is going away), leaving
     /// the streams in flight on it to finish.
+    #[cfg(feature = "http2")]
     pub(crate) fn retire(&self) {
-        #[cfg(feature = "http2")]
         if let Some(inner) = self.pool.upgrade() {
             let pool = Pool { inner };
             let mut state = pool.state();
