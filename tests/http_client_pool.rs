@@ -8,7 +8,7 @@ mod support;
 use std::time::Duration;
 
 use support::http_client::{
-    Counter, PROTOS, Proto, Routes, Target, bounded, eventually, localhost,
+    Counter, PEERS, PROTOS, Proto, Routes, Target, bounded, eventually, localhost,
 };
 use support::run;
 use weir::Deferred;
@@ -16,8 +16,11 @@ use weir::http::{Body, ClientOptions, Request, Response, header};
 
 #[test]
 fn sequential_requests_reuse_one_connection() {
-    for proto in PROTOS {
-        let target = Target::weir(proto, Routes::new().weir_handler(), localhost());
+    for (peer, proto) in PEERS
+        .into_iter()
+        .flat_map(|peer| PROTOS.map(|proto| (peer, proto)))
+    {
+        let target = Target::routes(peer, proto, Routes::new());
         let client = target.client();
         run(async {
             for _ in 0..5 {
@@ -36,7 +39,9 @@ fn sequential_requests_reuse_one_connection() {
                 "{proto:?}: {stats:?}"
             );
             assert_eq!(stats[0].requests, 5);
-            assert_eq!(target.server.as_ref().unwrap().connection_count(), 1);
+            if let Some(server) = &target.server {
+                assert_eq!(server.connection_count(), 1);
+            }
         });
     }
 }
@@ -295,4 +300,109 @@ fn http2_multiplexes_32_concurrent_requests_over_one_connection() {
             assert_eq!(target.server.as_ref().unwrap().connection_count(), 1);
         });
     }
+}
+
+#[test]
+fn http2_opens_a_second_connection_past_the_servers_max_concurrent_streams() {
+    for proto in [Proto::H2Tls, Proto::H2c] {
+        const N: usize = 4;
+        let arrived = Counter::default();
+        let all_in: Deferred<(), weir::Error> = Deferred::new();
+        let handler = {
+            let arrived = arrived.clone();
+            let all_in = all_in.clone();
+            move |request: Request<Body>| {
+                let arrived = arrived.clone();
+                let all_in = all_in.clone();
+                async move {
+                    if request.uri().path() != "/warm-up" {
+                        if arrived.hit() == N {
+                            all_in.success(());
+                        }
+                        // All four are handled at once: only possible over two connections.
+                        let _ = all_in.await;
+                    }
+                    Response::new(Body::from("done"))
+                }
+            }
+        };
+        let settings = weir::http::Http2Settings::new().max_concurrent_streams(2);
+        let target = Target::weir(proto, handler, localhost().http2(settings));
+        let client = target.client();
+        run(async {
+            // The server's SETTINGS are known once a request went through.
+            let response = bounded(client.get(target.url("/warm-up"))).await.unwrap();
+            bounded(response.into_body().to_bytes(64)).await.unwrap();
+            let responses: Vec<_> = (0..N).map(|_| client.get(target.url("/held"))).collect();
+            for response in responses {
+                let response = bounded(response).await.unwrap();
+                assert_eq!(
+                    bounded(response.into_body().to_bytes(64)).await.unwrap(),
+                    "done"
+                );
+            }
+            let stats = &client.stats()[0];
+            assert_eq!(stats.connects, 2, "{proto:?}: {stats:?}");
+        });
+    }
+}
+
+/// A raw server that answers the first request of each connection, then reads the second
+/// and closes without a word: a kept-alive connection that died under the request.
+fn one_answer_per_connection() -> support::http_client::RawServer {
+    use support::http_client::{read_head, skip_body, write_ok};
+    support::http_client::RawServer::start(|mut stream, _| {
+        let Some(first) = read_head(&mut stream) else {
+            return;
+        };
+        if !skip_body(&mut stream, first.content_length.unwrap_or(0)) || !write_ok(&mut stream) {
+            return;
+        }
+        if let Some(second) = read_head(&mut stream) {
+            skip_body(&mut stream, second.content_length.unwrap_or(0));
+        }
+    })
+}
+
+#[test]
+fn an_idempotent_request_on_a_connection_that_died_is_retried_once_on_a_fresh_one() {
+    let server = one_answer_per_connection();
+    let client = weir::http::Client::new();
+    run(async {
+        for _ in 0..3 {
+            let response = bounded(client.get(server.url("/"))).await.unwrap();
+            assert_eq!(
+                bounded(response.into_body().to_bytes(64)).await.unwrap(),
+                "ok"
+            );
+        }
+        // The second and third GETs each died on the reused connection and went again.
+        assert_eq!(server.accepted.get(), 3);
+        let stats = &client.stats()[0];
+        assert_eq!(stats.connects, 3, "{stats:?}");
+    });
+}
+
+#[test]
+fn a_post_on_a_connection_that_died_is_not_retried() {
+    let server = one_answer_per_connection();
+    let client = weir::http::Client::new();
+    run(async {
+        let response = bounded(client.request(
+            weir::http::ClientRequest::new(weir::http::Method::POST, server.url("/")).body("one"),
+        ))
+        .await
+        .unwrap();
+        assert_eq!(
+            bounded(response.into_body().to_bytes(64)).await.unwrap(),
+            "ok"
+        );
+        let error = bounded(client.request(
+            weir::http::ClientRequest::new(weir::http::Method::POST, server.url("/")).body("two"),
+        ))
+        .await
+        .unwrap_err();
+        assert!(error.is_closed() || error.is_io(), "{error}");
+        assert_eq!(server.accepted.get(), 1, "the POST was not sent again");
+    });
 }

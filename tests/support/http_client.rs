@@ -223,7 +223,17 @@ impl Feeder {
     /// stream reset).
     pub async fn put(&mut self, chunk: impl Into<Bytes>) -> bool {
         match self {
-            Feeder::Weir(channel) => channel.put(chunk.into()).await.is_ok(),
+            Feeder::Weir(channel) => {
+                // The test's handle can take too, so a pending put is not refused when the
+                // server drops the body: the server closing the channel is the refusal.
+                let closed = channel.closed();
+                let put = async { channel.put(chunk.into()).await.is_ok() };
+                futures_lite::future::or(put, async {
+                    let _ = closed.await;
+                    false
+                })
+                .await
+            }
             Feeder::Hyper(sender) => sender.send(Ok(Frame::data(chunk.into()))).await.is_ok(),
         }
     }
@@ -241,12 +251,28 @@ impl Feeder {
 /// - `GET`/`HEAD /hello`: `hello` (Content-Length 5);
 /// - `POST /echo`: the request body;
 /// - `GET /stream`: a body the test feeds: its [`Feeder`] comes out of [`Routes::feeders`].
+/// - `POST /upload`: reads the request body chunk by chunk, telling the test through
+///   [`Routes::next_upload_event`] when the first chunk came and how the body ended, then
+///   answers its length;
 /// - anything else: 404.
 #[derive(Clone)]
 pub struct Routes {
     feeders_in: async_channel::Sender<Feeder>,
     feeders_out: async_channel::Receiver<Feeder>,
+    uploads_in: async_channel::Sender<Upload>,
+    uploads_out: async_channel::Receiver<Upload>,
     pub hits: Counter,
+}
+
+/// What the `/upload` route saw of a request body.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Upload {
+    /// The first chunk arrived.
+    Started,
+    /// The body ended cleanly after this many bytes.
+    Ended(usize),
+    /// Reading the body failed (the connection closed, the stream was reset).
+    Failed(String),
 }
 
 impl Default for Routes {
@@ -258,9 +284,12 @@ impl Default for Routes {
 impl Routes {
     pub fn new() -> Routes {
         let (feeders_in, feeders_out) = async_channel::unbounded();
+        let (uploads_in, uploads_out) = async_channel::unbounded();
         Routes {
             feeders_in,
             feeders_out,
+            uploads_in,
+            uploads_out,
             hits: Counter::default(),
         }
     }
@@ -268,6 +297,13 @@ impl Routes {
     /// The feeder of the next `/stream` response, waiting at most [`BOUND`].
     pub async fn next_feeder(&self) -> Feeder {
         bounded(self.feeders_out.recv()).await.expect("a feeder")
+    }
+
+    /// What the `/upload` route saw next, waiting at most [`BOUND`].
+    pub async fn next_upload_event(&self) -> Upload {
+        bounded(self.uploads_out.recv())
+            .await
+            .expect("an upload event")
     }
 
     /// The routes as a weir handler.
@@ -291,6 +327,26 @@ impl Routes {
                         Ok(bytes) => Response::new(Body::from(bytes)),
                         Err(error) => status(StatusCode::BAD_REQUEST, error.to_string()),
                     },
+                    (Method::POST, "/upload") => {
+                        let mut body = request.into_body();
+                        let mut length = 0;
+                        let outcome = loop {
+                            match body.frame().await {
+                                None => break Upload::Ended(length),
+                                Some(Err(error)) => break Upload::Failed(error.to_string()),
+                                Some(Ok(frame)) => {
+                                    if let Ok(data) = frame.into_data() {
+                                        if length == 0 && !data.is_empty() {
+                                            let _ = routes.uploads_in.try_send(Upload::Started);
+                                        }
+                                        length += data.len();
+                                    }
+                                }
+                            }
+                        };
+                        let _ = routes.uploads_in.try_send(outcome);
+                        Response::new(Body::from(length.to_string()))
+                    }
                     (Method::GET, "/stream") => {
                         let channel = Channel::new(1);
                         let _ = routes.feeders_in.try_send(Feeder::Weir(channel.clone()));
@@ -328,6 +384,26 @@ impl Routes {
                     response
                 }
             },
+            (Method::POST, "/upload") => {
+                let mut body = request.into_body();
+                let mut length = 0;
+                let outcome = loop {
+                    match body.frame().await {
+                        None => break Upload::Ended(length),
+                        Some(Err(error)) => break Upload::Failed(error.to_string()),
+                        Some(Ok(frame)) => {
+                            if let Ok(data) = frame.into_data() {
+                                if length == 0 && !data.is_empty() {
+                                    let _ = self.uploads_in.try_send(Upload::Started);
+                                }
+                                length += data.len();
+                            }
+                        }
+                    }
+                };
+                let _ = self.uploads_in.try_send(outcome);
+                Response::new(full(Bytes::from(length.to_string())))
+            }
             (Method::GET, "/stream") => {
                 let (sender, receiver) = futures::channel::mpsc::channel(0);
                 let _ = self.feeders_in.try_send(Feeder::Hyper(sender));

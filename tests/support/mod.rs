@@ -24,7 +24,8 @@ pub struct Connection(pub u32);
 #[cfg(feature = "tcp")]
 pub mod tcp;
 
-#[cfg(feature = "http1")]
+// HTTP/2 and TLS too: the client helpers cover all three protocols.
+#[cfg(all(feature = "http1", feature = "http2", feature = "tls"))]
 pub mod http_client;
 
 /// Runs a future to completion on the current thread, failing the test after [`BOUND`].

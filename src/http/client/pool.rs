@@ -9,6 +9,7 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
+#[cfg(feature = "http2")]
 use bytes::Bytes;
 
 use crate::http::Body;
@@ -49,6 +50,10 @@ pub(crate) enum Sender {
 /// What a connection's task watches: realized to drop the connection at once.
 #[derive(Clone)]
 pub(crate) struct Kill {
+    #[cfg_attr(
+        not(feature = "http2"),
+        allow(dead_code, reason = "tells shared connections apart")
+    )]
     id: u64,
     signal: Deferred<(), Error>,
 }
@@ -80,6 +85,10 @@ pub(crate) struct Lease {
     pub(crate) reused: bool,
     /// An HTTP/1.1 lease (its sender is taken out while the request runs).
     http1: bool,
+    /// An HTTP/2 lease's count in its connection's streams in flight, held until the
+    /// response body ends.
+    #[cfg(feature = "http2")]
+    pub(crate) stream: Option<StreamSlot>,
     released: bool,
     pool: Weak<PoolInner>,
 }
@@ -113,7 +122,7 @@ struct Idle {
 struct Host {
     idle: Vec<Idle>,
     #[cfg(feature = "http2")]
-    shared: Option<(h2::client::SendRequest<Bytes>, Kill)>,
+    shared: Vec<Shared>,
     /// Connections open or being made.
     open: usize,
     in_use: usize,
@@ -126,6 +135,42 @@ struct Host {
     stats: Counters,
     /// The latest acquire latencies, in microseconds.
     acquire_latencies: VecDeque<u32>,
+}
+
+/// An HTTP/2 connection requests share, up to the server's limit of concurrent streams.
+#[cfg(feature = "http2")]
+struct Shared {
+    sender: h2::client::SendRequest<Bytes>,
+    kill: Kill,
+    streams: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+/// One stream in flight on a shared HTTP/2 connection; dropped, it frees its place and lets
+/// a waiting request have it.
+#[cfg(feature = "http2")]
+pub(crate) struct StreamSlot {
+    streams: Arc<std::sync::atomic::AtomicUsize>,
+    pool: Weak<PoolInner>,
+    key: Key,
+}
+
+#[cfg(feature = "http2")]
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        match self.pool.upgrade() {
+            Some(inner) => {
+                let pool = Pool { inner };
+                let mut state = pool.state();
+                self.streams.fetch_sub(1, Ordering::Relaxed);
+                if let Some(host) = state.hosts.get_mut(&self.key) {
+                    host.wake_one();
+                }
+            }
+            None => {
+                self.streams.fetch_sub(1, Ordering::Relaxed);
+            }
+        }
+    }
 }
 
 /// A request waiting for a connection.
@@ -328,18 +373,24 @@ impl Pool {
                     && options.versions.contains(&crate::http::HttpVersion::Http2)
                     && (key.https || options.force_h2c);
                 #[cfg(feature = "http2")]
-                if let Some((sender, kill)) = &host.shared {
-                    if !kill.signal().is_realized() {
+                {
+                    host.shared
+                        .retain(|shared| !shared.kill.signal().is_realized());
+                    // The first shared connection with room for one more stream.
+                    let free = host.shared.iter().find(|shared| {
+                        shared.streams.load(Ordering::Relaxed)
+                            < shared.sender.current_max_send_streams()
+                    });
+                    if let Some(shared) = free {
+                        shared.streams.fetch_add(1, Ordering::Relaxed);
+                        let (sender, kill) = (shared.sender.clone(), shared.kill.clone());
+                        let streams = shared.streams.clone();
                         host.stats.reused += 1;
                         host.in_use += 1;
-                        return Ok(self.lease(
-                            Sender::Http2(sender.clone()),
-                            kill.clone(),
-                            key,
-                            true,
-                        ));
+                        let mut lease = self.lease(Sender::Http2(sender), kill, key, true);
+                        lease.stream = Some(self.slot(streams, key));
+                        return Ok(lease);
                     }
-                    host.shared = None;
                 }
                 let expiry = options.idle_timeout;
                 while let Some(idle) = host.idle.pop() {
@@ -418,8 +469,19 @@ impl Pool {
             kill,
             key: key.clone(),
             reused,
+            #[cfg(feature = "http2")]
+            stream: None,
             released: false,
             pool: Arc::downgrade(&self.inner),
+        }
+    }
+
+    #[cfg(feature = "http2")]
+    fn slot(&self, streams: Arc<std::sync::atomic::AtomicUsize>, key: &Key) -> StreamSlot {
+        StreamSlot {
+            streams,
+            pool: Arc::downgrade(&self.inner),
+            key: key.clone(),
         }
     }
 
@@ -441,6 +503,8 @@ impl Pool {
                         Pool { inner: pool }.connection_closed(&key_for_task, &kill_for_task);
                     }
                 });
+                #[cfg(feature = "http2")]
+                let mut slot = None;
                 {
                     let mut state = self.state();
                     let host = state.hosts.entry(key.clone()).or_default();
@@ -448,7 +512,14 @@ impl Pool {
                     match &sender {
                         #[cfg(feature = "http2")]
                         Sender::Http2(shared) => {
-                            host.shared = Some((shared.clone(), kill.clone()));
+                            // This request's stream is the first.
+                            let streams = Arc::new(std::sync::atomic::AtomicUsize::new(1));
+                            host.shared.push(Shared {
+                                sender: shared.clone(),
+                                kill: kill.clone(),
+                                streams: streams.clone(),
+                            });
+                            slot = Some(streams);
                             // Requests waiting for this host can share it now.
                             host.wake_all();
                         }
@@ -461,7 +532,13 @@ impl Pool {
                         }
                     }
                 }
-                Ok(self.lease(sender, kill, key, false))
+                #[allow(unused_mut, reason = "set only with HTTP/2")]
+                let mut lease = self.lease(sender, kill, key, false);
+                #[cfg(feature = "http2")]
+                {
+                    lease.stream = slot.map(|streams| self.slot(streams, key));
+                }
+                Ok(lease)
             }
             Err(error) => {
                 let mut state = self.state();
@@ -488,13 +565,7 @@ impl Pool {
         if let Some(host) = state.hosts.get_mut(key) {
             host.open = host.open.saturating_sub(1);
             #[cfg(feature = "http2")]
-            if host
-                .shared
-                .as_ref()
-                .is_some_and(|(_, shared)| shared.id == kill.id)
-            {
-                host.shared = None;
-            }
+            host.shared.retain(|shared| shared.kill.id != kill.id);
             let _ = kill;
             host.wake_one();
         }
@@ -542,6 +613,19 @@ impl PoolInner {
 }
 
 impl Lease {
+    /// Stops handing out this lease's shared HTTP/2 connection (it is going away), leaving
+    /// the streams in flight on it to finish.
+    #[cfg(feature = "http2")]
+    pub(crate) fn retire(&self) {
+        if let Some(inner) = self.pool.upgrade() {
+            let pool = Pool { inner };
+            let mut state = pool.state();
+            if let Some(host) = state.hosts.get_mut(&self.key) {
+                host.shared.retain(|shared| shared.kill.id != self.kill.id);
+            }
+        }
+    }
+
     /// Hands the lease back to its pool.
     pub(crate) fn release(self, reusable: bool) {
         match self.pool.upgrade() {

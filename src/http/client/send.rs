@@ -183,7 +183,10 @@ async fn send_on(
             let close = wants_close(outcome.headers());
             lease.sender = Some(Sender::Http1(sender));
             let (parts, incoming) = outcome.into_parts();
-            let mut body = Body::incoming(incoming, None);
+            let mut body = Body::from_http_body(ResponseBody {
+                inner: incoming,
+                host: authority(key),
+            });
             if body.is_end_stream() {
                 lease.release(!close);
             } else {
@@ -195,15 +198,18 @@ async fn send_on(
         Sender::Http2(sender) => {
             *request.uri_mut() = uri.clone();
             request.headers_mut().remove(header::HOST);
-            let mut sender = sender
-                .ready()
-                .await
-                .map_err(|error| Failure::BeforeResponse(crate::http::error::from_h2(error)))?;
+            let mut sender = sender.ready().await.map_err(|error| {
+                lease.retire();
+                Failure::BeforeResponse(crate::http::error::from_h2(error))
+            })?;
             let (parts, mut body) = request.into_parts();
             let end = body.is_end_stream();
             let (responding, mut send_stream) = sender
                 .send_request(Request::from_parts(parts, ()), end)
-                .map_err(|error| Failure::BeforeResponse(crate::http::error::from_h2(error)))?;
+                .map_err(|error| {
+                    lease.retire();
+                    Failure::BeforeResponse(crate::http::error::from_h2(error))
+                })?;
             let upload = async move {
                 if !end {
                     if let Err(error) =
@@ -216,9 +222,17 @@ async fn send_on(
             };
             let head = with_head_limit(head_limit, key, async {
                 responding.await.map_err(|error| {
-                    // Refused or cut off by a GOAWAY before the server processed it.
-                    let unprocessed = error.reason() == Some(h2::Reason::REFUSED_STREAM)
-                        || (error.is_go_away() && error.reason() == Some(h2::Reason::NO_ERROR));
+                    // Refused, cut off by a GOAWAY or a connection lost, all before the
+                    // response head: as for HTTP/1.1, an idempotent request on a reused
+                    // connection may go again.
+                    let connection_lost = error.is_go_away() || error.is_io();
+                    if connection_lost {
+                        // Going away (or gone): no more requests on it; those in flight
+                        // finish.
+                        lease.retire();
+                    }
+                    let unprocessed =
+                        connection_lost || error.reason() == Some(h2::Reason::REFUSED_STREAM);
                     let error = crate::http::error::from_h2(error);
                     if unprocessed {
                         Failure::BeforeResponse(error)
@@ -231,7 +245,11 @@ async fn send_on(
             let (head, ()) = futures_lite::future::zip(head, upload).await;
             let response = head?;
             let (parts, recv) = response.into_parts();
-            let body = Body::h2(recv, None);
+            let mut body = Body::h2(recv, None);
+            // The stream counts against the connection's limit until its body ends.
+            if let Some(slot) = lease.stream.take() {
+                body.on_end(move |_| drop(slot));
+            }
             drop(lease);
             Ok(Response::from_parts(parts, body))
         }
@@ -302,6 +320,60 @@ fn closed_before_response(error: &hyper::Error) -> bool {
         source = cause.source();
     }
     false
+}
+
+/// An HTTP/1.1 response body with its errors given their kind: cut short (the connection
+/// closed before its length) is `is_closed`, malformed (a bad chunk size) is `is_protocol`,
+/// both naming the host and the cause.
+struct ResponseBody {
+    inner: hyper::body::Incoming,
+    host: String,
+}
+
+impl http_body::Body for ResponseBody {
+    type Data = bytes::Bytes;
+    type Error = Error;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<bytes::Bytes>, Error>>> {
+        let this = self.get_mut();
+        std::pin::Pin::new(&mut this.inner)
+            .poll_frame(cx)
+            .map_err(|error| body_error(error, &this.host))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+fn body_error(error: hyper::Error, host: &str) -> Error {
+    let mut source = std::error::Error::source(&error);
+    while let Some(cause) = source {
+        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            match io.kind() {
+                std::io::ErrorKind::UnexpectedEof => {
+                    return Error::closed(format!(
+                        "http connection to {host} (the response body was cut short: {io})"
+                    ));
+                }
+                std::io::ErrorKind::InvalidData | std::io::ErrorKind::InvalidInput => {
+                    return Error::protocol(format!(
+                        "http: malformed response body from {host}: {io}"
+                    ));
+                }
+                _ => {}
+            }
+        }
+        source = cause.source();
+    }
+    crate::http::error::from_hyper(error)
 }
 
 fn wants_close(headers: &http::HeaderMap) -> bool {
