@@ -102,6 +102,10 @@ async fn request(
     for (name, value) in headers {
         builder = builder.header(*name, *value);
     }
+    if !h2 {
+        // hyper's connection-level client adds no Host; HTTP/1.1 requires one.
+        builder = builder.header("host", "127.0.0.1");
+    }
     let request = builder.body(Empty::new()).unwrap();
     let exchange = async {
         match connect(addr, h2).await {

@@ -44,8 +44,14 @@ async fn start(path: PathBuf) -> http::Server {
 async fn send(
     addr: SocketAddr,
     h2: bool,
-    request: Request<Empty<Bytes>>,
+    mut request: Request<Empty<Bytes>>,
 ) -> (hyper::http::response::Parts, Bytes) {
+    if !h2 {
+        // hyper's connection-level client adds no Host; HTTP/1.1 requires one.
+        request
+            .headers_mut()
+            .insert(header::HOST, "127.0.0.1".parse().unwrap());
+    }
     let exchange = async {
         let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
         let io = TokioIo::new(stream);

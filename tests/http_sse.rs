@@ -48,9 +48,15 @@ async fn get_with_connection(
     hyper::Response<hyper::body::Incoming>,
     tokio::task::JoinHandle<()>,
 ) {
-    let request = Request::get(format!("http://127.0.0.1{path}"))
+    let mut request = Request::get(format!("http://127.0.0.1{path}"))
         .body(Empty::<Bytes>::new())
         .unwrap();
+    if !h2 {
+        // hyper's connection-level client adds no Host; HTTP/1.1 requires one.
+        request
+            .headers_mut()
+            .insert("host", "127.0.0.1".parse().unwrap());
+    }
     let exchange = async {
         let io = TokioIo::new(tokio::net::TcpStream::connect(addr).await.unwrap());
         if h2 {

@@ -30,7 +30,7 @@ pub(crate) async fn serve<T>(
     shared: Arc<Shared>,
     info: Arc<ConnectionInfo>,
     guard: ConnectionGuard,
-    registration: &Registration,
+    registration: Registration,
 ) where
     T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
@@ -114,6 +114,8 @@ pub(crate) async fn serve<T>(
             info.remote_addr()
         ),
     }
+    // Off the graph before the guard lets a closing server finish.
+    drop(registration);
     drop(guard);
 }
 

@@ -31,7 +31,7 @@ pub(crate) async fn serve<T>(
     shared: Arc<Shared>,
     info: Arc<ConnectionInfo>,
     guard: ConnectionGuard,
-    registration: &Registration,
+    registration: Registration,
 ) where
     T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
@@ -159,6 +159,8 @@ pub(crate) async fn serve<T>(
             }
         }
     }
+    // Off the graph before the guard lets a closing server finish.
+    drop(registration);
     drop(guard);
 }
 

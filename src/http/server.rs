@@ -541,12 +541,12 @@ async fn serve_connection(
     match protocol {
         Protocol::Http1 => {
             registration.set_protocol("http/1.1");
-            super::h1::serve(io, vectored, shared, info, guard, &registration).await;
+            super::h1::serve(io, vectored, shared, info, guard, registration).await;
         }
         #[cfg(feature = "http2")]
         Protocol::Http2 => {
             registration.set_protocol("h2");
-            super::h2::serve(io, shared, info, guard, &registration).await;
+            super::h2::serve(io, shared, info, guard, registration).await;
         }
     }
 }

@@ -287,6 +287,9 @@ where
     S: Source + 'static,
     S::Item: Into<Event>,
 {
+    let mut events = events;
+    // The response only takes: once the producers' handles are gone, the events end.
+    events.release_put_role();
     let drained = events.drained();
     let stream = EventStream {
         events: Box::pin(events),
