@@ -278,7 +278,7 @@ where
 /// let response = sse::response_with_keep_alive(events.clone(), Some(Duration::from_millis(10)));
 /// let mut body = response.into_body();
 /// // Nothing happens: a keep-alive comment comes.
-/// let first = futures::StreamExt::next(&mut body).await.unwrap().unwrap();
+/// let first = futures::StreamExt::next(&mut body).await.unwrap();
 /// assert_eq!(first, ":\n\n");
 /// # });
 /// ```
