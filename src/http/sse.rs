@@ -278,15 +278,17 @@ where
 /// let response = sse::response_with_keep_alive(events.clone(), Some(Duration::from_millis(10)));
 /// let mut body = response.into_body();
 /// // Nothing happens: a keep-alive comment comes.
-/// let first = futures::StreamExt::next(&mut body).await.unwrap().unwrap();
+/// let first = futures::StreamExt::next(&mut body).await.unwrap();
 /// assert_eq!(first, ":\n\n");
 /// # });
 /// ```
-pub fn response_with_keep_alive<S>(events: S, keep_alive: Option<Duration>) -> Response<Body>
+pub fn response_with_keep_alive<S>(mut events: S, keep_alive: Option<Duration>) -> Response<Body>
 where
     S: Source + 'static,
     S::Item: Into<Event>,
 {
+    // The response only takes: once every other handle that can put is gone, it ends.
+    events.release_put_role();
     let drained = events.drained();
     let stream = EventStream {
         events: Box::pin(events),
