@@ -124,11 +124,13 @@ impl Body {
     /// assert_eq!(body.to_string(1024).await.unwrap(), "event 1\nevent 2\n");
     /// # });
     /// ```
-    pub fn from_source<S>(source: S) -> Body
+    pub fn from_source<S>(mut source: S) -> Body
     where
         S: Source + 'static,
         S::Item: Into<Bytes>,
     {
+        // The body only takes: once every other handle that can put is gone, it ends.
+        source.release_put_role();
         let drained = source.drained();
         Body::with_kind(Kind::Stream(Box::pin(SourceChunks {
             source: Box::pin(source),
