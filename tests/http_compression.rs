@@ -27,7 +27,11 @@ fn text(len: usize) -> String {
 
 /// The routes; `/stream` takes its chunks from `chunks`.
 async fn start(compression: Option<Compression>, chunks: Channel<String>) -> http::Server {
-    let file = std::env::temp_dir().join(format!("weir-test-{}-compress.txt", std::process::id()));
+    // One file per server: tests run at once, and rewriting a file being served cuts it off.
+    static SERVERS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = SERVERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let file =
+        std::env::temp_dir().join(format!("weir-test-{}-compress-{n}.txt", std::process::id()));
     std::fs::write(&file, text(10_000)).unwrap();
     let handler = move |request: Request<Body>| {
         let chunks = chunks.clone();
