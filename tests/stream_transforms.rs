@@ -475,7 +475,10 @@ fn reduce_of_a_combinator_chain() {
         .reduce(0u64, |acc, n| acc + n);
     assert_eq!(
         run(total).unwrap(),
-        (1..=100u64).filter(|n| n % 2 == 0).map(|n| n * n).sum::<u64>()
+        (1..=100u64)
+            .filter(|n| n % 2 == 0)
+            .map(|n| n * n)
+            .sum::<u64>()
     );
 }
 
