@@ -12,7 +12,7 @@
 //! a second.
 //!
 //! Today the sections are `deferred`, `runtime`, `streams`, `macros`, `bytes`, `codec`, `udp`,
-//! `tcp` and `tls`.
+//! `tcp`, `tls` and `http`.
 //! Later releases add a section each (the other network adapters): a list of checks in the style
 //! of `DEFERRED`, and one `tour.section(..)` line in `main`.
 
@@ -59,6 +59,8 @@ fn main() -> ExitCode {
     tour.section("tcp", TCP);
     #[cfg(feature = "tls")]
     tour.section("tls", TLS);
+    #[cfg(all(feature = "http2", feature = "tls"))]
+    tour.section("http", HTTP);
     tour.finish(started.elapsed())
 }
 
@@ -2744,6 +2746,318 @@ mod tls_checks {
             );
             server.close().await.map_err(unexpected)?;
             Ok(())
+        })
+    }
+}
+
+#[cfg(all(feature = "http2", feature = "tls"))]
+const HTTP: &[(&str, Check)] = &[
+    (
+        "every route over HTTP/1.1 (hyper's client)",
+        http_checks::over_http1,
+    ),
+    (
+        "every route over HTTP/2 with TLS, h2 chosen by ALPN (the h2 crate's client)",
+        http_checks::over_h2_tls,
+    ),
+    (
+        "every route over h2c, HTTP/2 by prior knowledge (the h2 crate's client)",
+        http_checks::over_h2c,
+    ),
+];
+
+/// A few routes of `examples/http_server.rs`, served by one handler over HTTP/1.1, HTTP/2 over
+/// TLS and h2c, each checked with an independent client.
+#[cfg(all(feature = "http2", feature = "tls"))]
+mod http_checks {
+    use std::net::SocketAddr;
+    use std::time::Duration;
+
+    use bytes::Bytes;
+    use http_body_util::{BodyExt, Full};
+    use hyper_util::rt::TokioIo;
+    use tokio_util::compat::FuturesAsyncReadCompatExt;
+    use weir::Deferred;
+    use weir::http::{
+        self, Body, HeaderMap, HeaderValue, HttpError, HttpVersion, Request, Response,
+        ServerOptions, StatusCode, header,
+    };
+    use weir::stream::{self, SourceExt};
+    use weir::tls::{self, SelfSigned};
+
+    use super::{unexpected, within_limit};
+
+    /// The routes: `/`, `POST /echo`, `/stream?n=N`, `/delay?ms=M` (through a deferred),
+    /// `/status/CODE`, `/headers` (as JSON), `/trailers`.
+    fn route(request: Request<Body>) -> Deferred<Response<Body>, weir::Error> {
+        let path = request.uri().path().to_string();
+        let number = |name: &str, default: u64| {
+            request
+                .uri()
+                .query()
+                .unwrap_or("")
+                .split('&')
+                .find_map(|pair| pair.strip_prefix(name)?.strip_prefix('='))
+                .and_then(|value| value.parse().ok())
+                .unwrap_or(default)
+        };
+        match (request.method().as_str(), path.as_str()) {
+            ("GET", "/") => Deferred::succeeded(Response::new(Body::from("hello!"))),
+            ("POST", "/echo") => Deferred::spawn(async move {
+                let body = request.into_body().to_bytes(1 << 20).await?;
+                Ok(Response::new(Body::from(body)))
+            }),
+            ("GET", "/stream") => {
+                let n = number("n", 3) as usize;
+                let mut i = 0;
+                let chunks = stream::periodically(Duration::from_millis(1), move || {
+                    i += 1;
+                    Ok::<_, weir::Error>(format!("chunk {}\n", i - 1))
+                })
+                .transform(stream::xform::take(n));
+                Deferred::succeeded(Response::new(Body::from_source(chunks)))
+            }
+            ("GET", "/delay") => Deferred::new()
+                .timeout_with(Duration::from_millis(number("ms", 10)), "hello!")
+                .map(|text| Response::new(Body::from(text))),
+            ("GET", "/headers") => {
+                let mut object = serde_json::Map::new();
+                for (name, value) in request.headers() {
+                    let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+                    object.insert(name.to_string(), serde_json::Value::String(value));
+                }
+                let json = serde_json::Value::Object(object).to_string();
+                Deferred::succeeded(Response::new(Body::from(json)))
+            }
+            ("GET", "/trailers") => {
+                let mut trailers = HeaderMap::new();
+                trailers.insert("x-checksum", HeaderValue::from_static("c0ffee"));
+                let body = Body::from_source(stream::iter(vec!["a body, then trailers"]))
+                    .with_trailers(Deferred::succeeded(trailers));
+                let mut response = Response::new(body);
+                response
+                    .headers_mut()
+                    .insert(header::TRAILER, HeaderValue::from_static("x-checksum"));
+                Deferred::succeeded(response)
+            }
+            ("GET", status) if status.starts_with("/status/") => {
+                match status["/status/".len()..]
+                    .parse::<u16>()
+                    .ok()
+                    .and_then(|code| StatusCode::from_u16(code).ok())
+                {
+                    Some(status) => {
+                        let mut response = Response::new(Body::empty());
+                        *response.status_mut() = status;
+                        Deferred::succeeded(response)
+                    }
+                    None => Deferred::failed(
+                        HttpError::new(StatusCode::BAD_REQUEST, "bad status code").into(),
+                    ),
+                }
+            }
+            _ => Deferred::failed(HttpError::new(StatusCode::NOT_FOUND, "no such route").into()),
+        }
+    }
+
+    /// What a client saw: status, body, trailers.
+    type Seen = (u16, Bytes, Option<HeaderMap>);
+
+    /// The clients of the three protocols.
+    enum Client {
+        Http1(SocketAddr),
+        H2(h2::client::SendRequest<Bytes>, &'static str),
+    }
+
+    impl Client {
+        async fn fetch(
+            &self,
+            method: &str,
+            path: &str,
+            body: &'static str,
+        ) -> Result<Seen, String> {
+            match self {
+                Client::Http1(addr) => {
+                    let tcp = async_net::TcpStream::connect(addr)
+                        .await
+                        .map_err(unexpected)?;
+                    let (mut sender, connection) =
+                        hyper::client::conn::http1::handshake(TokioIo::new(tcp.compat()))
+                            .await
+                            .map_err(unexpected)?;
+                    weir::runtime::spawn(connection).detach();
+                    let request = hyper::Request::builder()
+                        .method(method)
+                        .uri(path)
+                        .header("host", "localhost")
+                        .header("te", "trailers")
+                        .header("x-tour", "http")
+                        .body(Full::new(Bytes::from_static(body.as_bytes())))
+                        .map_err(unexpected)?;
+                    let response = sender.send_request(request).await.map_err(unexpected)?;
+                    let status = response.status().as_u16();
+                    let collected = response.into_body().collect().await.map_err(unexpected)?;
+                    let trailers = collected.trailers().cloned();
+                    Ok((status, collected.to_bytes(), trailers))
+                }
+                Client::H2(client, scheme) => {
+                    let mut client = client.clone().ready().await.map_err(unexpected)?;
+                    let request = hyper::Request::builder()
+                        .method(method)
+                        .uri(format!("{scheme}://localhost{path}"))
+                        .header("x-tour", "http")
+                        .body(())
+                        .map_err(unexpected)?;
+                    let (response, mut send) = client
+                        .send_request(request, body.is_empty())
+                        .map_err(unexpected)?;
+                    if !body.is_empty() {
+                        send.send_data(Bytes::from_static(body.as_bytes()), true)
+                            .map_err(unexpected)?;
+                    }
+                    let (parts, mut stream) = response.await.map_err(unexpected)?.into_parts();
+                    let mut data = Vec::new();
+                    while let Some(chunk) = stream.data().await {
+                        let chunk = chunk.map_err(unexpected)?;
+                        let _ = stream.flow_control().release_capacity(chunk.len());
+                        data.extend_from_slice(&chunk);
+                    }
+                    let trailers = stream.trailers().await.map_err(unexpected)?;
+                    Ok((parts.status.as_u16(), Bytes::from(data), trailers))
+                }
+            }
+        }
+    }
+
+    /// Asks every route through `client`; the first route that answered wrong.
+    async fn every_route(client: &Client) -> Result<(), String> {
+        let expect = |what: &str, seen: Seen, status: u16, body: &str| {
+            if seen.0 == status && seen.1 == body {
+                Ok(())
+            } else {
+                Err(format!("{what}: expected {status} {body:?}, got {seen:?}"))
+            }
+        };
+        expect("GET /", client.fetch("GET", "/", "").await?, 200, "hello!")?;
+        expect(
+            "POST /echo",
+            client.fetch("POST", "/echo", "echo me").await?,
+            200,
+            "echo me",
+        )?;
+        expect(
+            "GET /stream?n=3",
+            client.fetch("GET", "/stream?n=3", "").await?,
+            200,
+            "chunk 0\nchunk 1\nchunk 2\n",
+        )?;
+        expect(
+            "GET /delay?ms=10",
+            client.fetch("GET", "/delay?ms=10", "").await?,
+            200,
+            "hello!",
+        )?;
+        expect(
+            "GET /status/418",
+            client.fetch("GET", "/status/418", "").await?,
+            418,
+            "",
+        )?;
+        expect(
+            "GET /nowhere",
+            client.fetch("GET", "/nowhere", "").await?,
+            404,
+            "no such route",
+        )?;
+        let headers = client.fetch("GET", "/headers", "").await?;
+        let json: serde_json::Value = serde_json::from_slice(&headers.1).map_err(unexpected)?;
+        ensure!(
+            headers.0 == 200 && json["x-tour"] == "http",
+            "GET /headers: got {headers:?}"
+        );
+        let trailers = client.fetch("GET", "/trailers", "").await?;
+        ensure!(
+            trailers.1 == "a body, then trailers"
+                && trailers
+                    .2
+                    .as_ref()
+                    .and_then(|t| t.get("x-checksum"))
+                    .is_some_and(|v| v == "c0ffee"),
+            "GET /trailers: got {trailers:?}"
+        );
+        Ok(())
+    }
+
+    pub(super) fn over_http1() -> Result<(), String> {
+        within_limit(async {
+            let options = ServerOptions::new().address(([127, 0, 0, 1], 0));
+            let server = http::start_server(route, options)
+                .await
+                .map_err(unexpected)?;
+            let outcome = every_route(&Client::Http1(server.local_addr())).await;
+            server.close().await.map_err(unexpected)?;
+            outcome
+        })
+    }
+
+    pub(super) fn over_h2_tls() -> Result<(), String> {
+        within_limit(async {
+            let certificate: SelfSigned = tls::self_signed(&["localhost"]).map_err(unexpected)?;
+            let options = ServerOptions::new()
+                .address(([127, 0, 0, 1], 0))
+                .tls(certificate.server_config())
+                .http_versions([HttpVersion::Http2, HttpVersion::Http1]);
+            let server = http::start_server(route, options)
+                .await
+                .map_err(unexpected)?;
+            let tcp = async_net::TcpStream::connect(server.local_addr())
+                .await
+                .map_err(unexpected)?;
+            let config = certificate
+                .client_config_trusting_it()
+                .with_alpn_protocols(["h2", "http/1.1"]);
+            let stream = tls::connect(&config, "localhost", tcp)
+                .await
+                .map_err(unexpected)?;
+            ensure!(
+                stream.session_info().alpn_protocol() == Some(&b"h2"[..]),
+                "ALPN agreed on {:?}",
+                stream.session_info().alpn_protocol()
+            );
+            let (client, connection) = h2::client::handshake(stream.compat())
+                .await
+                .map_err(unexpected)?;
+            weir::runtime::spawn(async move {
+                let _ = connection.await;
+            })
+            .detach();
+            let outcome = every_route(&Client::H2(client, "https")).await;
+            server.close().await.map_err(unexpected)?;
+            outcome
+        })
+    }
+
+    pub(super) fn over_h2c() -> Result<(), String> {
+        within_limit(async {
+            let options = ServerOptions::new()
+                .address(([127, 0, 0, 1], 0))
+                .use_h2c(true);
+            let server = http::start_server(route, options)
+                .await
+                .map_err(unexpected)?;
+            let tcp = async_net::TcpStream::connect(server.local_addr())
+                .await
+                .map_err(unexpected)?;
+            let (client, connection) = h2::client::handshake(tcp.compat())
+                .await
+                .map_err(unexpected)?;
+            weir::runtime::spawn(async move {
+                let _ = connection.await;
+            })
+            .detach();
+            let outcome = every_route(&Client::H2(client, "http")).await;
+            server.close().await.map_err(unexpected)?;
+            outcome
         })
     }
 }

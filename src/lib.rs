@@ -140,10 +140,19 @@ mod book {
     #[doc = include_str!("../book/src/tls.md")]
     pub struct Tls;
 
+    #[cfg(all(feature = "http1", feature = "tls"))]
+    #[doc = include_str!("../book/src/http-server.md")]
+    pub struct HttpServer;
+
+    #[cfg(all(feature = "http2", feature = "tls"))]
+    #[doc = include_str!("../book/src/http2.md")]
+    pub struct Http2;
+
     #[cfg(all(feature = "http2", feature = "json"))]
     #[doc = include_str!("../book/src/http-client.md")]
     pub struct HttpClient;
 
+    #[cfg(feature = "http1")]
     #[doc = include_str!("../README.md")]
     pub struct Readme;
 }
