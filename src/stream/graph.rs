@@ -250,11 +250,14 @@ impl Node {
     /// use weir::stream::{Channel, ConnectOptions, connect};
     ///
     /// let a = Channel::<u8>::new(1);
-    /// connect(a.clone(), Channel::<u8>::new(1), ConnectOptions::new());
+    /// // `b` is kept: a sink nobody can take from ends the connection into it.
+    /// let b = Channel::<u8>::new(1);
+    /// connect(a.clone(), b.clone(), ConnectOptions::new());
     /// let dot = a.node().render_dot();
     /// assert!(dot.starts_with("digraph weir {"));
     /// assert!(dot.contains("n0 -> n1"));
     /// # a.close();
+    /// # drop(b);
     /// ```
     pub fn render_dot(&self) -> String {
         let nodes = self.reachable();
