@@ -5,8 +5,6 @@
 use std::convert::Infallible;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -54,18 +52,8 @@ where
     super::run(http::start_server(handler, options)).expect("listen on loopback")
 }
 
-/// Counts calls (of a handler, say).
-#[derive(Clone, Default)]
-pub struct Counter(Arc<AtomicUsize>);
-
-impl Counter {
-    pub fn hit(&self) -> usize {
-        self.0.fetch_add(1, Ordering::SeqCst) + 1
-    }
-    pub fn get(&self) -> usize {
-        self.0.load(Ordering::SeqCst)
-    }
-}
+#[allow(unused_imports, reason = "some test binaries count nothing")]
+pub use super::Counter;
 
 /// The three ways the protocol tests reach the server.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

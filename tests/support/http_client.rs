@@ -6,7 +6,6 @@ use std::convert::Infallible;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -54,18 +53,8 @@ pub async fn eventually(what: &str, condition: impl Fn() -> bool) {
     }
 }
 
-/// Counts calls (of a handler, say).
-#[derive(Clone, Default)]
-pub struct Counter(Arc<AtomicUsize>);
-
-impl Counter {
-    pub fn hit(&self) -> usize {
-        self.0.fetch_add(1, Ordering::SeqCst) + 1
-    }
-    pub fn get(&self) -> usize {
-        self.0.load(Ordering::SeqCst)
-    }
-}
+#[allow(unused_imports, reason = "some test binaries count nothing")]
+pub use super::Counter;
 
 /// The three ways the client reaches a server.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

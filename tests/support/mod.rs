@@ -8,6 +8,19 @@ use std::time::Duration;
 /// hang still fails instead of blocking forever.
 pub const BOUND: Duration = Duration::from_secs(10);
 
+/// Counts calls (of a handler, say).
+#[derive(Clone, Default)]
+pub struct Counter(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+impl Counter {
+    pub fn hit(&self) -> usize {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1
+    }
+    pub fn get(&self) -> usize {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
 /// A value that reports its drop on a channel.
 pub struct DropSignal(pub mpsc::Sender<()>);
 
