@@ -61,6 +61,8 @@ fn main() -> ExitCode {
     tour.section("tls", TLS);
     #[cfg(all(feature = "http2", feature = "tls"))]
     tour.section("http", HTTP);
+    #[cfg(all(feature = "http2", feature = "json", feature = "compression"))]
+    tour.section("http client", HTTP_CLIENT);
     tour.finish(started.elapsed())
 }
 
@@ -3058,6 +3060,283 @@ mod http_checks {
             let outcome = every_route(&Client::H2(client, "http")).await;
             server.close().await.map_err(unexpected)?;
             outcome
+        })
+    }
+}
+
+#[cfg(all(feature = "http2", feature = "json", feature = "compression"))]
+const HTTP_CLIENT: &[(&str, Check)] = &[
+    (
+        "GET, and a POST of JSON echoed back",
+        client_checks::get_and_json,
+    ),
+    (
+        "a streamed download, chunk by chunk as sent",
+        client_checks::streaming_download,
+    ),
+    (
+        "redirects followed with the cookies they set",
+        client_checks::redirects_with_cookies,
+    ),
+    (
+        "a multipart upload, and a gzip response decoded",
+        client_checks::multipart_and_gzip,
+    ),
+    (
+        "HTTP/2 multiplexing: 16 requests on one connection",
+        client_checks::http2_multiplexing,
+    ),
+    (
+        "a cancelled request, and the pool's statistics",
+        client_checks::cancel_and_stats,
+    ),
+];
+
+/// weir's HTTP client against weir's server.
+#[cfg(all(feature = "http2", feature = "json", feature = "compression"))]
+mod client_checks {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use weir::http::client::{CookieJar, Multipart, RedirectTrace, ResponseExt};
+    use weir::http::{
+        self, Body, Client, ClientOptions, ClientRequest, Compression, HttpVersion, Method,
+        Request, Response, Server, ServerOptions, StatusCode,
+    };
+    use weir::stream::Channel;
+
+    use super::{unexpected, within_limit};
+
+    async fn site() -> Result<Server, String> {
+        let handler = |request: Request<Body>| async move {
+            let path = request.uri().path().to_string();
+            let mut response = match path.as_str() {
+                "/echo" => {
+                    let content_type = request.headers().get("content-type").cloned();
+                    let body = request.into_body().to_bytes(1 << 20).await?;
+                    let mut response = Response::new(Body::from(body));
+                    if let Some(content_type) = content_type {
+                        response.headers_mut().insert("content-type", content_type);
+                    }
+                    response
+                }
+                "/login" => {
+                    let mut response = Response::new(Body::empty());
+                    *response.status_mut() = StatusCode::FOUND;
+                    response
+                        .headers_mut()
+                        .insert("location", "/home".parse().unwrap());
+                    response
+                        .headers_mut()
+                        .insert("set-cookie", "session=tour; Path=/".parse().unwrap());
+                    response
+                }
+                "/home" => {
+                    let cookie = request.headers().get("cookie").cloned();
+                    Response::new(Body::from(format!("{cookie:?}")))
+                }
+                "/upload" => {
+                    let content_type = request.headers()["content-type"]
+                        .to_str()
+                        .unwrap()
+                        .to_string();
+                    let body = request.into_body().to_bytes(1 << 20).await?;
+                    Response::new(Body::from(format!(
+                        "{} bytes as {}",
+                        body.len(),
+                        &content_type[..19]
+                    )))
+                }
+                "/text" => Response::new(Body::from("compressible ".repeat(500))),
+                "/slow" => {
+                    weir::runtime::sleep(Duration::from_secs(3600)).await;
+                    Response::new(Body::empty())
+                }
+                _ => Response::new(Body::from("hello!")),
+            };
+            response
+                .headers_mut()
+                .insert("x-path", path.parse().unwrap());
+            Ok::<_, weir::Error>(response)
+        };
+        let options = ServerOptions::new()
+            .address(([127, 0, 0, 1], 0))
+            .use_h2c(true)
+            .compression(Compression::new())
+            .shutdown_timeout(Duration::from_millis(100));
+        http::start_server(handler, options)
+            .await
+            .map_err(unexpected)
+    }
+
+    fn url(server: &Server, path: &str) -> String {
+        format!("http://{}{path}", server.local_addr())
+    }
+
+    pub(super) fn get_and_json() -> Result<(), String> {
+        within_limit(async {
+            let server = site().await?;
+            let hello = http::get(url(&server, "/")).await.map_err(unexpected)?;
+            let text = hello.text(1024).await.map_err(unexpected)?;
+            ensure!(text == "hello!", "GET said {text:?}");
+            let value = serde_json::json!({"weir": ["deferreds", "streams"]});
+            let request = ClientRequest::new(Method::POST, url(&server, "/echo")).json(&value);
+            let echoed: serde_json::Value = http::request(request)
+                .await
+                .map_err(unexpected)?
+                .json(1024)
+                .await
+                .map_err(unexpected)?;
+            ensure!(echoed == value, "the JSON came back as {echoed}");
+            server.close().await.map_err(unexpected)?;
+            Ok(())
+        })
+    }
+
+    pub(super) fn streaming_download() -> Result<(), String> {
+        within_limit(async {
+            let chunks: Channel<String> = Channel::new(1);
+            let feed = chunks.clone();
+            let handler = move |_: Request<Body>| Response::new(Body::from_source(feed.clone()));
+            let server =
+                http::start_server(handler, ServerOptions::new().address(([127, 0, 0, 1], 0)))
+                    .await
+                    .map_err(unexpected)?;
+            let response = http::get(url(&server, "/")).await.map_err(unexpected)?;
+            let mut body = response.into_body();
+            // Each chunk arrives before the next is even put.
+            for i in 0..3 {
+                chunks
+                    .put(format!("chunk {i}\n"))
+                    .await
+                    .map_err(unexpected)?;
+                let got = futures_lite::StreamExt::next(&mut body).await;
+                ensure!(
+                    got.as_deref() == Some(format!("chunk {i}\n").as_bytes()),
+                    "chunk {i} came as {got:?}"
+                );
+            }
+            chunks.close();
+            drop(body);
+            server.close().await.map_err(unexpected)?;
+            Ok(())
+        })
+    }
+
+    pub(super) fn redirects_with_cookies() -> Result<(), String> {
+        within_limit(async {
+            let server = site().await?;
+            let jar = Arc::new(CookieJar::new());
+            let client = Client::with_options(ClientOptions::new().cookie_store(jar));
+            let home = client
+                .get(url(&server, "/login"))
+                .await
+                .map_err(unexpected)?;
+            let hops = home
+                .extensions()
+                .get::<RedirectTrace>()
+                .map_or(0, |t| t.urls().len());
+            ensure!(hops == 1, "{hops} redirects");
+            let text = home.text(1024).await.map_err(unexpected)?;
+            ensure!(
+                text == r#"Some("session=tour")"#,
+                "the cookie came as {text}"
+            );
+            server.close().await.map_err(unexpected)?;
+            Ok(())
+        })
+    }
+
+    pub(super) fn multipart_and_gzip() -> Result<(), String> {
+        within_limit(async {
+            let server = site().await?;
+            let form = Multipart::new().text("title", "tour").bytes(
+                "file",
+                "data.bin",
+                "application/octet-stream",
+                vec![7u8; 1000],
+            );
+            let request = ClientRequest::new(Method::POST, url(&server, "/upload")).multipart(form);
+            let answer = http::request(request).await.map_err(unexpected)?;
+            let text = answer.text(1024).await.map_err(unexpected)?;
+            ensure!(
+                text.starts_with("1") && text.ends_with("as multipart/form-data"),
+                "the upload was {text}"
+            );
+            let text = http::get(url(&server, "/text")).await.map_err(unexpected)?;
+            ensure!(
+                text.headers().get("content-encoding").is_none(),
+                "the body was not decoded"
+            );
+            let decoded = text.text(1 << 20).await.map_err(unexpected)?;
+            ensure!(decoded.len() == 13 * 500, "decoded {} bytes", decoded.len());
+            // Asked for as sent: gzip on the wire.
+            let raw = Client::with_options(ClientOptions::new().decompress(false))
+                .request(
+                    ClientRequest::new(Method::GET, url(&server, "/text"))
+                        .header("accept-encoding", "gzip"),
+                )
+                .await
+                .map_err(unexpected)?;
+            ensure!(
+                raw.headers().get("content-encoding").map(|v| v.as_bytes()) == Some(b"gzip"),
+                "the server did not compress"
+            );
+            server.close().await.map_err(unexpected)?;
+            Ok(())
+        })
+    }
+
+    pub(super) fn http2_multiplexing() -> Result<(), String> {
+        within_limit(async {
+            let server = site().await?;
+            let client = Client::with_options(
+                ClientOptions::new()
+                    .http_versions([HttpVersion::Http2])
+                    .force_h2c(true),
+            );
+            let pending: Vec<_> = (0..16).map(|_| client.get(url(&server, "/"))).collect();
+            for response in pending {
+                let response = response.await.map_err(unexpected)?;
+                ensure!(response.version() == http::Version::HTTP_2, "not HTTP/2");
+                response.bytes(64).await.map_err(unexpected)?;
+            }
+            let connects = client.stats().first().map_or(0, |host| host.connects);
+            ensure!(connects == 1, "{connects} connections for 16 requests");
+            server.close().await.map_err(unexpected)?;
+            Ok(())
+        })
+    }
+
+    pub(super) fn cancel_and_stats() -> Result<(), String> {
+        within_limit(async {
+            let server = site().await?;
+            let client = Client::new();
+            for _ in 0..3 {
+                client
+                    .get(url(&server, "/"))
+                    .await
+                    .map_err(unexpected)?
+                    .bytes(64)
+                    .await
+                    .map_err(unexpected)?;
+            }
+            let slow = client.get(url(&server, "/slow"));
+            slow.error(weir::Error::cancelled());
+            let outcome = slow.await;
+            ensure!(
+                outcome.as_ref().is_err_and(weir::Error::is_cancelled),
+                "the cancelled request ended with {:?}",
+                outcome.map(|r| r.status())
+            );
+            let stats = client.stats();
+            let host = stats.first().ok_or("no stats")?;
+            ensure!(
+                host.requests >= 3 && host.reused >= 2 && host.acquire_latency[2] > Duration::ZERO,
+                "the pool says {host:?}"
+            );
+            drop(server.close());
+            Ok(())
         })
     }
 }
