@@ -72,6 +72,8 @@ pub mod tcp;
 pub mod tls;
 #[cfg(feature = "udp")]
 pub mod udp;
+#[cfg(feature = "ws")]
+pub mod ws;
 
 pub use deferred::Deferred;
 pub use error::Error;
