@@ -141,6 +141,15 @@ impl Error {
         Error::new(Kind::Protocol, Some(message.into())).with_source(source)
     }
 
+    /// Something that closed for a reason `source` describes (a WebSocket's close status).
+    #[allow(dead_code, reason = "used by the WebSocket adapter")]
+    pub(crate) fn closed_with_source(
+        what: impl Into<Cow<'static, str>>,
+        source: impl StdError + Send + Sync + 'static,
+    ) -> Self {
+        Error::new(Kind::Closed, Some(what.into())).with_source(source)
+    }
+
     /// A panic caught in user code (a callback, a combinator stage or spawned work), with the
     /// panic's message when it carried one.
     ///

@@ -91,7 +91,7 @@ mod server;
 mod service;
 pub mod sse;
 mod timer;
-mod upgrade;
+pub(crate) mod upgrade;
 mod uri_limit;
 
 pub use ::http::{

@@ -80,6 +80,11 @@ impl std::fmt::Debug for Upgraded {
 /// # });
 /// ```
 pub fn on_upgrade(request: &mut Request<Body>) -> Deferred<Upgraded, Error> {
+    on_any_upgrade(request)
+}
+
+/// [`on_upgrade`] for a request with any body type (a tower or axum service's request, say).
+pub(crate) fn on_any_upgrade<B>(request: &mut Request<B>) -> Deferred<Upgraded, Error> {
     let on_upgrade = hyper::upgrade::on(request);
     let upgraded = Deferred::new();
     let realizer = upgraded.realizer();

@@ -65,6 +65,19 @@ impl Transport {
             Transport::Unix(_) => true,
         }
     }
+
+    /// The local and remote addresses of a TCP transport (a Unix domain socket has none).
+    #[allow(dead_code, reason = "used by the WebSocket client")]
+    pub(crate) fn addresses(&self) -> (Option<SocketAddr>, Option<SocketAddr>) {
+        let tcp = match self {
+            Transport::Tcp(tcp) => tcp,
+            #[cfg(feature = "tls")]
+            Transport::Tls(tls) => tls.io(),
+            #[cfg(unix)]
+            Transport::Unix(_) => return (None, None),
+        };
+        (tcp.local_addr().ok(), tcp.peer_addr().ok())
+    }
 }
 
 impl fmt::Debug for Transport {

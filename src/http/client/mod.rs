@@ -53,15 +53,15 @@ mod cookies;
 mod decompress;
 mod multipart;
 mod options;
-mod pool;
+pub(crate) mod pool;
 mod progress;
-mod proxy;
+pub(crate) mod proxy;
 mod redirect;
 mod request;
-mod resolve;
+pub(crate) mod resolve;
 mod send;
 mod status_error;
-mod timeout;
+pub(crate) mod timeout;
 
 use std::sync::OnceLock;
 

@@ -160,12 +160,23 @@ impl Proxy {
         resolver: &std::sync::Arc<dyn super::Resolve>,
         key: &Key,
     ) -> Result<async_net::TcpStream, Error> {
+        self.connect_through(resolver, key, false).await
+    }
+
+    /// [`connect`](Proxy::connect), with an HTTP proxy asked to `CONNECT` for plain targets
+    /// too (`tunnel_plain`: a WebSocket, which a forwarding proxy would not upgrade).
+    pub(crate) async fn connect_through(
+        &self,
+        resolver: &std::sync::Arc<dyn super::Resolve>,
+        key: &Key,
+        tunnel_plain: bool,
+    ) -> Result<async_net::TcpStream, Error> {
         let limit = self.connect_timeout;
         let work = async {
             let mut tcp = super::resolve::connect(resolver, &self.host, self.port).await?;
             let _ = tcp.set_nodelay(true);
             match self.kind {
-                Kind::Http if !key.https => Ok(tcp),
+                Kind::Http if !key.https && !tunnel_plain => Ok(tcp),
                 Kind::Http => {
                     self.tunnel(&mut tcp, key).await?;
                     Ok(tcp)
