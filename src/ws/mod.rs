@@ -3,3 +3,5 @@
 
 #[allow(dead_code)] // the connection driver arrives next
 pub(crate) mod codec;
+
+pub use codec::DeflateOptions;
