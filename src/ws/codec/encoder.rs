@@ -96,3 +96,97 @@ impl Encoder {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ws::codec::decoder::{Decoder, Incoming};
+    use crate::ws::codec::frame::Limits;
+
+    fn server() -> Encoder {
+        Encoder::new(Role::Server, None)
+    }
+
+    #[test]
+    fn rfc6455_examples() {
+        let mut out = BytesMut::new();
+        server().message(true, b"Hello", &mut out);
+        assert_eq!(&out[..], [0x81, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f]);
+        out.clear();
+        server().ping(b"Hello", &mut out);
+        assert_eq!(&out[..], [0x89, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f]);
+        for (len, header) in [
+            (256, &[0x82, 0x7e, 0x01, 0x00][..]),
+            (
+                65536,
+                &[0x82, 0x7f, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00][..],
+            ),
+        ] {
+            out.clear();
+            server().message(false, &vec![1; len], &mut out);
+            assert_eq!(&out[..header.len()], header);
+            assert_eq!(out.len(), header.len() + len);
+        }
+        // The masked example, with the RFC's key.
+        out.clear();
+        put_header(&mut out, OP_TEXT, false, 5, Some([0x37, 0xfa, 0x21, 0x3d]));
+        out.extend_from_slice(b"Hello");
+        apply_mask(&mut out[6..], [0x37, 0xfa, 0x21, 0x3d], 0);
+        assert_eq!(
+            &out[..],
+            [
+                0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58
+            ]
+        );
+    }
+
+    #[test]
+    fn client_masks_with_a_random_key() {
+        fastrand::seed(7);
+        let key = fastrand::u32(..).to_ne_bytes();
+        fastrand::seed(7);
+        let mut out = BytesMut::new();
+        Encoder::new(Role::Client, None).pong(b"Hello", &mut out);
+        let mut want = vec![0x8a, 0x85];
+        want.extend_from_slice(&key);
+        want.extend(b"Hello".iter().zip(key.iter().cycle()).map(|(b, k)| b ^ k));
+        assert_eq!(&out[..], want);
+    }
+
+    #[test]
+    fn control_payloads_are_truncated() {
+        let mut out = BytesMut::new();
+        server().ping(&[1; 300], &mut out);
+        assert_eq!(&out[..2], [0x89, 125]);
+        assert_eq!(out.len(), 127);
+        out.clear();
+        server().close(None, "ignored", &mut out);
+        assert_eq!(&out[..], [0x88, 0x00]);
+        out.clear();
+        let reason = "é".repeat(100); // 200 bytes: cut to 122, on a char boundary
+        server().close(Some(1001), &reason, &mut out);
+        assert_eq!(&out[..4], [0x88, 124, 0x03, 0xe9]);
+        let mut d = Decoder::new(Role::Client, Limits::default(), None);
+        assert_eq!(
+            d.decode(&mut out).unwrap(),
+            Some(Incoming::Close(Some((1001, "é".repeat(61)))))
+        );
+    }
+
+    #[test]
+    fn deflate_respects_the_threshold() {
+        let deflater = super::super::deflate::Deflater::new(1, 15, false, 10);
+        let mut e = Encoder::new(Role::Server, Some(deflater));
+        let mut out = BytesMut::new();
+        e.message(false, b"short", &mut out);
+        assert_eq!(out[0], 0x82);
+        out.clear();
+        e.message(false, &[b'x'; 1000], &mut out);
+        assert_eq!(out[0], 0xc2);
+        assert!(out.len() < 100);
+        out.clear();
+        // Control frames are never compressed.
+        e.ping(&[b'x'; 100], &mut out);
+        assert_eq!(out[0], 0x89);
+    }
+}
