@@ -1,0 +1,3 @@
+//! WebSocket echo round trips, weir against tokio-tungstenite (placeholder until the
+//! benchmark lands).
+fn main() {}
