@@ -64,7 +64,10 @@ fn main() -> ExitCode {
                     Err(error) => eprintln!("case {case}: {error}"),
                 }
             };
-            if weir::runtime::timeout(Duration::from_secs(60), run).await.is_err() {
+            if weir::runtime::timeout(Duration::from_secs(60), run)
+                .await
+                .is_err()
+            {
                 eprintln!("case {case}: timed out");
             }
         }
@@ -99,6 +102,8 @@ async fn case_count(url: &str, options: WebSocketClientOptions) -> Result<u32, w
 
 fn usage(problem: &str) -> ExitCode {
     eprintln!("ws_autobahn_client: {problem}");
-    eprintln!("usage: ws_autobahn_client --url ws://127.0.0.1:9001 --agent NAME [--no-compression]");
+    eprintln!(
+        "usage: ws_autobahn_client --url ws://127.0.0.1:9001 --agent NAME [--no-compression]"
+    );
     ExitCode::FAILURE
 }

@@ -42,7 +42,11 @@ fn main() -> ExitCode {
         return usage("no URL");
     };
     if texts.is_empty() {
-        texts = std::io::stdin().lock().lines().map_while(Result::ok).collect();
+        texts = std::io::stdin()
+            .lock()
+            .lines()
+            .map_while(Result::ok)
+            .collect();
     }
     let mut options = WebSocketClientOptions::new().connect_timeout(Duration::from_secs(10));
     if compression {

@@ -47,8 +47,7 @@ fn main() -> ExitCode {
                 return ExitCode::FAILURE;
             }
         };
-        let path =
-            std::env::temp_dir().join(format!("weir-ws-echo-{}.pem", std::process::id()));
+        let path = std::env::temp_dir().join(format!("weir-ws-echo-{}.pem", std::process::id()));
         if let Err(error) = std::fs::write(&path, certificate.certificate_pem()) {
             eprintln!("ws_echo: could not write {}: {error}", path.display());
             return ExitCode::FAILURE;

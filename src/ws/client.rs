@@ -97,7 +97,9 @@ async fn connect(url: &str, options: WebSocketClientOptions) -> Result<WebSocket
         .host_str()
         .ok_or_else(|| Error::msg(format!("{url}: no host")))?
         .to_owned();
-    let port = parsed.port_or_known_default().unwrap_or(if secure { 443 } else { 80 });
+    let port = parsed
+        .port_or_known_default()
+        .unwrap_or(if secure { 443 } else { 80 });
     let host_header = match parsed.port() {
         Some(port) => format!("{host}:{port}"),
         None => host.clone(),
@@ -129,7 +131,8 @@ async fn connect(url: &str, options: WebSocketClientOptions) -> Result<WebSocket
     };
     let addresses = transport.addresses();
     let limit = options.handshake_timeout;
-    let handshake = crate::runtime::timeout(limit, handshake(transport, &host_header, &target, &options));
+    let handshake =
+        crate::runtime::timeout(limit, handshake(transport, &host_header, &target, &options));
     let (io, prefix, answered) = match handshake.await {
         Ok(outcome) => outcome?,
         Err(_) => {
@@ -264,4 +267,3 @@ async fn handshake(
         }
     }
 }
-

@@ -237,7 +237,8 @@ where
             if let Some(message) = self.held.take() {
                 match futures_sink::Sink::poll_ready(Pin::new(&mut self.inbound), cx) {
                     Poll::Ready(Ok(())) => {
-                        let _ = futures_sink::Sink::start_send(Pin::new(&mut self.inbound), message);
+                        let _ =
+                            futures_sink::Sink::start_send(Pin::new(&mut self.inbound), message);
                         progress = true;
                     }
                     Poll::Ready(Err(_)) => {

@@ -45,7 +45,10 @@ pub(crate) fn check_request<B>(request: &Request<B>, options: &Common) -> Result
         )));
     }
     if request.method() != Method::GET {
-        return Err(rejected(&format!("method {} (must be GET)", request.method())));
+        return Err(rejected(&format!(
+            "method {} (must be GET)",
+            request.method()
+        )));
     }
     let headers = request.headers();
     if !has_token(headers, header::UPGRADE, "websocket") {
@@ -128,7 +131,12 @@ pub(crate) fn response_headers(accepted: &Accepted, options: &Common) -> HeaderM
 }
 
 /// The client's upgrade request head, for `path_and_query` on `host`.
-pub(crate) fn request_head(host: &str, path_and_query: &str, key: &str, options: &Common) -> Vec<u8> {
+pub(crate) fn request_head(
+    host: &str,
+    path_and_query: &str,
+    key: &str,
+    options: &Common,
+) -> Vec<u8> {
     let mut head = format!(
         "GET {path_and_query} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
     );
@@ -219,7 +227,11 @@ pub(crate) fn check_response(
         None
     } else {
         match &options.compression {
-            None => return Err(fail("the server answered with extensions none were offered")),
+            None => {
+                return Err(fail(
+                    "the server answered with extensions none were offered",
+                ));
+            }
             Some(deflate) => codec::confirm(deflate, &answer.join(", "))
                 .map_err(|why| fail(&format!("extensions: {why}")))?,
         }

@@ -114,7 +114,16 @@ fn start<B>(request: &mut Request<B>, options: Common) -> Result<WebSocket, Erro
         _ => (None, None),
     };
     crate::runtime::spawn_detached(async move {
-        match upgraded.await {
+        let upgraded = upgraded.await.and_then(|io| {
+            if state.responded.load(std::sync::atomic::Ordering::Acquire) {
+                Ok(io)
+            } else {
+                Err(Error::msg(
+                    "the handler did not answer with the socket's 101 response",
+                ))
+            }
+        });
+        match upgraded {
             Ok(io) => {
                 state.set_open();
                 let decoder = Decoder::new(Role::Server, limits, inflater);
@@ -152,6 +161,9 @@ impl IntoResponse for WebSocket {
             .response_headers
             .clone()
             .ok_or_else(|| Error::msg("a websocket client socket is not a response"))?;
+        self.state()
+            .responded
+            .store(true, std::sync::atomic::Ordering::Release);
         let mut response = Response::new(Body::empty());
         *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
         *response.headers_mut() = headers;

@@ -34,6 +34,8 @@ pub(crate) struct State {
     pub(crate) headers: HeaderMap,
     /// The server's 101 headers, for the handler's response.
     pub(crate) response_headers: Option<HeaderMap>,
+    /// The server's 101 was made (the handler answered with the socket).
+    pub(crate) responded: std::sync::atomic::AtomicBool,
     /// Realized once the connection's task is done and the connection closed.
     pub(crate) closed: Deferred<(), Error>,
 }
@@ -82,12 +84,15 @@ impl State {
             agreement,
             headers,
             response_headers: None,
+            responded: std::sync::atomic::AtomicBool::new(false),
             closed: Deferred::new().quiet(),
         }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn wake(&self, inner: std::sync::MutexGuard<'_, Inner>) {
@@ -787,10 +792,14 @@ impl Vertex for SocketVertex {
             description.extra.push(("local".into(), local.to_string()));
         }
         if let Some(remote) = state.remote_addr {
-            description.extra.push(("remote".into(), remote.to_string()));
+            description
+                .extra
+                .push(("remote".into(), remote.to_string()));
         }
         if let Some(protocol) = &state.subprotocol {
-            description.extra.push(("subprotocol".into(), protocol.clone()));
+            description
+                .extra
+                .push(("subprotocol".into(), protocol.clone()));
         }
         if let Some(agreement) = &state.agreement {
             description
