@@ -25,6 +25,8 @@
 //!   `application/octet-stream`, single `Range` requests answered with 206
 //! - `GET /gzip` -> 64 KiB of compressible text (`text/plain`), compressed (gzip, deflate, br
 //!   or zstd) when `Accept-Encoding` asks for it
+//! - `GET /ws` -> a WebSocket echo (permessage-deflate when the client offers it); a 400
+//!   `expected websocket request` for a request that is not an upgrade
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -34,7 +36,8 @@ use weir::http::{
     ServerOptions, StatusCode, header,
 };
 use weir::http::{multipart, sse};
-use weir::stream::{self, Source, SourceExt};
+use weir::stream::{self, ConnectOptions, Source, SourceExt};
+use weir::ws::{self, DeflateOptions, WebSocketOptions};
 use weir::{Deferred, Error};
 
 fn main() -> ExitCode {
@@ -118,6 +121,15 @@ fn route(request: Request<Body>) -> Deferred<Response<Body>, Error> {
     let query = Query::parse(request.uri().query());
     match (request.method().as_str(), path.as_str()) {
         ("GET", "/") => ready(text("hello!")),
+        ("GET", "/ws") => Deferred::spawn(async move {
+            let mut request = request;
+            let options = WebSocketOptions::new().compression(DeflateOptions::new());
+            let socket = ws::websocket_connection(&mut request, options)
+                .await
+                .map_err(|_| HttpError::new(StatusCode::BAD_REQUEST, "expected websocket request"))?;
+            stream::connect(socket.clone(), socket.clone(), ConnectOptions::new());
+            http::IntoResponse::into_response(socket)
+        }),
         ("POST", "/echo") => Deferred::spawn(async move {
             let content_type = request.headers().get(header::CONTENT_TYPE).cloned();
             let body = request.into_body().to_bytes(64 << 20).await?;
