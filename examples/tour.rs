@@ -63,6 +63,8 @@ fn main() -> ExitCode {
     tour.section("http", HTTP);
     #[cfg(all(feature = "http2", feature = "json", feature = "compression"))]
     tour.section("http client", HTTP_CLIENT);
+    #[cfg(feature = "ws")]
+    tour.section("ws", WS);
     tour.finish(started.elapsed())
 }
 
@@ -3335,6 +3337,169 @@ mod client_checks {
                 host.requests >= 3 && host.reused >= 2 && host.acquire_latency[2] > Duration::ZERO,
                 "the pool says {host:?}"
             );
+            drop(server.close());
+            Ok(())
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// ws: weir's WebSocket client against weir's WebSocket server.
+
+#[cfg(feature = "ws")]
+const WS: &[(&str, Check)] = &[
+    ("an echo server is connect(socket, socket)", ws_checks::echo),
+    ("a ping answered by a pong", ws_checks::ping),
+    (
+        "a close code and reason seen on the other side",
+        ws_checks::close_code,
+    ),
+    (
+        "an unanswered heartbeat closes with 1011",
+        ws_checks::heartbeat_timeout,
+    ),
+    ("permessage-deflate negotiated", ws_checks::deflate),
+];
+
+#[cfg(feature = "ws")]
+mod ws_checks {
+    use std::time::Duration;
+
+    use futures::{AsyncReadExt, AsyncWriteExt, SinkExt, StreamExt};
+    use weir::http::{self, Body, IntoResponse, Request, Server, ServerOptions};
+    use weir::stream::{self, Channel, ConnectOptions, Source};
+    use weir::ws::{
+        self, CloseFrame, DeflateOptions, Heartbeats, Message, WebSocket, WebSocketClientOptions,
+        WebSocketOptions,
+    };
+
+    use super::{unexpected, within_limit};
+
+    /// A server whose sockets echo, and are also handed to the check.
+    async fn echo_server(options: WebSocketOptions) -> Result<(Server, Channel<WebSocket>), String> {
+        let sockets = Channel::new(4);
+        let handed = sockets.clone();
+        let handler = move |mut request: Request<Body>| {
+            let (options, handed) = (options.clone(), handed.clone());
+            async move {
+                let socket = ws::websocket_connection(&mut request, options).await?;
+                // The echo ends with the close status as its cause when it is not a normal
+                // one: observed here, so that it is not logged as an error nobody saw.
+                let echoing =
+                    stream::connect(socket.clone(), socket.clone(), ConnectOptions::new());
+                echoing.on_realized(|_| {});
+                let _ = handed.put(socket.clone()).await;
+                socket.into_response()
+            }
+        };
+        let options = ServerOptions::new().address(([127, 0, 0, 1], 0));
+        let server = http::start_server(handler, options)
+            .await
+            .map_err(unexpected)?;
+        Ok((server, sockets))
+    }
+
+    fn url(server: &Server) -> String {
+        format!("ws://{}/", server.local_addr())
+    }
+
+    pub(super) fn echo() -> Result<(), String> {
+        within_limit(async {
+            let (server, _) = echo_server(WebSocketOptions::new()).await?;
+            let mut socket = ws::websocket_client(&url(&server), WebSocketClientOptions::new())
+                .await
+                .map_err(unexpected)?;
+            socket.send("hello").await.map_err(unexpected)?;
+            socket.send(vec![1u8, 2, 3]).await.map_err(unexpected)?;
+            let (text, binary) = (socket.next().await, socket.next().await);
+            ensure!(
+                text == Some(Message::from("hello")) && binary == Some(Message::from(vec![1u8, 2, 3])),
+                "echoed {text:?} and {binary:?}"
+            );
+            drop(server.close());
+            Ok(())
+        })
+    }
+
+    pub(super) fn ping() -> Result<(), String> {
+        within_limit(async {
+            let (server, _) = echo_server(WebSocketOptions::new()).await?;
+            let socket = ws::websocket_client(&url(&server), WebSocketClientOptions::new())
+                .await
+                .map_err(unexpected)?;
+            let ponged = socket.ping("are you there?").await.map_err(unexpected)?;
+            ensure!(ponged, "no pong");
+            drop(server.close());
+            Ok(())
+        })
+    }
+
+    pub(super) fn close_code() -> Result<(), String> {
+        within_limit(async {
+            let (server, sockets) = echo_server(WebSocketOptions::new()).await?;
+            let client = ws::websocket_client(&url(&server), WebSocketClientOptions::new())
+                .await
+                .map_err(unexpected)?;
+            let on_server = sockets.take_next().await.ok_or("no server socket")?;
+            let started = client.close(4000, "see you").await.map_err(unexpected)?;
+            ensure!(started, "the close was not this call's");
+            let cause = on_server.drained().await.err().ok_or("drained cleanly")?;
+            let status = cause.downcast_ref::<CloseFrame>().cloned();
+            ensure!(
+                status == Some(CloseFrame::new(4000, "see you")),
+                "the server saw {status:?}"
+            );
+            drop(server.close());
+            Ok(())
+        })
+    }
+
+    pub(super) fn heartbeat_timeout() -> Result<(), String> {
+        within_limit(async {
+            let heartbeats = Heartbeats::new(Duration::from_millis(50))
+                .timeout(Duration::from_millis(100));
+            let (server, sockets) =
+                echo_server(WebSocketOptions::new().heartbeats(heartbeats)).await?;
+            // A peer that upgrades and then goes silent: it never answers the ping.
+            let mut silent = async_net::TcpStream::connect(server.local_addr())
+                .await
+                .map_err(unexpected)?;
+            silent
+                .write_all(
+                    b"GET / HTTP/1.1\r\nHost: tour\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+                      Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+                )
+                .await
+                .map_err(unexpected)?;
+            let mut head = [0u8; 12];
+            silent.read_exact(&mut head).await.map_err(unexpected)?;
+            ensure!(head.starts_with(b"HTTP/1.1 101"), "no 101");
+            let on_server = sockets.take_next().await.ok_or("no server socket")?;
+            let cause = on_server.drained().await.err().ok_or("drained cleanly")?;
+            let failed = on_server
+                .description()
+                .extra
+                .iter()
+                .any(|(key, value)| key == "failed" && value.starts_with("1011"));
+            ensure!(cause.is_timeout() && failed, "ended with {cause}");
+            drop(server.close());
+            Ok(())
+        })
+    }
+
+    pub(super) fn deflate() -> Result<(), String> {
+        within_limit(async {
+            let options = WebSocketOptions::new().compression(DeflateOptions::new());
+            let (server, _) = echo_server(options).await?;
+            let client_options = WebSocketClientOptions::new().compression(DeflateOptions::new());
+            let mut socket = ws::websocket_client(&url(&server), client_options)
+                .await
+                .map_err(unexpected)?;
+            ensure!(socket.is_compressed(), "no compression agreed");
+            let text = "to compress, or not to compress ".repeat(100);
+            socket.send(text.clone()).await.map_err(unexpected)?;
+            let back = socket.next().await.and_then(|m| m.into_text().ok());
+            ensure!(back.as_deref() == Some(text.as_str()), "echoed {back:?}");
             drop(server.close());
             Ok(())
         })

@@ -270,21 +270,23 @@ fn close_codes_and_reasons_reach_the_other_side_both_ways() {
             .await
             .unwrap();
         let on_server = sockets.take_next().await.unwrap();
-        assert!(on_server.close(1001, "going away").await.unwrap());
+        assert!(on_server.close(1008, "policy").await.unwrap());
         let cause = client.drained().await.unwrap_err();
         assert_eq!(
             cause.downcast_ref::<CloseFrame>(),
-            Some(&CloseFrame::new(1001, "going away"))
+            Some(&CloseFrame::new(1008, "policy"))
         );
         client.socket_closed().await.unwrap();
-        // A normal close drains cleanly.
-        let client = ws::websocket_client(&url(&server), WebSocketClientOptions::new())
-            .await
-            .unwrap();
-        let on_server = sockets.take_next().await.unwrap();
-        on_server.close(1000, "").await.unwrap();
-        client.drained().await.unwrap();
-        assert!(client.close_status().unwrap().is_normal());
+        // Normal closes and going away drain cleanly.
+        for code in [1000, 1001] {
+            let client = ws::websocket_client(&url(&server), WebSocketClientOptions::new())
+                .await
+                .unwrap();
+            let on_server = sockets.take_next().await.unwrap();
+            on_server.close(code, "").await.unwrap();
+            client.drained().await.unwrap();
+            assert_eq!(client.close_status().unwrap().code(), code);
+        }
     });
 }
 

@@ -15,12 +15,12 @@ use std::fmt;
 /// ```
 /// use weir::ws::CloseFrame;
 ///
-/// let status = CloseFrame::new(1001, "going away");
-/// assert_eq!(status.code(), 1001);
-/// assert_eq!(status.reason(), "going away");
+/// let status = CloseFrame::new(1008, "policy");
+/// assert_eq!(status.code(), 1008);
+/// assert_eq!(status.reason(), "policy");
 /// assert!(!status.is_normal());
 /// assert!(CloseFrame::new(1000, "").is_normal());
-/// assert_eq!(status.to_string(), "websocket closed with 1001 (going away)");
+/// assert_eq!(status.to_string(), "websocket closed with 1008 (policy)");
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CloseFrame {
@@ -83,14 +83,18 @@ impl CloseFrame {
         &self.reason
     }
 
-    /// True for a normal closure: code 1000, or a close frame without a status (1005).
+    /// True for a clean closure: 1000 (normal), 1001 (going away: a browser leaving the page,
+    /// a server shutting down) or a close frame without a status (1005). A socket closed so
+    /// drains without an error.
     ///
     /// ```
     /// assert!(weir::ws::CloseFrame::new(1005, "").is_normal());
+    /// assert!(weir::ws::CloseFrame::new(1001, "").is_normal());
     /// assert!(!weir::ws::CloseFrame::new(1006, "").is_normal());
+    /// assert!(!weir::ws::CloseFrame::new(4000, "").is_normal());
     /// ```
     pub fn is_normal(&self) -> bool {
-        matches!(self.code, Self::NORMAL | Self::NO_STATUS)
+        matches!(self.code, Self::NORMAL | Self::GOING_AWAY | Self::NO_STATUS)
     }
 }
 

@@ -309,8 +309,8 @@ pub(crate) fn socket(
 ///   ([`Source::close`]) or dropping every handle sends one with 1000. Inbound messages that
 ///   arrive before the peer's answer can still be taken.
 /// - A close frame from the peer is answered with one with the same code. The inbound source
-///   then drains: cleanly (`drained` is `Ok`) for 1000 and for a close frame without a code;
-///   otherwise with an error whose source is the [`CloseFrame`].
+///   then drains: cleanly (`drained` is `Ok`) for 1000, 1001 and a close frame without a code
+///   ([`CloseFrame::is_normal`]); otherwise with an error whose source is the [`CloseFrame`].
 /// - The server closes the TCP connection once both close frames are through; the client
 ///   waits for it to do so (RFC 6455 7.1.1; aleph#478), at most the close timeout.
 /// - A connection that ends without a close frame, or a closing handshake that times out,
