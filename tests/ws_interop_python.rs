@@ -448,7 +448,10 @@ fn check_wire(events: &[Value], agreed: Agreed, weir_is_server: bool, case: &str
     assert!(!weir_compressed(0), "{case}: {}", events[0]);
     assert_eq!(weir(0), 5, "{case}");
     for event in &events[1..] {
-        assert_eq!(event["compressed_in"], true, "{case}: weir compressed {event}");
+        assert_eq!(
+            event["compressed_in"], true,
+            "{case}: weir compressed {event}"
+        );
     }
 
     // Context takeover, each way.

@@ -544,6 +544,41 @@ async fn ping_from_weir_is_answered_by_tungstenite(side: Side) {
             "{side:?}: the pong came back"
         );
     }
+
+    // A ping waiting for its pong: a second one waits for the same pong, and is not sent.
+    let first = pair.weir.ping("first");
+    let second = pair.weir.ping("second");
+    assert_eq!(
+        peer_next(&mut pair.peer).await,
+        PeerMessage::Ping("first".into()),
+        "{side:?}"
+    );
+    within("tungstenite's flush", pair.peer.flush())
+        .await
+        .unwrap();
+    assert!(within("weir's first ping", first).await.unwrap());
+    assert!(within("weir's second ping", second).await.unwrap());
+    // At most 125 bytes of a payload go out.
+    let long = pair.weir.ping(vec![b'l'; 200]);
+    assert_eq!(
+        peer_next(&mut pair.peer).await,
+        PeerMessage::Ping(vec![b'l'; 125].into()),
+        "{side:?}: the first 125 bytes, nothing in between"
+    );
+    within("tungstenite's flush", pair.peer.flush())
+        .await
+        .unwrap();
+    assert!(within("weir's long ping", long).await.unwrap());
+    let (sent, next) = tokio::join!(
+        within("weir's send", pair.weir.send(Message::from("after"))),
+        peer_next(&mut pair.peer)
+    );
+    sent.unwrap();
+    assert_eq!(
+        next,
+        PeerMessage::text("after"),
+        "{side:?}: no other ping was sent"
+    );
 }
 
 both_ways!(ping_from_tungstenite_is_answered_by_weir);
@@ -624,6 +659,33 @@ async fn tungstenite_closes_with_1001_away(side: Side) {
     within("weir's socket_closed()", pair.weir.socket_closed())
         .await
         .unwrap();
+    // Closed: nothing more goes out.
+    let late = within("weir's send", pair.weir.send(Message::from("too late"))).await;
+    assert!(late.is_err(), "{side:?}: a send after the close fails");
+    assert!(!within("weir's ping", pair.weir.ping("late")).await.unwrap());
+    assert!(
+        !within("weir's close", pair.weir.close(1000, ""))
+            .await
+            .unwrap()
+    );
+}
+
+both_ways!(close_without_a_status_drains_ok);
+
+async fn close_without_a_status_drains_ok(side: Side) {
+    let mut pair = open_pair(side, Setup::default()).await;
+    within("tungstenite's close", pair.peer.close(None))
+        .await
+        .unwrap();
+    let (answer, (taken, drained)) = tokio::join!(peer_close(pair.peer), weir_end(&mut pair.weir));
+    assert!(taken.is_empty(), "{side:?}");
+    drained.unwrap_or_else(|error| panic!("{side:?}: drains Ok, not {error:?}"));
+    assert_eq!(
+        pair.weir.close_status().map(|s| s.code()),
+        Some(1005),
+        "{side:?}"
+    );
+    assert_eq!(answer, None, "{side:?}: weir answers without a status too");
 }
 
 both_ways!(normal_close_from_tungstenite_drains_ok);
@@ -809,16 +871,18 @@ async fn weir_close_goes_after_every_message_already_put(side: Side) {
             other => panic!("{side:?}: unexpected {other:?}"),
         }
     };
+    let (_, closed, flushed) = tokio::join!(
+        peer_close_after(pair.peer),
+        within("weir's close() deferred", closing),
+        within("weir's flush", SinkExt::<Message>::flush(&mut pair.weir))
+    );
     assert_eq!(
         (read, received),
         (N, Some(4001)),
-        "{side:?}: messages read before the close frame"
-    );
-    let (_, closed) = tokio::join!(
-        peer_close_after(pair.peer),
-        within("weir's close() deferred", closing)
+        "{side:?}: messages read before the close frame (then weir's flush: {flushed:?})"
     );
     assert!(closed.unwrap());
+    flushed.expect("every message put was written");
 }
 
 /// After tungstenite's end read a close frame: reads on to the end, then drops the end.
@@ -918,6 +982,26 @@ const VIOLATIONS: &[Violation] = &[
     Violation {
         what: "a text message ending inside a character",
         frames: || vec![text_frame(&b"caf\xc3"[..], true)],
+        code: 1007,
+    },
+    Violation {
+        what: "an overlong encoding (C0 80)",
+        frames: || vec![text_frame(&b"a\xc0\x80"[..], true)],
+        code: 1007,
+    },
+    Violation {
+        what: "a UTF-16 surrogate (ED A0 80)",
+        frames: || vec![text_frame(&b"a\xed\xa0\x80"[..], true)],
+        code: 1007,
+    },
+    Violation {
+        what: "a code point above U+10FFFF (F4 90 80 80)",
+        frames: || vec![text_frame(&b"a\xf4\x90\x80\x80"[..], true)],
+        code: 1007,
+    },
+    Violation {
+        what: "invalid UTF-8 in a first fragment, the rest never sent (fail fast)",
+        frames: || vec![text_frame(&b"fine, then \xff"[..], false)],
         code: 1007,
     },
     Violation {
@@ -1046,6 +1130,58 @@ async fn protocol_violations_close_with_the_right_code(side: Side) {
             .await
             .unwrap();
     }
+}
+
+#[test]
+fn a_masked_frame_from_a_tungstenite_server_fails_the_weir_client_with_1002() {
+    run_tokio(async {
+        let mut pair = open_pair(Side::WeirClient, Setup::default()).await;
+        let mut masked = text_frame("masked", true);
+        masked.header_mut().mask = Some([9, 8, 7, 6]);
+        peer_frames(&mut pair.peer, vec![masked]).await;
+        let (received, (taken, drained)) =
+            tokio::join!(peer_close(pair.peer), weir_end(&mut pair.weir));
+        assert_eq!(received.map(|(code, _)| code), Some(1002));
+        assert!(taken.is_empty(), "{taken:?}");
+        assert_eq!(drain_status(&drained.unwrap_err()).code(), 1002);
+    });
+}
+
+#[test]
+fn an_unmasked_frame_from_a_client_fails_the_weir_server_with_1002() {
+    // tungstenite always masks as a client: the frame goes raw.
+    run_tokio(async {
+        let server = WeirServer::start(Mode::Hand, Setup::default().server()).await;
+        let mut tcp = TcpStream::connect(server.server.local_addr())
+            .await
+            .unwrap();
+        tcp.write_all(
+            b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+              Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+        )
+        .await
+        .unwrap();
+        let head = read_head(&mut tcp).await;
+        assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+        let mut weir = server.accepted().await;
+        tcp.write_all(&frame_bytes(text_frame("unmasked", true)))
+            .await
+            .unwrap();
+        let (taken, drained) = weir_end(&mut weir).await;
+        assert!(taken.is_empty(), "{taken:?}");
+        assert_eq!(drain_status(&drained.unwrap_err()).code(), 1002);
+        // weir's close frame: FIN + close, unmasked, status 1002.
+        let mut close = [0u8; 4];
+        within("weir's close frame", tcp.read_exact(&mut close))
+            .await
+            .unwrap();
+        assert_eq!(
+            close[..2],
+            [0x88, close[1] & 0x7f],
+            "a close frame, unmasked"
+        );
+        assert_eq!(u16::from_be_bytes([close[2], close[3]]), 1002);
+    });
 }
 
 // ---- the message size limit ----
@@ -1342,45 +1478,50 @@ fn frame_bytes(frame: Frame) -> Vec<u8> {
     bytes
 }
 
+/// A raw server for one weir client: reads the upgrade request and writes, in one write, the
+/// head `answer` builds from the accept key, then `after` (frames, say). Returns the
+/// request head and the connection.
+async fn raw_server(
+    listener: TcpListener,
+    answer: impl FnOnce(&str) -> String,
+    after: Vec<u8>,
+) -> (String, TcpStream) {
+    let (mut tcp, _) = listener.accept().await.unwrap();
+    let head = read_head(&mut tcp).await;
+    let key = head
+        .lines()
+        .find_map(|line| {
+            let (name, value) = line.split_once(':')?;
+            name.eq_ignore_ascii_case("sec-websocket-key")
+                .then(|| value.trim().to_owned())
+        })
+        .expect("a key");
+    let accept = tungstenite::handshake::derive_accept_key(key.as_bytes());
+    let mut flight = answer(&accept).into_bytes();
+    flight.extend(after);
+    tcp.write_all(&flight).await.unwrap();
+    (head, tcp)
+}
+
+/// A 101 with the accept key and `extra` header lines.
+fn switching(accept: &str, extra: &str) -> String {
+    format!(
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\
+         Connection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n{extra}\r\n"
+    )
+}
+
 #[test]
 fn frames_in_the_same_write_as_the_101_reach_the_weir_client() {
     run_tokio(async {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("ws://{}/", listener.local_addr().unwrap());
         let big = "x".repeat(10_000);
-        let raw_server = async {
-            let (mut tcp, _) = listener.accept().await.unwrap();
-            let head = read_head(&mut tcp).await;
-            let key = head
-                .lines()
-                .find_map(|line| {
-                    let (name, value) = line.split_once(':')?;
-                    name.eq_ignore_ascii_case("sec-websocket-key")
-                        .then(|| value.trim().to_owned())
-                })
-                .expect("a key");
-            let accept = tungstenite::handshake::derive_accept_key(key.as_bytes());
-            let mut flight = format!(
-                "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\
-                 Connection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"
-            )
-            .into_bytes();
-            flight.extend(frame_bytes(Frame::message(
-                "first",
-                OpCode::Data(Data::Text),
-                true,
-            )));
-            flight.extend(frame_bytes(Frame::message(
-                big.clone(),
-                OpCode::Data(Data::Text),
-                true,
-            )));
-            tcp.write_all(&flight).await.unwrap();
-            tcp
-        };
-        let (_tcp, weir) = within("both ends of the handshake", async {
+        let mut frames = frame_bytes(text_frame("first", true));
+        frames.extend(frame_bytes(text_frame(big.clone(), true)));
+        let (_raw, weir) = within("both ends of the handshake", async {
             tokio::join!(
-                raw_server,
+                raw_server(listener, |accept| switching(accept, ""), frames),
                 ws::websocket_client(&url, WebSocketClientOptions::new())
             )
         })
@@ -1389,6 +1530,108 @@ fn frames_in_the_same_write_as_the_101_reach_the_weir_client() {
         assert_eq!(weir_next(&mut weir).await, Message::from("first"));
         assert_eq!(weir_next(&mut weir).await, Message::from(big.clone()));
     });
+}
+
+/// Builds a handshake answer from the accept key.
+type Answer = fn(&str) -> String;
+
+/// 101s a weir client must refuse: (what, weir offers deflate with a 10-bit window both
+/// ways, the head).
+const BAD_ANSWERS: &[(&str, bool, Answer)] = &[
+    ("a wrong accept key", false, |_| {
+        switching("dGhlIHNhbXBsZSBub25jZQ==", "")
+    }),
+    ("no Upgrade header", false, |accept| {
+        format!(
+            "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\n\
+             Sec-WebSocket-Accept: {accept}\r\n\r\n"
+        )
+    }),
+    ("a 200", false, |_| {
+        "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nno".to_owned()
+    }),
+    (
+        "permessage-deflate when none was offered",
+        false,
+        |accept| switching(accept, "Sec-WebSocket-Extensions: permessage-deflate\r\n"),
+    ),
+    ("an extension that was not offered", true, |accept| {
+        switching(
+            accept,
+            "Sec-WebSocket-Extensions: x-webkit-deflate-frame\r\n",
+        )
+    }),
+    ("an unknown permessage-deflate parameter", true, |accept| {
+        switching(
+            accept,
+            "Sec-WebSocket-Extensions: permessage-deflate; level=9\r\n",
+        )
+    }),
+    (
+        "server_max_window_bits=12 when 10 was asked",
+        true,
+        |accept| {
+            switching(
+                accept,
+                "Sec-WebSocket-Extensions: permessage-deflate; server_max_window_bits=12\r\n",
+            )
+        },
+    ),
+    (
+        "client_max_window_bits=12 when 10 was offered",
+        true,
+        |accept| {
+            switching(
+                accept,
+                "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits=12\r\n",
+            )
+        },
+    ),
+];
+
+fn weir_client_refuses_bad_101s(only: &[&str]) {
+    for (what, deflate, answer) in BAD_ANSWERS {
+        if !only.is_empty() && !only.contains(what) {
+            continue;
+        }
+        run_tokio(async {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let url = format!("ws://{}/", listener.local_addr().unwrap());
+            let mut options = WebSocketClientOptions::new();
+            if *deflate {
+                let offer = ws::DeflateOptions::new()
+                    .server_max_window_bits(10)
+                    .client_max_window_bits(10);
+                options = options.compression(offer);
+            }
+            let ((head, _raw), weir) = within("both ends of the handshake", async {
+                tokio::join!(
+                    raw_server(listener, answer, Vec::new()),
+                    ws::websocket_client(&url, options)
+                )
+            })
+            .await;
+            let error = weir.expect_err(&format!("{what}: weir must refuse it; it sent {head}"));
+            assert!(error.is_protocol(), "{what}: {error:?}");
+        });
+    }
+}
+
+#[test]
+fn a_weir_client_refuses_bad_101s() {
+    let known = "client_max_window_bits=12 when 10 was offered";
+    let rows: Vec<&str> = BAD_ANSWERS
+        .iter()
+        .map(|(what, _, _)| *what)
+        .filter(|what| *what != known)
+        .collect();
+    weir_client_refuses_bad_101s(&rows);
+}
+
+#[test]
+#[ignore = "weir bug: the client accepts client_max_window_bits larger than it offered (RFC 7692 7.1.2.2)"]
+fn a_weir_client_refuses_a_client_max_window_bits_larger_than_offered() {
+    weir_client_refuses_bad_101s(&["client_max_window_bits=12 when 10 was offered"]);
 }
 
 #[test]
