@@ -2,7 +2,10 @@
 //! server with a tungstenite client, and a tungstenite server with a weir client. Round trips
 //! (text, binary, empty, 1 MiB, multi-byte UTF-8, bursts), fragments sent raw by tungstenite,
 //! pings both ways, close codes and the drain cause, protocol violations answered with the
-//! right close code, the message size limit, subprotocols and refused handshakes.
+//! right close code (a table), the message, frame and fragment limits, heartbeats,
+//! subprotocols and refused handshakes. A few cases need bytes tungstenite will not produce
+//! (an unmasked client frame, frames in the same write as a handshake, malformed 101s): those
+//! use a raw socket, with tungstenite's frame encoder.
 //!
 //! Cases that run both ways are written once against a [`Pair`] and expanded by
 //! `both_ways!` into `case::weir_server` and `case::weir_client`. Everything is on loopback,
