@@ -48,3 +48,6 @@ pub fn run<F: std::future::Future>(future: F) -> F::Output {
 
 #[cfg(all(feature = "http2", feature = "tls"))]
 pub mod http;
+
+#[cfg(feature = "ws")]
+pub mod ws_interop;
