@@ -843,8 +843,6 @@ async fn a_connection_cut_without_a_close_frame_is_1006(side: Side) {
 
 both_ways!(
     weir_close_goes_after_every_message_already_put,
-    server: #[ignore = "weir bug: close(code, reason) drops messages already put once the write buffer is past its high-water mark"],
-    client: #[ignore = "weir bug: close(code, reason) drops messages already put once the write buffer is past its high-water mark"],
 );
 
 /// `close(code, reason)` sends the close frame after what was already put: 40 messages of
@@ -1632,7 +1630,6 @@ fn a_weir_client_refuses_bad_101s() {
 }
 
 #[test]
-#[ignore = "weir bug: the client accepts client_max_window_bits larger than it offered (RFC 7692 7.1.2.2)"]
 fn a_weir_client_refuses_a_client_max_window_bits_larger_than_offered() {
     weir_client_refuses_bad_101s(&["client_max_window_bits=12 when 10 was offered"]);
 }

@@ -67,6 +67,8 @@ pub(crate) struct Driver<IO> {
     needs_flush: bool,
     close_sent: bool,
     close_received: bool,
+    /// `close(code, reason)` was asked for: sent once what was put before is written.
+    requested_close: Option<(u16, String)>,
     /// Set once the connection must end: the close handshake is over, or failed.
     finishing: bool,
     shut_down: bool,
@@ -117,6 +119,7 @@ where
             needs_flush: false,
             close_sent: false,
             close_received: false,
+            requested_close: None,
             finishing: false,
             shut_down: false,
             close_deadline: None,
@@ -360,12 +363,18 @@ where
                 Poll::Pending => break,
             }
         }
-        if let Some((code, reason)) = self.state.take_close_request() {
-            self.send_close(Some(code), &reason);
+        if let Some(request) = self.state.take_close_request() {
+            // `close(code, reason)`: no more puts; what was put goes first, then the close
+            // frame, once the outbound channel is drained.
+            self.requested_close.get_or_insert(request);
+            self.outbound.close();
             progress = true;
         }
         if self.outbound_done && !self.close_sent && self.write_buf.len() < HIGH_WATER {
-            self.send_close(Some(CloseFrame::NORMAL), "");
+            match self.requested_close.take() {
+                Some((code, reason)) => self.send_close(Some(code), &reason),
+                None => self.send_close(Some(CloseFrame::NORMAL), ""),
+            }
             progress = true;
         }
         progress

@@ -210,7 +210,7 @@ pub(crate) fn check_response(
                 .map_err(|_| fail("Sec-WebSocket-Protocol is not text"))?
                 .trim()
                 .to_owned();
-            if !options.subprotocols.iter().any(|ours| *ours == chosen) {
+            if !options.subprotocols.contains(&chosen) {
                 return Err(fail(&format!(
                     "the server chose subprotocol {chosen:?}, which was not offered"
                 )));

@@ -181,6 +181,14 @@ pub(crate) fn confirm(options: &DeflateOptions, answer: &str) -> Result<Option<A
         Some(Some(8)) => {
             return Err("client_max_window_bits=8, which we cannot compress with".to_owned());
         }
+        // RFC 7692 7.1.2.2: never more than we offered (the offer says 15 when it names no
+        // value).
+        Some(Some(bits)) if bits > options.client_max_window_bits => {
+            return Err(format!(
+                "client_max_window_bits={bits}, larger than the {} we offered",
+                options.client_max_window_bits
+            ));
+        }
         Some(Some(bits)) => bits,
     };
     Ok(Some(Agreement {
