@@ -207,6 +207,12 @@ impl Deflater {
         }
     }
 
+    /// Starts afresh: after a message it compressed was sent uncompressed instead, the peer's
+    /// decompressor lacks it, and a fresh compressor never refers back to it.
+    pub(crate) fn restart(&mut self) {
+        self.compress.reset();
+    }
+
     /// Whether a message of `len` bytes should be compressed.
     pub(crate) fn wants(&self, len: usize) -> bool {
         len >= self.threshold

@@ -33,7 +33,11 @@ impl Encoder {
         let opcode = if text { OP_TEXT } else { OP_BINARY };
         if let Some(deflater) = self.deflater.as_mut().filter(|d| d.wants(payload.len())) {
             self.scratch.clear();
-            if deflater.compress(payload, &mut self.scratch).is_ok() {
+            let compressed = deflater.compress(payload, &mut self.scratch).is_ok();
+            if compressed && self.scratch.len() >= payload.len() {
+                // It did not get smaller: sent as it is (RFC 7692 lets each message choose).
+                deflater.restart();
+            } else if compressed {
                 let scratch = std::mem::take(&mut self.scratch);
                 self.frame(opcode, true, &scratch, out);
                 self.scratch = scratch;
