@@ -15,7 +15,7 @@ const TAIL: [u8; 4] = [0x00, 0x00, 0xff, 0xff];
 /// well at the cost of a window of memory per direction on each connection. The builder methods
 /// below trade that memory for compression ratio.
 ///
-/// The defaults: messages of at least 64 bytes are compressed, at level 1 (fastest), with context
+/// The defaults: messages of at least 64 bytes are compressed, at level 6 (zlib's), with context
 /// takeover in both directions and 32 KiB windows (15 bits).
 ///
 /// # Examples
@@ -25,9 +25,9 @@ const TAIL: [u8; 4] = [0x00, 0x00, 0xff, 0xff];
 ///
 /// let options = DeflateOptions::new()
 ///     .threshold(256)
-///     .level(6)
+///     .level(1)
 ///     .client_no_context_takeover(true);
-/// assert_eq!(options, DeflateOptions::default().threshold(256).level(6).client_no_context_takeover(true));
+/// assert_eq!(options, DeflateOptions::default().threshold(256).level(1).client_no_context_takeover(true));
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DeflateOptions {
@@ -43,7 +43,7 @@ impl Default for DeflateOptions {
     fn default() -> DeflateOptions {
         DeflateOptions {
             threshold: 64,
-            level: 1,
+            level: 6,
             server_no_context_takeover: false,
             client_no_context_takeover: false,
             server_max_window_bits: 15,
@@ -53,7 +53,7 @@ impl Default for DeflateOptions {
 }
 
 impl DeflateOptions {
-    /// The defaults: threshold 64 bytes, level 1, context takeover both ways, 15-bit windows.
+    /// The defaults: threshold 64 bytes, level 6, context takeover both ways, 15-bit windows.
     ///
     /// # Examples
     ///
@@ -83,8 +83,10 @@ impl DeflateOptions {
         self
     }
 
-    /// The compression level, 0 (store only) to 9 (smallest output, slowest); default 1, the
-    /// fastest level that compresses. Values above 9 are taken as 9.
+    /// The compression level, 0 (store only) to 9 (smallest output, slowest); default 6, zlib's
+    /// default. Level 1 is the fastest, but zlib-rs's level 1 uses fixed Huffman codes, which
+    /// barely shrink text without repetition. Values above 9 are taken as 9. A message that
+    /// would not get smaller is sent uncompressed.
     ///
     /// # Examples
     ///
