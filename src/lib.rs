@@ -26,6 +26,8 @@
 //! - [`bytes`]: conversions among byte buffers, sources of chunks, readers, writers and files.
 //! - [`tcp`]: TCP servers and clients; each connection is a source and a sink of bytes.
 //! - [`udp`]: UDP sockets as a source of inbound datagrams and a sink of outbound ones.
+//! - [`ws`]: WebSocket servers (inside any HTTP handler) and clients; each socket is a source
+//!   and a sink of messages.
 //! - [`tls`]: rustls server and client configs, handshakes over any async stream, self-signed
 //!   certificates for tests.
 //! - [`runtime`]: weir's executor, `block_on`, timers. Nothing requires the caller to use it:
@@ -43,9 +45,9 @@
 //! | `tcp` | yes | the TCP adapter, [`tcp`]: servers and clients whose connections are sources and sinks of bytes |
 //! | `udp` | yes | the UDP adapter, [`udp`]: datagram sockets as sources and sinks |
 //! | `tls` | yes | TLS through rustls ([`tls`]: configs, `accept`/`connect`, self-signed certificates), for TCP now and HTTP and WebSocket later; implies `tcp` |
-//! | `http1` | yes | the HTTP/1 server and client through hyper, arriving later; implies `tcp` |
-//! | `http2` | yes | the HTTP/2 server and client through h2, arriving later; implies `tcp` |
-//! | `ws` | yes | WebSocket server and client, arriving later; implies `http1` |
+//! | `http1` | yes | the HTTP/1 server and client through hyper, implies `tcp` |
+//! | `http2` | yes | the HTTP/2 server and client through h2, implies `tcp` |
+//! | `ws` | yes | WebSocket server and client, [`ws`]: duplex streams of messages, permessage-deflate, heartbeats; implies `http1` |
 //!
 //! The core (deferreds, streams, the runtime) is always present. Turning features off with
 //! `default-features = false` keeps the dependency tree to the smol family.
@@ -153,6 +155,10 @@ mod book {
     #[cfg(all(feature = "http2", feature = "json"))]
     #[doc = include_str!("../book/src/http-client.md")]
     pub struct HttpClient;
+
+    #[cfg(all(feature = "ws", feature = "tls"))]
+    #[doc = include_str!("../book/src/websocket.md")]
+    pub struct WebSocket;
 
     #[cfg(feature = "http1")]
     #[doc = include_str!("../README.md")]
