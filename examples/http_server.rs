@@ -126,7 +126,9 @@ fn route(request: Request<Body>) -> Deferred<Response<Body>, Error> {
             let options = WebSocketOptions::new().compression(DeflateOptions::new());
             let socket = ws::websocket_connection(&mut request, options)
                 .await
-                .map_err(|_| HttpError::new(StatusCode::BAD_REQUEST, "expected websocket request"))?;
+                .map_err(|_| {
+                    HttpError::new(StatusCode::BAD_REQUEST, "expected websocket request")
+                })?;
             stream::connect(socket.clone(), socket.clone(), ConnectOptions::new());
             http::IntoResponse::into_response(socket)
         }),

@@ -3376,7 +3376,9 @@ mod ws_checks {
     use super::{unexpected, within_limit};
 
     /// A server whose sockets echo, and are also handed to the check.
-    async fn echo_server(options: WebSocketOptions) -> Result<(Server, Channel<WebSocket>), String> {
+    async fn echo_server(
+        options: WebSocketOptions,
+    ) -> Result<(Server, Channel<WebSocket>), String> {
         let sockets = Channel::new(4);
         let handed = sockets.clone();
         let handler = move |mut request: Request<Body>| {
@@ -3413,7 +3415,8 @@ mod ws_checks {
             socket.send(vec![1u8, 2, 3]).await.map_err(unexpected)?;
             let (text, binary) = (socket.next().await, socket.next().await);
             ensure!(
-                text == Some(Message::from("hello")) && binary == Some(Message::from(vec![1u8, 2, 3])),
+                text == Some(Message::from("hello"))
+                    && binary == Some(Message::from(vec![1u8, 2, 3])),
                 "echoed {text:?} and {binary:?}"
             );
             drop(server.close());
@@ -3456,8 +3459,8 @@ mod ws_checks {
 
     pub(super) fn heartbeat_timeout() -> Result<(), String> {
         within_limit(async {
-            let heartbeats = Heartbeats::new(Duration::from_millis(50))
-                .timeout(Duration::from_millis(100));
+            let heartbeats =
+                Heartbeats::new(Duration::from_millis(50)).timeout(Duration::from_millis(100));
             let (server, sockets) =
                 echo_server(WebSocketOptions::new().heartbeats(heartbeats)).await?;
             // A peer that upgrades and then goes silent: it never answers the ping.

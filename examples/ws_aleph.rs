@@ -70,15 +70,14 @@ fn main() -> ExitCode {
             let _ = server.wait_for_close().await;
             return ExitCode::SUCCESS;
         }
-        let passed = match weir::runtime::timeout(Duration::from_secs(30), checks(server.port()))
-            .await
-        {
-            Ok(passed) => passed,
-            Err(_) => {
-                println!("FAIL the checks took more than 30 s");
-                false
-            }
-        };
+        let passed =
+            match weir::runtime::timeout(Duration::from_secs(30), checks(server.port())).await {
+                Ok(passed) => passed,
+                Err(_) => {
+                    println!("FAIL the checks took more than 30 s");
+                    false
+                }
+            };
         let _ = server.close().await;
         if passed {
             ExitCode::SUCCESS
@@ -198,10 +197,11 @@ async fn checks(port: u16) -> bool {
             }
             Err(error) => check(false, &format!("{path}: {error}")),
         }
-        let plain = http::get(&format!("http://127.0.0.1:{port}{path}")).await;
-        let refused = plain
-            .err()
-            .and_then(|e| e.downcast_ref::<http::client::ResponseError>().map(|r| r.status()));
+        let plain = http::get(format!("http://127.0.0.1:{port}{path}")).await;
+        let refused = plain.err().and_then(|e| {
+            e.downcast_ref::<http::client::ResponseError>()
+                .map(|r| r.status())
+        });
         check(
             refused == Some(StatusCode::BAD_REQUEST),
             &format!("{path} answers a plain request with 400"),

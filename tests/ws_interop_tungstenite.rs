@@ -837,9 +837,7 @@ async fn a_connection_cut_without_a_close_frame_is_1006(side: Side) {
         .unwrap();
 }
 
-both_ways!(
-    weir_close_goes_after_every_message_already_put,
-);
+both_ways!(weir_close_goes_after_every_message_already_put,);
 
 /// `close(code, reason)` sends the close frame after what was already put: 40 messages of
 /// 256 KiB (10 MiB, more than the socket buffers and weir's write buffer hold while
