@@ -298,7 +298,7 @@ pub(crate) fn socket(
 ///   [`inbound_buffer`](super::WebSocketOptions::inbound_buffer)). While a message waits for
 ///   room nothing more is read, so a slow consumer stops the peer (backpressure end to end).
 /// - It writes what is put, as one frame a message, and gathers what waits into one write; a
-///   put ([`SinkExt::send`](futures::SinkExt::send), `poll_flush`) completes once the frame was
+///   put (`SinkExt::send`, `poll_flush`) completes once the frame was
 ///   written to the socket.
 /// - Pings are answered with pongs; [`ping`](WebSocket::ping) and heartbeats send pings.
 ///
