@@ -728,3 +728,23 @@ async fn works_under_async_std() {
     })
     .await;
 }
+
+#[test]
+fn closing_the_server_says_going_away_to_its_sockets() {
+    let server = echo_server(WebSocketOptions::new());
+    run(async {
+        let mut client = ws::websocket_client(&url(&server), WebSocketClientOptions::new())
+            .await
+            .unwrap();
+        client.send("before").await.unwrap();
+        assert_eq!(client.next().await, Some(Message::from("before")));
+        let closing = server.close();
+        assert_eq!(client.next().await, None);
+        client.drained().await.unwrap();
+        assert_eq!(
+            client.close_status(),
+            Some(CloseFrame::new(1001, "server shutting down"))
+        );
+        closing.await.unwrap();
+    });
+}

@@ -149,9 +149,13 @@ impl hyper::service::Service<Request<hyper::body::Incoming>> for H1Service {
                 return Ok(response);
             }
             parts.extensions.insert(info);
+            parts
+                .extensions
+                .insert(super::server::Draining((*draining).clone()));
             let body = Body::incoming(body, shared.max_request_body_size);
             let mut response = shared.respond(Request::from_parts(parts, body)).await;
-            if draining.is_realized() {
+            if draining.is_realized() && response.status() != http::StatusCode::SWITCHING_PROTOCOLS
+            {
                 // Said here, not left to the connection's task noticing the drain in time.
                 response.headers_mut().insert(
                     http::header::CONNECTION,

@@ -87,7 +87,7 @@ mod io;
 pub mod multipart;
 mod options;
 mod range;
-mod server;
+pub(crate) mod server;
 mod service;
 pub mod sse;
 mod timer;

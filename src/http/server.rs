@@ -387,6 +387,13 @@ pub(crate) struct Shared {
     compression: Option<super::Compression>,
 }
 
+/// Realized when the server that received the request starts closing: in an HTTP/1.1
+/// request's extensions, for what outlives the request on its connection (an upgraded
+/// WebSocket says goodbye with 1001).
+#[derive(Clone)]
+#[allow(dead_code, reason = "read by the WebSocket adapter")]
+pub(crate) struct Draining(pub(crate) crate::Deferred<(), crate::Error>);
+
 /// What weir knows about a request beyond its head, in its extensions:
 /// `request.extensions().get::<RequestInfo>()`.
 ///

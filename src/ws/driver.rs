@@ -80,6 +80,8 @@ pub(crate) struct Driver<IO> {
     heartbeat: Option<Timer>,
     pong_deadline: Option<Timer>,
     failure: Option<Error>,
+    /// Realized when the server this socket came from starts closing.
+    draining: Option<crate::Deferred<(), Error>>,
 }
 
 impl<IO> Driver<IO>
@@ -129,7 +131,14 @@ where
             heartbeat,
             pong_deadline: None,
             failure: None,
+            draining: None,
         }
+    }
+
+    /// Closes with 1001 (going away) when `draining` is realized: the server shutting down.
+    pub(crate) fn on_drain(mut self, draining: Option<crate::Deferred<(), Error>>) -> Self {
+        self.draining = draining;
+        self
     }
 
     /// Queues our close frame (once) and starts the close timeout.
@@ -422,9 +431,21 @@ where
         progress
     }
 
-    /// Heartbeats and the close timeout.
+    /// Heartbeats, the close timeout and the server's drain.
     fn poll_timers(&mut self, cx: &mut Context<'_>) -> bool {
         let mut progress = false;
+        if let Some(draining) = self.draining.as_mut() {
+            if Pin::new(draining).poll(cx).is_ready() {
+                self.draining = None;
+                if !self.close_sent && self.requested_close.is_none() {
+                    self.requested_close =
+                        Some((CloseFrame::GOING_AWAY, "server shutting down".to_owned()));
+                    self.state.set_closing();
+                    self.outbound.close();
+                }
+                progress = true;
+            }
+        }
         if let Some(deadline) = self.close_deadline.as_mut() {
             if Pin::new(deadline).poll(cx).is_ready() {
                 self.close_deadline = None;

@@ -100,6 +100,11 @@ fn start<B>(request: &mut Request<B>, options: Common) -> Result<WebSocket, Erro
     state.response_headers = Some(response_headers);
     let (socket, inbound, outbound) = socket::socket(state, options.inbound_buffer);
     let upgraded = crate::http::upgrade::on_any_upgrade(request);
+    // The server closing says goodbye to its sockets: 1001, going away.
+    let draining = request
+        .extensions()
+        .get::<crate::http::server::Draining>()
+        .map(|draining| draining.0.clone());
     let state = socket.state().clone();
     let limits = Limits {
         max_frame_payload: options.max_frame_payload,
@@ -139,6 +144,7 @@ fn start<B>(request: &mut Request<B>, options: Common) -> Result<WebSocket, Erro
                     state,
                     options,
                 )
+                .on_drain(draining)
                 .await;
             }
             Err(error) => {
