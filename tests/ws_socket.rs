@@ -748,3 +748,33 @@ fn closing_the_server_says_going_away_to_its_sockets() {
         closing.await.unwrap();
     });
 }
+
+#[test]
+fn a_peer_that_stops_reading_cannot_hold_a_closing_socket_open() {
+    let options = WebSocketOptions::new().close_timeout(Duration::from_millis(200));
+    let (server, sockets) = server_with(options);
+    run(async {
+        // A raw client that upgrades, then never reads again.
+        let mut tcp = async_net::TcpStream::connect(server.local_addr())
+            .await
+            .unwrap();
+        tcp.write_all(UPGRADE.as_bytes()).await.unwrap();
+        let on_server = sockets.take_next().await.unwrap();
+        // Fill the socket's buffers: puts stop completing once the kernel's are full.
+        let mut writer = on_server.clone();
+        loop {
+            let send = writer.send(vec![0u8; 1 << 20]);
+            if weir::runtime::timeout(Duration::from_millis(300), send)
+                .await
+                .is_err()
+            {
+                break;
+            }
+        }
+        let closed = on_server.close(1000, "");
+        assert!(closed.await.unwrap(), "the close timeout ends it");
+        on_server.socket_closed().await.unwrap();
+        assert_eq!(on_server.close_status().unwrap().code(), 1006);
+        drop(tcp);
+    });
+}

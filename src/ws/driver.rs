@@ -148,7 +148,8 @@ where
         }
         self.close_sent = true;
         self.encoder.close(code, reason, &mut self.write_buf);
-        self.close_deadline = Some(Timer::after(self.options.close_timeout));
+        self.close_deadline
+            .get_or_insert_with(|| Timer::after(self.options.close_timeout));
         self.state.set_closing();
         // Nothing more goes out after the close frame: puts still waiting fail.
         self.outbound.close();
@@ -377,6 +378,10 @@ where
             // frame, once the outbound channel is drained.
             self.requested_close.get_or_insert(request);
             self.outbound.close();
+            // The close timeout counts from the request: what was put before must go out
+            // within it too.
+            self.close_deadline
+                .get_or_insert_with(|| Timer::after(self.options.close_timeout));
             progress = true;
         }
         if self.outbound_done && !self.close_sent && self.write_buf.len() < HIGH_WATER {
@@ -442,6 +447,8 @@ where
                         Some((CloseFrame::GOING_AWAY, "server shutting down".to_owned()));
                     self.state.set_closing();
                     self.outbound.close();
+                    self.close_deadline
+                        .get_or_insert_with(|| Timer::after(self.options.close_timeout));
                 }
                 progress = true;
             }
@@ -455,8 +462,14 @@ where
                     self.state.set_received(status.clone());
                     self.end_inbound(Err(Error::closed_with_source("websocket", status)));
                 }
+                // Past the close timeout nothing more is written either: a peer that stopped
+                // reading cannot hold the connection open.
                 self.reading = Reading::Done;
                 self.finishing = true;
+                if !self.write_buf.is_empty() || self.needs_flush {
+                    self.write_buf.clear();
+                    self.shut_down = true;
+                }
                 progress = true;
             }
         }
