@@ -14,7 +14,8 @@ pub fn filters() -> Vec<String> {
 
 /// Runs `weir` and `peer` alternately for `rounds` timed rounds (after one untimed warm-up
 /// each), checks both return `expected`, and prints `# ...` details and the
-/// `ratio <name> <weir median / peer median>` line.
+/// `ratio <name> <weir median / peer median>` line. Returns the two medians (weir's, the
+/// peer's), or `None` when `filters` leave the scenario out.
 pub fn compare(
     filters: &[String],
     name: &str,
@@ -23,9 +24,9 @@ pub fn compare(
     peer_name: &str,
     mut weir: impl FnMut() -> u64,
     mut peer: impl FnMut() -> u64,
-) {
+) -> Option<(Duration, Duration)> {
     if !filters.is_empty() && !filters.iter().any(|f| name.contains(f.as_str())) {
-        return;
+        return None;
     }
     assert_eq!(weir(), expected, "{name}: weir checksum");
     assert_eq!(peer(), expected, "{name}: {peer_name} checksum");
@@ -45,6 +46,7 @@ pub fn compare(
         "ratio {name} {:.3}",
         weir_median.as_secs_f64() / peer_median.as_secs_f64()
     );
+    Some((weir_median, peer_median))
 }
 
 fn time(work: &mut impl FnMut() -> u64) -> Duration {
