@@ -665,6 +665,17 @@ impl<T: Into<Message>> Sink<T> for WebSocket {
     fn close_with_cause(&self, cause: Error) {
         Sink::<T>::close_with_cause(&self.splice, cause);
     }
+
+    fn room(&self) -> usize {
+        Sink::<T>::room(&self.splice)
+    }
+
+    fn start_send_all(
+        mut self: Pin<&mut Self>,
+        messages: &mut std::collections::VecDeque<T>,
+    ) -> Result<(), Error> {
+        Pin::new(&mut self.splice).start_send_all(messages)
+    }
 }
 
 /// The outbound half of the splice: converts messages, and remembers the acknowledgement of
@@ -763,6 +774,38 @@ impl<T: Into<Message>> Sink<T> for Outbound {
 
     fn close_with_cause(&self, cause: Error) {
         self.channel.close_with_error(cause);
+    }
+
+    /// The outbound channel's free room: `connect` hands over runs of messages, which the
+    /// connection's task writes together.
+    fn room(&self) -> usize {
+        Sink::<Outgoing>::room(&self.channel)
+    }
+
+    /// Every message into the outbound channel under one lock; `poll_flush` then waits for
+    /// the last one's acknowledgement (they are written in order).
+    fn start_send_all(
+        mut self: Pin<&mut Self>,
+        messages: &mut std::collections::VecDeque<T>,
+    ) -> Result<(), Error> {
+        let mut batch: std::collections::VecDeque<Outgoing> = messages
+            .drain(..)
+            .map(|message| Outgoing {
+                message: message.into(),
+                written: Deferred::new().quiet(),
+            })
+            .collect();
+        let last = batch.back().map(|outgoing| outgoing.written.clone());
+        let sent = Pin::new(&mut self.channel).start_send_all(&mut batch);
+        if let Err(error) = sent {
+            // What was not offered is dropped (its acknowledgement with it).
+            batch.clear();
+            return Err(refused(error));
+        }
+        if last.is_some() {
+            self.written = last;
+        }
+        Ok(())
     }
 }
 
