@@ -162,6 +162,10 @@ PY3=$ROOT/target/ws-peers/py3/bin/python
 WSTEST=("$PY2" -u "$ROOT/conformance/ws/wstest_loopback.py")
 
 out=$ROOT/target/autobahn/$direction-$mode
+# One run per report directory at a time: a second one would delete the first one's files.
+mkdir -p "$ROOT/target/autobahn"
+exec {lock}>"$ROOT/target/autobahn/.$direction-$mode.lock"
+flock -n "$lock" || fail "another '$direction $mode' run is in progress in this worktree"
 rm -rf "$out"
 mkdir -p "$out/report"
 spec=$out/spec.json
