@@ -486,7 +486,18 @@ async fn propagate<S, T>(
             }
             Event::Messages if sinks.len() == 1 => {
                 run.extend(batch.drain(..));
-                let step = deliver_run(&mut sinks[0], &mut run).await;
+                let mut more = |cx: &mut Context<'_>, room: usize, run: &mut VecDeque<T>| {
+                    // Sinks that joined since must see what is taken from now on: no top-up.
+                    if connector.has_incoming.load(Ordering::Acquire) {
+                        return;
+                    }
+                    if let Poll::Ready(true) =
+                        source.as_mut().poll_next_batch(cx, room.min(MAX_BATCH), &mut batch)
+                    {
+                        run.extend(batch.drain(..));
+                    }
+                };
+                let step = deliver_run(&mut sinks[0], &mut run, &mut more).await;
                 run.clear();
                 if matches!(step, Step::Closed | Step::TimedOut) {
                     let downstream = sinks.swap_remove(0);
@@ -559,7 +570,17 @@ fn settle<S: Source + ?Sized, T>(
 
 /// Hands a run of messages to a single sink and waits until it accepted them all, closed, or
 /// timed out.
-async fn deliver_run<T>(downstream: &mut Downstream<T>, run: &mut VecDeque<T>) -> Step<T> {
+///
+/// Before it waits for the sink to flush, it tops the run up with whatever the source has
+/// ready at once (`more`, given the sink's room), as long as the sink has room: a sink whose
+/// flush means "written to the network" (a socket's) then gets every message that arrived
+/// together in one write, rather than one write and one acknowledgement each. Backpressure
+/// is unchanged: nothing is sent beyond the sink's room.
+async fn deliver_run<T>(
+    downstream: &mut Downstream<T>,
+    run: &mut VecDeque<T>,
+    more: &mut (dyn FnMut(&mut Context<'_>, usize, &mut VecDeque<T>) + Send),
+) -> Step<T> {
     downstream.timer = None;
     let mut flushing = false;
     poll_fn(|cx| {
@@ -575,6 +596,9 @@ async fn deliver_run<T>(downstream: &mut Downstream<T>, run: &mut VecDeque<T>) -
                 Poll::Ready(Ok(())) => {
                     if downstream.sink.as_mut().start_send_all(run).is_err() {
                         return Poll::Ready(Step::Closed);
+                    }
+                    if run.is_empty() && downstream.sink.room() > 1 {
+                        more(cx, downstream.sink.room(), run);
                     }
                     // A sink that takes one message at a time comes back for the next.
                     flushing = run.is_empty();
