@@ -20,7 +20,7 @@
 //! - `ws_echo_64kib`: 4 000 binary messages of 64 KiB, 8 in flight.
 //! - `ws_echo_deflate`: 20 000 text messages of 4 KiB (JSON-like records, generated
 //!   deterministically), 16 in flight, with permessage-deflate at level 1 and context
-//!   takeover both ways on both sides (weir's `DeflateOptions::new()`; yawc's
+//!   takeover both ways on both sides (weir's `DeflateOptions::new().level(1)`; yawc's
 //!   `DeflateOptions::low_latency()`, UTF-8 checking on as weir always does). Both use
 //!   flate2, built once with the same backend.
 //!
@@ -378,7 +378,7 @@ fn weir_server(compression: bool) -> weir::http::Server {
 
     let mut options = WebSocketOptions::new();
     if compression {
-        options = options.compression(DeflateOptions::new());
+        options = options.compression(DeflateOptions::new().level(1));
     }
     let echo = move |mut request: Request<Body>| {
         let options = options.clone();
@@ -405,7 +405,7 @@ async fn weir_client(
 
     let mut options = WebSocketClientOptions::new();
     if compression {
-        options = options.compression(DeflateOptions::new());
+        options = options.compression(DeflateOptions::new().level(1));
     }
     let mut socket = ws::websocket_client(&url, options)
         .await

@@ -492,7 +492,9 @@ async fn propagate<S, T>(
                         return;
                     }
                     if let Poll::Ready(true) =
-                        source.as_mut().poll_next_batch(cx, room.min(MAX_BATCH), &mut batch)
+                        source
+                            .as_mut()
+                            .poll_next_batch(cx, room.min(MAX_BATCH), &mut batch)
                     {
                         run.extend(batch.drain(..));
                     }

@@ -359,7 +359,9 @@ where
                         Message::Binary(bytes) => (false, &bytes[..]),
                     };
                     self.encoder.message(text, payload, &mut self.write_buf);
-                    self.acks.push(outgoing.written);
+                    if let Some(written) = outgoing.written {
+                        self.acks.push(written);
+                    }
                     gathered += 1;
                     progress = true;
                 }
@@ -538,7 +540,9 @@ where
         }
         // Messages put but never taken: their puts fail.
         while let Ok(Some(outgoing)) = self.outbound.queue().take_now() {
-            outgoing.written.error(failure.clone());
+            if let Some(written) = outgoing.written {
+                written.error(failure.clone());
+            }
         }
         self.state.finished();
     }

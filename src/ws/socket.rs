@@ -17,10 +17,12 @@ use super::close::CloseFrame;
 use super::codec::{Agreement, Role};
 use super::message::Message;
 
-/// A message on its way out and its acknowledgement, realized once it is written.
+/// A message on its way out and its acknowledgement, realized once it is written. Of a run
+/// sent together only the last carries one: they are written in order, and `poll_flush` waits
+/// for the last.
 pub(crate) struct Outgoing {
     pub(crate) message: Message,
-    pub(crate) written: Deferred<(), Error>,
+    pub(crate) written: Option<Deferred<(), Error>>,
 }
 
 /// What the handles, the connection's task and the graph node share.
@@ -725,7 +727,7 @@ impl<T: Into<Message>> futures_sink::Sink<T> for Outbound {
         let written = Deferred::new().quiet();
         let outgoing = Outgoing {
             message: message.into(),
-            written: written.clone(),
+            written: Some(written.clone()),
         };
         futures_sink::Sink::start_send(Pin::new(&mut self.channel), outgoing).map_err(refused)?;
         self.written = Some(written);
@@ -792,10 +794,14 @@ impl<T: Into<Message>> Sink<T> for Outbound {
             .drain(..)
             .map(|message| Outgoing {
                 message: message.into(),
-                written: Deferred::new().quiet(),
+                written: None,
             })
             .collect();
-        let last = batch.back().map(|outgoing| outgoing.written.clone());
+        let last = batch.back_mut().map(|outgoing| {
+            let written = Deferred::new().quiet();
+            outgoing.written = Some(written.clone());
+            written
+        });
         let sent = Pin::new(&mut self.channel).start_send_all(&mut batch);
         if let Err(error) = sent {
             // What was not offered is dropped (its acknowledgement with it).
