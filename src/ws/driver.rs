@@ -82,6 +82,8 @@ pub(crate) struct Driver<IO> {
     failure: Option<Error>,
     /// Realized when the server this socket came from starts closing.
     draining: Option<crate::Deferred<(), Error>>,
+    /// A read came back pending in this poll (the waker is registered).
+    read_blocked: bool,
 }
 
 impl<IO> Driver<IO>
@@ -132,6 +134,7 @@ where
             pong_deadline: None,
             failure: None,
             draining: None,
+            read_blocked: false,
         }
     }
 
@@ -290,8 +293,16 @@ where
                 },
                 Reading::AwaitEof => self.read_buf.clear(),
             }
+            if self.read_blocked {
+                // Already waiting for the socket in this poll: no second read that would only
+                // come back empty.
+                return progress;
+            }
             match self.poll_fill(cx) {
-                Poll::Pending => return progress,
+                Poll::Pending => {
+                    self.read_blocked = true;
+                    return progress;
+                }
                 Poll::Ready(Ok(0)) => {
                     progress = true;
                     if self.reading == Reading::AwaitEof || self.close_received {
@@ -557,6 +568,7 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
         this.state.register(cx.waker());
+        this.read_blocked = false;
         loop {
             let mut progress = this.poll_read_side(cx);
             progress |= this.poll_outbound(cx);
