@@ -5,7 +5,6 @@
 
 mod support;
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -572,56 +571,10 @@ fn wss_with_a_self_signed_certificate() {
     });
 }
 
-/// An HTTP proxy that only does CONNECT, recording each request head.
-fn connect_proxy() -> (std::net::SocketAddr, Arc<Mutex<Vec<String>>>) {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let address = listener.local_addr().unwrap();
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let log = seen.clone();
-    weir::runtime::spawn(async move {
-        let listener = async_net::TcpListener::try_from(listener).unwrap();
-        while let Ok((mut client, _)) = listener.accept().await {
-            let log = log.clone();
-            weir::runtime::spawn(async move {
-                let mut head = Vec::new();
-                let mut byte = [0u8; 1];
-                while !head.ends_with(b"\r\n\r\n") {
-                    if client.read(&mut byte).await.unwrap_or(0) == 0 {
-                        return;
-                    }
-                    head.push(byte[0]);
-                }
-                let head = String::from_utf8(head).unwrap();
-                log.lock().unwrap().push(head.clone());
-                let target = head.split_whitespace().nth(1).unwrap_or("").to_owned();
-                let upstream = async_net::TcpStream::connect(target).await.unwrap();
-                client
-                    .write_all(b"HTTP/1.1 200 Connection Established\r\n\r\n")
-                    .await
-                    .unwrap();
-                let (mut a_read, mut b_write) = (client.clone(), upstream.clone());
-                let (mut b_read, mut a_write) = (upstream, client);
-                futures_lite::future::or(
-                    async {
-                        let _ = futures_lite::io::copy(&mut a_read, &mut b_write).await;
-                    },
-                    async {
-                        let _ = futures_lite::io::copy(&mut b_read, &mut a_write).await;
-                    },
-                )
-                .await;
-            })
-            .detach();
-        }
-    })
-    .detach();
-    (address, seen)
-}
-
 #[test]
 fn through_an_http_proxy_by_connect() {
     let server = echo_server(WebSocketOptions::new());
-    let (proxy, seen) = connect_proxy();
+    let (proxy, seen) = support::proxy::http_proxy();
     run(async {
         let options = WebSocketClientOptions::new()
             .proxy(http::client::Proxy::http("127.0.0.1", proxy.port()));
@@ -636,71 +589,10 @@ fn through_an_http_proxy_by_connect() {
     );
 }
 
-/// A SOCKS5 proxy without auth; records each target.
-fn socks5_proxy() -> (std::net::SocketAddr, Arc<Mutex<Vec<String>>>) {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let address = listener.local_addr().unwrap();
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let log = seen.clone();
-    weir::runtime::spawn(async move {
-        let listener = async_net::TcpListener::try_from(listener).unwrap();
-        while let Ok((mut client, _)) = listener.accept().await {
-            let log = log.clone();
-            weir::runtime::spawn(async move {
-                let mut greeting = [0u8; 2];
-                client.read_exact(&mut greeting).await.unwrap();
-                let mut methods = vec![0u8; greeting[1] as usize];
-                client.read_exact(&mut methods).await.unwrap();
-                client.write_all(&[5, 0]).await.unwrap();
-                let mut request = [0u8; 4];
-                client.read_exact(&mut request).await.unwrap();
-                let host = match request[3] {
-                    1 => {
-                        let mut ip = [0u8; 4];
-                        client.read_exact(&mut ip).await.unwrap();
-                        std::net::Ipv4Addr::from(ip).to_string()
-                    }
-                    3 => {
-                        let mut len = [0u8; 1];
-                        client.read_exact(&mut len).await.unwrap();
-                        let mut name = vec![0u8; len[0] as usize];
-                        client.read_exact(&mut name).await.unwrap();
-                        String::from_utf8(name).unwrap()
-                    }
-                    other => panic!("address type {other}"),
-                };
-                let mut port = [0u8; 2];
-                client.read_exact(&mut port).await.unwrap();
-                let target = format!("{host}:{}", u16::from_be_bytes(port));
-                log.lock().unwrap().push(target.clone());
-                let upstream = async_net::TcpStream::connect(target).await.unwrap();
-                client
-                    .write_all(&[5, 0, 0, 1, 0, 0, 0, 0, 0, 0])
-                    .await
-                    .unwrap();
-                let (mut a_read, mut b_write) = (client.clone(), upstream.clone());
-                let (mut b_read, mut a_write) = (upstream, client);
-                futures_lite::future::or(
-                    async {
-                        let _ = futures_lite::io::copy(&mut a_read, &mut b_write).await;
-                    },
-                    async {
-                        let _ = futures_lite::io::copy(&mut b_read, &mut a_write).await;
-                    },
-                )
-                .await;
-            })
-            .detach();
-        }
-    })
-    .detach();
-    (address, seen)
-}
-
 #[test]
 fn through_a_socks5_proxy() {
     let server = echo_server(WebSocketOptions::new());
-    let (proxy, seen) = socks5_proxy();
+    let (proxy, seen) = support::proxy::socks5_proxy();
     run(async {
         let options = WebSocketClientOptions::new()
             .proxy(http::client::Proxy::socks5("127.0.0.1", proxy.port()));

@@ -37,6 +37,10 @@ pub struct Connection(pub u32);
 #[cfg(feature = "tcp")]
 pub mod tcp;
 
+/// HTTP and SOCKS5 proxies on loopback.
+#[cfg(feature = "tcp")]
+pub mod proxy;
+
 // HTTP/2 and TLS too: the client helpers cover all three protocols.
 #[cfg(all(feature = "http1", feature = "http2", feature = "tls"))]
 pub mod http_client;
