@@ -82,8 +82,6 @@ pub(crate) struct Driver<IO> {
     failure: Option<Error>,
     /// Realized when the server this socket came from starts closing.
     draining: Option<crate::Deferred<(), Error>>,
-    /// A read came back pending in this poll (the waker is registered).
-    read_blocked: bool,
 }
 
 impl<IO> Driver<IO>
@@ -134,7 +132,6 @@ where
             pong_deadline: None,
             failure: None,
             draining: None,
-            read_blocked: false,
         }
     }
 
@@ -293,16 +290,8 @@ where
                 },
                 Reading::AwaitEof => self.read_buf.clear(),
             }
-            if self.read_blocked {
-                // Already waiting for the socket in this poll: no second read that would only
-                // come back empty.
-                return progress;
-            }
             match self.poll_fill(cx) {
-                Poll::Pending => {
-                    self.read_blocked = true;
-                    return progress;
-                }
+                Poll::Pending => return progress,
                 Poll::Ready(Ok(0)) => {
                     progress = true;
                     if self.reading == Reading::AwaitEof || self.close_received {
@@ -568,7 +557,6 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
         this.state.register(cx.waker());
-        this.read_blocked = false;
         loop {
             let mut progress = this.poll_read_side(cx);
             progress |= this.poll_outbound(cx);
