@@ -750,3 +750,32 @@ fn a_peer_that_stops_reading_cannot_hold_a_closing_socket_open() {
         drop(tcp);
     });
 }
+
+#[test]
+fn realizing_the_client_deferred_with_an_error_abandons_the_connection() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let connecting = ws::websocket_client(
+        &format!("ws://127.0.0.1:{port}/"),
+        WebSocketClientOptions::new(),
+    );
+    run(async {
+        let listener = async_net::TcpListener::try_from(listener).unwrap();
+        let (mut tcp, _) = listener.accept().await.unwrap();
+        // The request arrives; the server never answers, and the caller gives up.
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") {
+            tcp.read_exact(&mut byte).await.unwrap();
+            head.push(byte[0]);
+        }
+        connecting.error(weir::Error::cancelled());
+        let mut rest = Vec::new();
+        assert_eq!(
+            tcp.read_to_end(&mut rest).await.unwrap(),
+            0,
+            "the client closed it"
+        );
+        assert!(connecting.await.unwrap_err().is_cancelled());
+    });
+}

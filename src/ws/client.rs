@@ -30,8 +30,10 @@ const MAX_RESPONSE_HEAD: usize = 16 * 1024;
 ///
 /// # Cancel safety
 ///
-/// Realizing the deferred with an error (or dropping it) while the connection is being set up
-/// abandons it: the connection is closed.
+/// Realizing the deferred with an error (`deferred.error(Error::cancelled())`) while the
+/// connection is being set up abandons it: the connection is closed. Merely dropping the
+/// deferred does not stop the set-up; the socket it brings is then dropped, which closes it
+/// with 1000.
 ///
 /// # Examples
 ///
