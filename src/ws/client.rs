@@ -4,6 +4,7 @@ use bytes::BytesMut;
 use futures_lite::{AsyncReadExt, AsyncWriteExt};
 use http::{HeaderMap, HeaderName, HeaderValue};
 
+use crate::http::client::connect::{Route, open};
 use crate::http::client::pool::Key;
 use crate::tcp::accept::Transport;
 use crate::{Deferred, Error};
@@ -182,35 +183,18 @@ async fn connect(url: &str, options: WebSocketClientOptions) -> Result<WebSocket
     Ok(socket)
 }
 
-/// TCP (through the proxy if any), then TLS for `wss`.
+/// TCP (through the proxy if any, always by `CONNECT`), then TLS with ALPN http/1.1 for `wss`:
+/// the HTTP client's route.
 async fn transport(key: &Key, options: &WebSocketClientOptions) -> Result<Transport, Error> {
-    let tcp = match &options.proxy {
-        Some(proxy) => proxy.connect_through(&options.resolver, key, true).await?,
-        None => {
-            let host = key.host.trim_start_matches('[').trim_end_matches(']');
-            crate::http::client::resolve::connect(&options.resolver, host, key.port).await?
-        }
+    let route = Route {
+        resolver: &options.resolver,
+        proxy: options.proxy.as_ref(),
+        #[cfg(feature = "tls")]
+        tls: options.tls.as_ref(),
+        alpn: vec![b"http/1.1".to_vec()],
+        tunnel_plain: true,
     };
-    let _ = tcp.set_nodelay(true);
-    if !key.https {
-        return Ok(Transport::Tcp(tcp));
-    }
-    #[cfg(feature = "tls")]
-    {
-        let host = key.host.trim_start_matches('[').trim_end_matches(']');
-        let config = options
-            .tls
-            .clone()
-            .unwrap_or_default()
-            .with_alpn_protocols([b"http/1.1".to_vec()]);
-        let stream = crate::tls::connect(&config, host, tcp).await?;
-        Ok(Transport::Tls(Box::new(stream)))
-    }
-    #[cfg(not(feature = "tls"))]
-    {
-        drop(tcp);
-        Err(Error::msg("wss needs weir's `tls` feature"))
-    }
+    open(key, &route).await
 }
 
 /// Sends the upgrade request and checks the answer; what the server sent after its head is

@@ -269,8 +269,6 @@ where
                     Ok(()) => self.inbound.close(),
                     Err(error) => self.inbound.close_with_error(error),
                 }
-                // Keep a marker so that it is applied once.
-                self.inbound_end = None;
                 progress = true;
             }
             match self.reading {

@@ -33,7 +33,6 @@ pub(crate) async fn connect(
 }
 
 async fn connect_now(key: &Key, options: &ClientOptions) -> Result<(Sender, Kill, Task), Error> {
-    let host = key.host.trim_start_matches('[').trim_end_matches(']');
     #[cfg(unix)]
     if let Some(path) = &key.unix_socket {
         let stream = async_net::unix::UnixStream::connect(path)
@@ -52,34 +51,70 @@ async fn connect_now(key: &Key, options: &ClientOptions) -> Result<(Sender, Kill
         let h2c = options.force_h2c && options.versions.contains(&HttpVersion::Http2);
         return handshake(Transport::Unix(stream), h2c, options).await;
     }
-    let tcp = match &options.proxy {
-        Some(proxy) => proxy.connect(&options.resolver, key).await?,
-        None => super::resolve::connect(&options.resolver, host, key.port).await?,
-    };
-    let _ = tcp.set_nodelay(true);
-    let (transport, http2) = if key.https {
+    let route = Route {
+        resolver: &options.resolver,
+        proxy: options.proxy.as_ref(),
         #[cfg(feature = "tls")]
-        {
-            let config = options.tls.clone().unwrap_or_default().with_alpn_protocols(
-                options
-                    .versions
-                    .iter()
-                    .map(|version| version.alpn_id().to_vec()),
-            );
-            let stream = crate::tls::connect(&config, host, tcp).await?;
-            let http2 = stream.session_info().alpn_protocol() == Some(b"h2");
-            (Transport::Tls(Box::new(stream)), http2)
-        }
-        #[cfg(not(feature = "tls"))]
-        {
-            drop(tcp);
-            return Err(Error::msg("https needs weir's `tls` feature"));
-        }
-    } else {
-        let h2c = options.force_h2c && options.versions.contains(&HttpVersion::Http2);
-        (Transport::Tcp(tcp), h2c)
+        tls: options.tls.as_ref(),
+        alpn: options
+            .versions
+            .iter()
+            .map(|version| version.alpn_id().to_vec())
+            .collect(),
+        tunnel_plain: false,
+    };
+    let transport = open(key, &route).await?;
+    let http2 = match &transport {
+        #[cfg(feature = "tls")]
+        Transport::Tls(stream) => stream.session_info().alpn_protocol() == Some(b"h2"),
+        _ => options.force_h2c && options.versions.contains(&HttpVersion::Http2),
     };
     handshake(transport, http2, options).await
+}
+
+/// How a client reaches a host: the resolver, the proxy if any, TLS and its ALPN list.
+pub(crate) struct Route<'a> {
+    pub(crate) resolver: &'a std::sync::Arc<dyn super::Resolve>,
+    pub(crate) proxy: Option<&'a super::Proxy>,
+    #[cfg(feature = "tls")]
+    pub(crate) tls: Option<&'a crate::tls::ClientConfig>,
+    pub(crate) alpn: Vec<Vec<u8>>,
+    /// Ask an HTTP proxy to `CONNECT` for plain targets too (a WebSocket, which a
+    /// forwarding proxy would not upgrade).
+    pub(crate) tunnel_plain: bool,
+}
+
+/// TCP to `key` (through the route's proxy if any, happy eyeballs across the addresses),
+/// then TLS with the route's ALPN list for https/wss.
+pub(crate) async fn open(key: &Key, route: &Route<'_>) -> Result<Transport, Error> {
+    let host = key.host.trim_start_matches('[').trim_end_matches(']');
+    let tcp = match route.proxy {
+        Some(proxy) => {
+            proxy
+                .connect_through(route.resolver, key, route.tunnel_plain)
+                .await?
+        }
+        None => super::resolve::connect(route.resolver, host, key.port).await?,
+    };
+    let _ = tcp.set_nodelay(true);
+    if !key.https {
+        return Ok(Transport::Tcp(tcp));
+    }
+    #[cfg(feature = "tls")]
+    {
+        let config = route
+            .tls
+            .cloned()
+            .unwrap_or_default()
+            .with_alpn_protocols(route.alpn.iter().cloned());
+        let stream = crate::tls::connect(&config, host, tcp).await?;
+        Ok(Transport::Tls(Box::new(stream)))
+    }
+    #[cfg(not(feature = "tls"))]
+    {
+        drop(tcp);
+        Err(Error::msg("https needs weir's `tls` feature"))
+    }
 }
 
 /// The HTTP handshake on a connected transport.

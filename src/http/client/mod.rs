@@ -47,7 +47,7 @@
 //! | `:as` (`:byte-array`, `:string`, `:json`, `:stream`) | [`ResponseExt`]: `bytes`, `text` (charset from `Content-Type`), `json`, `lines`; the raw body is `into_body()` |
 
 mod coerce;
-mod connect;
+pub(crate) mod connect;
 mod cookies;
 #[cfg(feature = "compression")]
 mod decompress;

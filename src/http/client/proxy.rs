@@ -154,17 +154,9 @@ impl Proxy {
     }
 
     /// Connects to the proxy and, unless it forwards plain requests itself, through it to the
-    /// target: a socket that then speaks to the target.
-    pub(crate) async fn connect(
-        &self,
-        resolver: &std::sync::Arc<dyn super::Resolve>,
-        key: &Key,
-    ) -> Result<async_net::TcpStream, Error> {
-        self.connect_through(resolver, key, false).await
-    }
-
-    /// [`connect`](Proxy::connect), with an HTTP proxy asked to `CONNECT` for plain targets
-    /// too (`tunnel_plain`: a WebSocket, which a forwarding proxy would not upgrade).
+    /// target: a socket that then speaks to the target. With `tunnel_plain` an HTTP proxy is
+    /// asked to `CONNECT` for plain targets too (a WebSocket, which a forwarding proxy would not
+    /// upgrade).
     pub(crate) async fn connect_through(
         &self,
         resolver: &std::sync::Arc<dyn super::Resolve>,

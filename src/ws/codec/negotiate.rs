@@ -48,51 +48,48 @@ impl Agreement {
 
     /// The `Sec-WebSocket-Extensions` value the server answers with.
     pub(crate) fn response_header(&self) -> String {
-        let mut s = String::from(NAME);
-        if self.server_no_context_takeover {
-            s.push_str("; server_no_context_takeover");
-        }
-        if self.client_no_context_takeover {
-            s.push_str("; client_no_context_takeover");
-        }
-        if self.server_max_window_bits < 15 {
-            s.push_str(&format!(
-                "; server_max_window_bits={}",
-                self.server_max_window_bits
-            ));
-        }
-        if self.client_max_window_bits < 15 {
-            s.push_str(&format!(
-                "; client_max_window_bits={}",
-                self.client_max_window_bits
-            ));
-        }
-        s
+        header(
+            (
+                self.server_no_context_takeover,
+                self.client_no_context_takeover,
+            ),
+            (self.server_max_window_bits, self.client_max_window_bits),
+        )
     }
+}
+
+/// `permessage-deflate` with these parameters; a window of 15 bits (the default) is not said.
+fn header(no_context_takeover: (bool, bool), max_window_bits: (u8, u8)) -> String {
+    let mut s = String::from(NAME);
+    if no_context_takeover.0 {
+        s.push_str("; server_no_context_takeover");
+    }
+    if no_context_takeover.1 {
+        s.push_str("; client_no_context_takeover");
+    }
+    if max_window_bits.0 < 15 {
+        s.push_str(&format!("; server_max_window_bits={}", max_window_bits.0));
+    }
+    if max_window_bits.1 < 15 {
+        s.push_str(&format!("; client_max_window_bits={}", max_window_bits.1));
+    }
+    s
 }
 
 /// The client's `Sec-WebSocket-Extensions` offer. It always says `client_max_window_bits`, so
 /// the server may pick a smaller window for us.
 pub(crate) fn offer(options: &DeflateOptions) -> String {
-    let mut s = String::from(NAME);
-    if options.server_no_context_takeover {
-        s.push_str("; server_no_context_takeover");
-    }
-    if options.client_no_context_takeover {
-        s.push_str("; client_no_context_takeover");
-    }
-    if options.server_max_window_bits < 15 {
-        s.push_str(&format!(
-            "; server_max_window_bits={}",
-            options.server_max_window_bits
-        ));
-    }
-    if options.client_max_window_bits < 15 {
-        s.push_str(&format!(
-            "; client_max_window_bits={}",
-            options.client_max_window_bits
-        ));
-    } else {
+    let mut s = header(
+        (
+            options.server_no_context_takeover,
+            options.client_no_context_takeover,
+        ),
+        (
+            options.server_max_window_bits,
+            options.client_max_window_bits,
+        ),
+    );
+    if options.client_max_window_bits >= 15 {
         s.push_str("; client_max_window_bits");
     }
     s
