@@ -59,6 +59,8 @@ pub(crate) struct Driver<IO> {
     held: Option<Message>,
     /// How the inbound side ends once `held` is delivered.
     inbound_end: Option<Result<(), Error>>,
+    /// The inbound side was ended (closed, with its cause).
+    inbound_ended: bool,
     inbound: Channel<Message>,
     outbound: Channel<Outgoing>,
     outbound_done: bool,
@@ -113,6 +115,7 @@ where
             reading: Reading::Frames,
             held: None,
             inbound_end: None,
+            inbound_ended: false,
             inbound,
             outbound,
             outbound_done: false,
@@ -156,9 +159,26 @@ where
     }
 
     /// Ends the inbound side with `end`, after the held message if any.
+    ///
+    /// With nothing held it ends at once, before the close frame that goes with it closes the
+    /// outbound side: a `connect(socket, socket)` that sees its sink close then closes the
+    /// source, and must find it already ended with this cause.
     fn end_inbound(&mut self, end: Result<(), Error>) {
-        if self.inbound_end.is_none() {
+        if self.inbound_ended || self.inbound_end.is_some() {
+            return;
+        }
+        if self.held.is_some() {
             self.inbound_end = Some(end);
+        } else {
+            self.apply_inbound_end(end);
+        }
+    }
+
+    fn apply_inbound_end(&mut self, end: Result<(), Error>) {
+        self.inbound_ended = true;
+        match end {
+            Ok(()) => self.inbound.close(),
+            Err(error) => self.inbound.close_with_error(error),
         }
     }
 
@@ -166,11 +186,11 @@ where
     fn protocol_failure(&mut self, error: ProtocolError) {
         let status = CloseFrame::new(error.code, error.reason.clone());
         self.state.set_local_failure(status.clone());
-        self.send_close(Some(error.code), &error.reason);
         self.end_inbound(Err(Error::protocol_with_source(
             format!("websocket: {}", error.reason),
             status,
         )));
+        self.send_close(Some(error.code), &error.reason);
         self.reading = match self.role {
             Role::Client => Reading::AwaitEof,
             Role::Server => Reading::Done,
@@ -223,15 +243,15 @@ where
                     None => CloseFrame::new(CloseFrame::NO_STATUS, ""),
                 };
                 self.state.set_received(status.clone());
-                // Echo the status code, as RFC 6455 5.5.1 suggests.
-                match &frame {
-                    Some((code, _)) => self.send_close(Some(*code), ""),
-                    None => self.send_close(None, ""),
-                }
                 if status.is_normal() {
                     self.end_inbound(Ok(()));
                 } else {
                     self.end_inbound(Err(Error::closed_with_source("websocket", status)));
+                }
+                // Echo the status code, as RFC 6455 5.5.1 suggests.
+                match &frame {
+                    Some((code, _)) => self.send_close(Some(*code), ""),
+                    None => self.send_close(None, ""),
                 }
                 self.reading = match self.role {
                     Role::Client => Reading::AwaitEof,
@@ -265,10 +285,7 @@ where
                 }
             }
             if let Some(end) = self.inbound_end.take() {
-                match end {
-                    Ok(()) => self.inbound.close(),
-                    Err(error) => self.inbound.close_with_error(error),
-                }
+                self.apply_inbound_end(end);
                 progress = true;
             }
             match self.reading {
@@ -486,8 +503,8 @@ where
                 self.pong_deadline = None;
                 let status = CloseFrame::new(CloseFrame::INTERNAL_ERROR, "heartbeat timeout");
                 self.state.set_local_failure(status.clone());
+                self.end_inbound(Err(Error::timed_out_because(status.clone())));
                 self.send_close(Some(status.code()), status.reason());
-                self.end_inbound(Err(Error::timed_out_because(status)));
                 return true;
             }
         }
@@ -519,8 +536,8 @@ where
         // (A held message is gone with its taker: `done` waits for it to be delivered.)
         self.held = None;
         match self.inbound_end.take() {
-            Some(Ok(())) => self.inbound.close(),
-            Some(Err(error)) => self.inbound.close_with_error(error),
+            Some(end) => self.apply_inbound_end(end),
+            None if self.inbound_ended => {}
             None => {
                 if !self.state.has_status() {
                     let status = CloseFrame::new(CloseFrame::ABNORMAL, "connection closed");
