@@ -167,6 +167,25 @@ fn a_slow_head_is_cut_off_at_the_header_read_timeout() {
 }
 
 #[test]
+fn a_slow_head_after_kept_alive_requests_is_cut_off_too() {
+    // Each request's head deadline reuses the timer its predecessor left armed; the deadline
+    // must still pass for a head that stalls after several answered requests.
+    let calls = Counter::default();
+    let server = start(
+        counting(&calls),
+        localhost().header_read_timeout(Some(Duration::from_millis(300))),
+    );
+    let mut raw = Raw::connect(server.local_addr());
+    for _ in 0..3 {
+        raw.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+        assert_eq!(raw.response().unwrap().status, 200);
+    }
+    raw.send("GET / HTTP/1.1\r\nHost: x\r\nX-Slow");
+    assert!(raw.closed_within(Duration::from_secs(5)), "still open");
+    assert_eq!(calls.get(), 3);
+}
+
+#[test]
 fn an_idle_keep_alive_connection_is_closed_over_http1() {
     let calls = Counter::default();
     let server = start(

@@ -51,8 +51,9 @@ type BoxBody = Pin<Box<dyn http_body::Body<Data = Bytes, Error = Error> + Send>>
 /// ```
 pub struct Body {
     kind: Kind,
-    /// Received trailers, once the body has ended with some.
-    trailers: Option<HeaderMap>,
+    /// Received trailers, once the body has ended with some (boxed: a header map is 96 bytes,
+    /// and a body is moved several times per request).
+    trailers: Option<Box<HeaderMap>>,
     /// Trailers to send after the last chunk (response bodies).
     send_trailers: Option<Deferred<HeaderMap, Error>>,
     /// Bytes yielded so far, and the most allowed (request bodies on the server).
@@ -276,7 +277,7 @@ impl Body {
     /// assert!(body.trailers().is_none());
     /// ```
     pub fn trailers(&self) -> Option<&HeaderMap> {
-        self.trailers.as_ref()
+        self.trailers.as_deref()
     }
 
     /// The number of bytes taken from the body so far.
@@ -652,7 +653,7 @@ impl http_body::Body for Body {
                         return Poll::Ready(Some(Err(error)));
                     }
                 } else if let Some(trailers) = frame.trailers_ref() {
-                    this.trailers = Some(trailers.clone());
+                    this.trailers = Some(Box::new(trailers.clone()));
                 }
                 Poll::Ready(Some(Ok(frame)))
             }

@@ -19,8 +19,11 @@ use super::body::Body;
 use super::error::HttpError;
 use super::introspection::Registration;
 use super::io::HyperIo;
-use super::server::Shared;
+use super::server::{Answer, Shared};
 use super::timer::{Deadline, WeirTimer};
+
+/// hyper's own limit on the headers of a request when none is set.
+const HYPER_MAX_HEADERS: usize = 100;
 
 /// Serves HTTP/1.1 on `io` until the client goes, the connection idles out, or the server
 /// shuts down.
@@ -36,14 +39,18 @@ pub(crate) async fn serve<T>(
 {
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder
-        .timer(WeirTimer)
+        .timer(WeirTimer::new())
         .header_read_timeout(shared.header_read_timeout)
         .keep_alive(true)
         .half_close(shared.half_close)
-        .max_headers(shared.max_headers)
         .max_header_size(shared.max_header_size)
-        .auto_date_header(false)
+        .auto_date_header(true)
         .writev(vectored);
+    if shared.max_headers != HYPER_MAX_HEADERS {
+        // Set only when it differs: with a limit set, hyper allocates and fills a header
+        // index array for every request (measured: 1 700 instructions of 19 700).
+        builder.max_headers(shared.max_headers);
+    }
     let activity = Arc::new(Activity::new());
     registration.set_activity(&activity);
     let service = H1Service {
@@ -128,49 +135,99 @@ struct H1Service {
     draining: Arc<crate::Deferred<(), crate::Error>>,
 }
 
-type ResponseFuture = Pin<Box<dyn Future<Output = Result<Response<Body>, Infallible>> + Send>>;
-
 impl hyper::service::Service<Request<hyper::body::Incoming>> for H1Service {
     type Response = Response<Body>;
     type Error = Infallible;
-    type Future = ResponseFuture;
+    type Future = H1Answer;
 
-    fn call(&self, request: Request<hyper::body::Incoming>) -> ResponseFuture {
-        let shared = self.shared.clone();
-        let info = shared.request_info(&self.info, None);
+    /// Runs the handler here, in hyper's poll: a handler that answers when called costs no
+    /// future and no allocation (measured: the boxed async block this replaced cost about 2 000
+    /// instructions a request, moving 400-byte requests and responses between its layers).
+    fn call(&self, request: Request<hyper::body::Incoming>) -> H1Answer {
+        let shared = &self.shared;
+        let draining = &*self.draining;
+        let info = shared.request_info(&self.info, None, Some(draining.clone()));
         let in_flight = self.activity.start();
-        let draining = self.draining.clone();
-        Box::pin(async move {
-            let (mut parts, body) = request.into_parts();
-            if let Err(error) = check_head(&parts) {
-                // The body is not read: `Connection: close` ends the connection after this.
-                let mut response = shared.refuse(error);
-                response.body_mut().attach(in_flight);
-                return Ok(response);
-            }
-            parts.extensions.insert(info);
-            parts
-                .extensions
-                .insert(super::server::Draining((*draining).clone()));
-            let body = Body::incoming(body, shared.max_request_body_size);
-            let mut response = shared.respond(Request::from_parts(parts, body)).await;
-            if draining.is_realized() && response.status() != http::StatusCode::SWITCHING_PROTOCOLS
-            {
-                // Said here, not left to the connection's task noticing the drain in time.
-                response.headers_mut().insert(
-                    http::header::CONNECTION,
-                    http::HeaderValue::from_static("close"),
-                );
-            }
-            // In flight until hyper has sent the body and drops it.
+        let (mut parts, body) = request.into_parts();
+        if let Err(error) = check_head(&parts) {
+            // The body is not read: `Connection: close` ends the connection after this.
+            let mut response = shared.refuse(error);
             response.body_mut().attach(in_flight);
-            Ok(response)
-        })
+            return H1Answer::Now(Some(response));
+        }
+        parts.extensions.insert(info);
+        let body = Body::incoming(body, shared.max_request_body_size);
+        match shared.answer(Request::from_parts(parts, body)) {
+            Answer::Now(response) => H1Answer::Now(Some(send_off(response, draining, in_flight))),
+            Answer::Later(response) => H1Answer::Later {
+                response,
+                draining: self.draining.clone(),
+                in_flight: Some(in_flight),
+            },
+        }
+    }
+}
+
+/// The last touches on an HTTP/1.1 response: `Connection: close` once the server drains, and
+/// the request counted as in flight until hyper has sent the body and drops it.
+fn send_off(
+    mut response: Response<Body>,
+    draining: &crate::Deferred<(), crate::Error>,
+    in_flight: super::activity::InFlight,
+) -> Response<Body> {
+    if draining.is_realized() && response.status() != http::StatusCode::SWITCHING_PROTOCOLS {
+        // Said here, not left to the connection's task noticing the drain in time.
+        response.headers_mut().insert(
+            http::header::CONNECTION,
+            http::HeaderValue::from_static("close"),
+        );
+    }
+    response.body_mut().attach(in_flight);
+    response
+}
+
+/// The response to one HTTP/1.1 request, as hyper's service future.
+#[allow(
+    clippy::large_enum_variant,
+    reason = "the response is moved, not boxed: one per request"
+)]
+pub(crate) enum H1Answer {
+    Now(Option<Response<Body>>),
+    Later {
+        response: Pin<Box<dyn Future<Output = Response<Body>> + Send>>,
+        draining: Arc<crate::Deferred<(), crate::Error>>,
+        in_flight: Option<super::activity::InFlight>,
+    },
+}
+
+impl Future for H1Answer {
+    type Output = Result<Response<Body>, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<Self::Output> {
+        match self.get_mut() {
+            H1Answer::Now(response) => Poll::Ready(Ok(response
+                .take()
+                .expect("an HTTP/1.1 answer polled after it finished"))),
+            H1Answer::Later {
+                response,
+                draining,
+                in_flight,
+            } => {
+                let response = std::task::ready!(response.as_mut().poll(cx));
+                let in_flight = in_flight
+                    .take()
+                    .expect("an HTTP/1.1 answer polled after it finished");
+                Poll::Ready(Ok(send_off(response, draining, in_flight)))
+            }
+        }
     }
 }
 
 /// `uri-host [":" port]` (RFC 9112 3.2): an authority without user info, its port digits.
 fn valid_host(host: &str) -> bool {
+    if is_plain_host(host.as_bytes()) {
+        return true;
+    }
     if host.contains('@') {
         return false;
     }
@@ -182,6 +239,29 @@ fn valid_host(host: &str) -> bool {
         None => rest.is_empty(),
         Some(port) => port.is_empty() || port.parse::<u16>().is_ok(),
     }
+}
+
+/// The common case without a parse (which allocates): a registered name or IPv4 address of
+/// letters, digits, dots and dashes, with a port of 1 to 5 digits or none. Anything else goes
+/// through the full authority parse.
+fn is_plain_host(host: &[u8]) -> bool {
+    let (name, port) = match host.iter().position(|&b| b == b':') {
+        Some(colon) => (&host[..colon], Some(&host[colon + 1..])),
+        None => (host, None),
+    };
+    let name_ok = !name.is_empty()
+        && name
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-');
+    let port_ok = port.is_none_or(|port| {
+        (1..=5).contains(&port.len())
+            && port.iter().all(u8::is_ascii_digit)
+            && std::str::from_utf8(port)
+                .ok()
+                .and_then(|port| port.parse::<u16>().ok())
+                .is_some()
+    });
+    name_ok && port_ok
 }
 
 /// What hyper lets through but an HTTP/1.1 server must refuse (RFC 9112 3.2 and 6.1): a
@@ -225,4 +305,61 @@ fn check_head(parts: &http::request::Parts) -> Result<(), HttpError> {
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{is_plain_host, valid_host};
+
+    /// The full parse alone, as before the fast path.
+    fn parsed_valid(host: &str) -> bool {
+        let Ok(authority) = host.parse::<http::uri::Authority>() else {
+            return false;
+        };
+        if host.contains('@') {
+            return false;
+        }
+        let rest = &host[authority.host().len()..];
+        match rest.strip_prefix(':') {
+            None => rest.is_empty(),
+            Some(port) => port.is_empty() || port.parse::<u16>().is_ok(),
+        }
+    }
+
+    #[test]
+    fn the_fast_path_accepts_only_what_the_parse_accepts() {
+        let hosts = [
+            "localhost",
+            "example.com",
+            "example.com:8080",
+            "127.0.0.1",
+            "127.0.0.1:80",
+            "a-b.c",
+            "x:0",
+            "x:65535",
+            "x:65536",
+            "x:99999",
+            "x:123456",
+            "x:",
+            ":80",
+            "",
+            "a b",
+            "a@b",
+            "user@host:80",
+            "[::1]",
+            "[::1]:8080",
+            "ex_ample.com",
+            "é.com",
+            "host:80:90",
+            "host:8a",
+            "-",
+            "a..b",
+        ];
+        for host in hosts {
+            if is_plain_host(host.as_bytes()) {
+                assert!(parsed_valid(host), "fast path accepted {host:?}");
+            }
+            assert_eq!(valid_host(host), parsed_valid(host), "{host:?}");
+        }
+    }
 }

@@ -217,7 +217,7 @@ async fn serve_stream(
     in_flight: InFlight,
 ) {
     let stream_id = respond.stream_id().as_u32();
-    let request_info = shared.request_info(&info, Some(stream_id));
+    let request_info = shared.request_info(&info, Some(stream_id), None);
     let is_head = request.method() == Method::HEAD;
     let (mut parts, body) = request.into_parts();
     parts.extensions.insert(request_info);

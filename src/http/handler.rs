@@ -210,6 +210,18 @@ impl Responding {
         }
     }
 
+    /// The response if the handler answered when called, or `self` to await.
+    #[allow(
+        clippy::result_large_err,
+        reason = "both sides are one per request; boxing would cost what this saves"
+    )]
+    pub(crate) fn into_ready(self) -> Result<Result<Response<Body>, Error>, Responding> {
+        match self.state {
+            RespondingState::Ready(Some(response)) => Ok(response),
+            state => Err(Responding { state }),
+        }
+    }
+
     pub(crate) fn boxed(
         future: impl Future<Output = Result<Response<Body>, Error>> + Send + 'static,
     ) -> Responding {

@@ -4,6 +4,7 @@
 use std::fmt;
 use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -387,13 +388,6 @@ pub(crate) struct Shared {
     compression: Option<super::Compression>,
 }
 
-/// Realized when the server that received the request starts closing: in an HTTP/1.1
-/// request's extensions, for what outlives the request on its connection (an upgraded
-/// WebSocket says goodbye with 1001).
-#[derive(Clone)]
-#[allow(dead_code, reason = "read by the WebSocket adapter")]
-pub(crate) struct Draining(pub(crate) crate::Deferred<(), crate::Error>);
-
 /// What weir knows about a request beyond its head, in its extensions:
 /// `request.extensions().get::<RequestInfo>()`.
 ///
@@ -413,9 +407,21 @@ pub struct RequestInfo {
     connection: Arc<ConnectionInfo>,
     arrived: Instant,
     stream_id: Option<u32>,
+    /// Realized when the server starts closing (HTTP/1.1 connections: a WebSocket upgraded
+    /// from one says goodbye then). Kept here rather than as an extension of its own: one
+    /// extension per request costs one allocation fewer.
+    draining: Option<crate::Deferred<(), crate::Error>>,
 }
 
 impl RequestInfo {
+    /// Realized when the server that received the request starts closing, for what outlives
+    /// the request on its connection (an upgraded WebSocket says goodbye with 1001). HTTP/1.1
+    /// requests only.
+    #[allow(dead_code, reason = "read by the WebSocket adapter")]
+    pub(crate) fn draining(&self) -> Option<&crate::Deferred<(), crate::Error>> {
+        self.draining.as_ref()
+    }
+
     /// The client's address (Aleph's `:remote-addr`).
     ///
     /// # Examples
@@ -595,14 +601,26 @@ async fn peek_preface(
 }
 
 /// A slot among the handlers allowed to run at once; freed on drop.
-struct HandlerSlot<'a>(Option<&'a AtomicUsize>);
+struct HandlerSlot(Option<Arc<Shared>>);
 
-impl Drop for HandlerSlot<'_> {
+impl Drop for HandlerSlot {
     fn drop(&mut self) {
-        if let Some(running) = self.0 {
-            running.fetch_sub(1, Ordering::AcqRel);
+        if let Some(shared) = &self.0 {
+            shared.running_handlers.fetch_sub(1, Ordering::AcqRel);
         }
     }
+}
+
+/// A response, at once or to come.
+#[allow(
+    clippy::large_enum_variant,
+    reason = "the response is moved, not boxed: one per request"
+)]
+pub(crate) enum Answer {
+    /// Nothing had to wait: the handler answered when called (no allocation, no future).
+    Now(Response<Body>),
+    /// A continue decision or the handler's future still has to finish.
+    Later(Pin<Box<dyn Future<Output = Response<Body>> + Send>>),
 }
 
 impl Shared {
@@ -610,16 +628,18 @@ impl Shared {
         &self,
         connection: &Arc<ConnectionInfo>,
         stream_id: Option<u32>,
+        draining: Option<crate::Deferred<(), crate::Error>>,
     ) -> RequestInfo {
         self.requests.fetch_add(1, Ordering::Relaxed);
         RequestInfo {
             connection: connection.clone(),
             arrived: Instant::now(),
             stream_id,
+            draining,
         }
     }
 
-    fn handler_slot(&self) -> Option<HandlerSlot<'_>> {
+    fn handler_slot(self: &Arc<Self>) -> Option<HandlerSlot> {
         let Some(max) = self.max_concurrent_handlers else {
             return Some(HandlerSlot(None));
         };
@@ -634,7 +654,7 @@ impl Shared {
                 Ordering::AcqRel,
                 Ordering::Acquire,
             ) {
-                Ok(_) => return Some(HandlerSlot(Some(&self.running_handlers))),
+                Ok(_) => return Some(HandlerSlot(Some(self.clone()))),
                 Err(now) => running = now,
             }
         }
@@ -657,7 +677,7 @@ impl Shared {
     /// handler's response to `error`, with the common headers and `Connection: close`.
     pub(crate) fn refuse(&self, error: HttpError) -> Response<Body> {
         let mut response = self.error_response(error.into());
-        self.finish(&mut response);
+        self.finish(&mut response, false);
         response
             .headers_mut()
             .insert(header::CONNECTION, HeaderValue::from_static("close"));
@@ -666,69 +686,130 @@ impl Shared {
 
     /// Everything between a parsed request and the response to send: the body limit, the
     /// continue handler, the handler limit, the handler, the error handler, common headers.
-    pub(crate) async fn respond(&self, request: Request<Body>) -> Response<Body> {
+    pub(crate) async fn respond(self: &Arc<Self>, request: Request<Body>) -> Response<Body> {
+        match self.answer(request) {
+            Answer::Now(response) => response,
+            Answer::Later(response) => response.await,
+        }
+    }
+
+    /// What [`respond`](Self::respond) does, without a future when nothing has to wait: a
+    /// handler that answers when called is answered in the connection's own poll.
+    pub(crate) fn answer(self: &Arc<Self>, request: Request<Body>) -> Answer {
         #[cfg(feature = "compression")]
         let negotiated = self
             .compression
             .as_ref()
             .map(|compression| super::compression::negotiate(compression, &request));
-        let mut response = self.dispatch(request).await;
-        self.finish(&mut response);
-        #[cfg(feature = "compression")]
-        if let (Some(compression), Some(negotiated)) = (&self.compression, negotiated) {
-            super::compression::apply(compression, negotiated, &mut response);
-        }
-        response
-    }
-
-    async fn dispatch(&self, request: Request<Body>) -> Response<Body> {
-        if let Some(limit) = self.max_request_body_size {
-            if content_length(&request).is_some_and(|length| length > limit) {
-                return self.error_response(HttpError::payload_too_large(limit).into());
+        let date = request.version() == http::Version::HTTP_2;
+        let finish = move |shared: &Shared, mut response: Response<Body>| {
+            shared.finish(&mut response, date);
+            #[cfg(feature = "compression")]
+            if let (Some(compression), Some(negotiated)) = (&shared.compression, negotiated) {
+                super::compression::apply(compression, negotiated, &mut response);
             }
-        }
-        if let Some(continue_handler) = &self.continue_handler {
-            if expects_continue(&request) {
-                let decision =
-                    std::panic::catch_unwind(AssertUnwindSafe(|| continue_handler(&request)))
-                        .map_err(Error::panicked);
-                let decision = match decision {
-                    Ok(decision) => continue_handler::decide(decision).await,
-                    Err(error) => Err(error),
-                };
-                match decision {
-                    Ok(Continue::Accept) => {}
-                    Ok(Continue::Reject) => {
-                        return StatusCode::EXPECTATION_FAILED.into_response_body();
-                    }
-                    Ok(Continue::Respond(response)) => return response,
-                    Ok(Continue::Later(_)) => unreachable!("decide waits out Later"),
-                    Err(error) => return self.error_response(error),
-                }
-            }
-        }
-        let Some(_slot) = self.handler_slot() else {
-            return match std::panic::catch_unwind(AssertUnwindSafe(|| {
-                (self.rejected_handler)(&request)
-            })) {
-                Ok(response) => response,
-                Err(payload) => self.error_response(Error::panicked(payload)),
-            };
+            response
         };
-        match AssertUnwindSafe(self.handler.respond(request))
-            .catch_unwind()
-            .await
-        {
-            Ok(Ok(response)) => response,
-            Ok(Err(error)) => self.error_response(error),
-            Err(payload) => self.error_response(Error::panicked(payload)),
+        if let Some(response) = self.refuse_early(&request) {
+            return Answer::Now(finish(self, response));
+        }
+        if self.continue_handler.is_some() && expects_continue(&request) {
+            let shared = self.clone();
+            let decision = self.continue_decision(&request);
+            return Answer::Later(Box::pin(async move {
+                let response = match shared.settle_continue(decision).await {
+                    Some(response) => response,
+                    None => match shared.call_handler(request) {
+                        Answer::Now(response) => response,
+                        Answer::Later(response) => response.await,
+                    },
+                };
+                finish(&shared, response)
+            }));
+        }
+        match self.call_handler(request) {
+            Answer::Now(response) => Answer::Now(finish(self, response)),
+            Answer::Later(response) => {
+                let shared = self.clone();
+                Answer::Later(Box::pin(async move { finish(&shared, response.await) }))
+            }
         }
     }
 
-    /// Adds `Date` and `Server`.
-    fn finish(&self, response: &mut Response<Body>) {
+    /// The body limit, when `Content-Length` already says it is crossed.
+    fn refuse_early(&self, request: &Request<Body>) -> Option<Response<Body>> {
+        let limit = self.max_request_body_size?;
+        if content_length(request).is_some_and(|length| length > limit) {
+            return Some(self.error_response(HttpError::payload_too_large(limit).into()));
+        }
+        None
+    }
+
+    /// The continue handler's first word on a request that expects `100 Continue`.
+    fn continue_decision(&self, request: &Request<Body>) -> Result<Continue, Error> {
+        match &self.continue_handler {
+            Some(continue_handler) => {
+                std::panic::catch_unwind(AssertUnwindSafe(|| continue_handler(request)))
+                    .map_err(Error::panicked)
+            }
+            None => Ok(Continue::Accept),
+        }
+    }
+
+    /// The continue handler's decision, waited out: `None` to go on to the handler, or the
+    /// response that answers the request instead.
+    async fn settle_continue(&self, decision: Result<Continue, Error>) -> Option<Response<Body>> {
+        let decision = match decision {
+            Ok(decision) => continue_handler::decide(decision).await,
+            Err(error) => Err(error),
+        };
+        match decision {
+            Ok(Continue::Accept) => None,
+            Ok(Continue::Reject) => Some(StatusCode::EXPECTATION_FAILED.into_response_body()),
+            Ok(Continue::Respond(response)) => Some(response),
+            Ok(Continue::Later(_)) => unreachable!("decide waits out Later"),
+            Err(error) => Some(self.error_response(error)),
+        }
+    }
+
+    /// The handler's answer within the handler limit, errors and panics turned into the error
+    /// handler's response.
+    fn call_handler(self: &Arc<Self>, request: Request<Body>) -> Answer {
+        let Some(slot) = self.handler_slot() else {
+            return Answer::Now(
+                match std::panic::catch_unwind(AssertUnwindSafe(|| {
+                    (self.rejected_handler)(&request)
+                })) {
+                    Ok(response) => response,
+                    Err(payload) => self.error_response(Error::panicked(payload)),
+                },
+            );
+        };
+        let outcome =
+            |shared: &Shared, outcome: Result<Result<Response<Body>, Error>, _>| match outcome {
+                Ok(Ok(response)) => response,
+                Ok(Err(error)) => shared.error_response(error),
+                Err(payload) => shared.error_response(Error::panicked(payload)),
+            };
+        // The handler itself ran inside `respond`, under its own `catch_unwind`.
+        match self.handler.respond(request).into_ready() {
+            Ok(response) => Answer::Now(outcome(self, Ok(response))),
+            Err(responding) => {
+                let shared = self.clone();
+                Answer::Later(Box::pin(async move {
+                    let answered = AssertUnwindSafe(responding).catch_unwind().await;
+                    drop(slot);
+                    outcome(&shared, answered)
+                }))
+            }
+        }
+    }
+
+    /// The common headers: `Server`, and `Date` when the protocol's writer does not add it
+    /// (hyper writes HTTP/1's from its own per-second cache, without a header map insert).
+    fn finish(&self, response: &mut Response<Body>, date: bool) {
         let headers = response.headers_mut();
-        if !headers.contains_key(header::DATE) {
+        if date && !headers.contains_key(header::DATE) {
             headers.insert(header::DATE, super::date::now());
         }
         if let Some(server) = &self.server_header {

@@ -6,23 +6,56 @@
 //! earliest deadline it was given and only re-arms when that timer fires early (the deadline
 //! moved later meanwhile) or the deadline moves earlier: one timer operation per deadline that
 //! actually passes, not one per request.
+//!
+//! hyper also makes a new sleep for each request's head and drops it once the head is read.
+//! Each [`WeirTimer`] serves one connection and keeps the armed timer of a deadline dropped
+//! before it passed: the next request's deadline takes it over, already armed for an earlier
+//! instant and registered with the same task, so a request costs no reactor operation at all
+//! (measured before: an insert and a removal in the reactor's timer map, 1 200 of 19 700
+//! instructions per request).
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-/// weir's timer for hyper.
-#[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct WeirTimer;
+/// An armed timer left by a dropped deadline, and the instant it is armed for.
+type Spare = Arc<Mutex<Option<(async_io::Timer, Instant)>>>;
+
+/// weir's timer for hyper, one per connection.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct WeirTimer {
+    spare: Spare,
+}
+
+impl WeirTimer {
+    pub(crate) fn new() -> WeirTimer {
+        WeirTimer::default()
+    }
+
+    fn deadline(&self, deadline: Instant) -> Deadline {
+        let spare = self.spare.lock().ok().and_then(|mut spare| spare.take());
+        let (timer, armed_at) = match spare {
+            Some((timer, at)) => (timer, Some(at)),
+            None => (async_io::Timer::never(), None),
+        };
+        Deadline {
+            deadline,
+            armed_at,
+            timer,
+            spare: Some(self.spare.clone()),
+        }
+    }
+}
 
 impl hyper::rt::Timer for WeirTimer {
     fn sleep(&self, duration: Duration) -> Pin<Box<dyn hyper::rt::Sleep>> {
-        Box::pin(Deadline::new(Instant::now() + duration))
+        Box::pin(self.deadline(Instant::now() + duration))
     }
 
     fn sleep_until(&self, deadline: Instant) -> Pin<Box<dyn hyper::rt::Sleep>> {
-        Box::pin(Deadline::new(deadline))
+        Box::pin(self.deadline(deadline))
     }
 
     fn reset(&self, sleep: &mut Pin<Box<dyn hyper::rt::Sleep>>, new_deadline: Instant) {
@@ -40,6 +73,8 @@ pub(crate) struct Deadline {
     /// When the timer is armed for, if it is.
     armed_at: Option<Instant>,
     timer: async_io::Timer,
+    /// Where the timer goes, still armed, when the deadline is dropped first.
+    spare: Option<Spare>,
 }
 
 impl Deadline {
@@ -48,6 +83,7 @@ impl Deadline {
             deadline,
             armed_at: None,
             timer: async_io::Timer::never(),
+            spare: None,
         }
     }
 
@@ -58,6 +94,17 @@ impl Deadline {
 }
 
 impl hyper::rt::Sleep for Deadline {}
+
+impl Drop for Deadline {
+    fn drop(&mut self) {
+        if let (Some(spare), Some(at)) = (&self.spare, self.armed_at) {
+            let timer = std::mem::replace(&mut self.timer, async_io::Timer::never());
+            if let Ok(mut spare) = spare.lock() {
+                *spare = Some((timer, at));
+            }
+        }
+    }
+}
 
 impl Future for Deadline {
     type Output = ();

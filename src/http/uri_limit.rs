@@ -40,6 +40,19 @@ impl LineTracker {
 
     /// Notes bytes read from the peer.
     pub(crate) fn read(&mut self, bytes: &[u8]) {
+        if self.line_len + bytes.len() < self.limit {
+            // No line can reach the limit inside these bytes: only where the last one starts
+            // matters (the usual case, one scan from the end).
+            match bytes.iter().rposition(|&b| b == b'\n') {
+                Some(at) => {
+                    self.prefix_len = 0;
+                    self.line_len = 0;
+                    self.extend(&bytes[at + 1..]);
+                }
+                None => self.extend(bytes),
+            }
+            return;
+        }
         let mut rest = bytes;
         while let Some(at) = rest.iter().position(|&b| b == b'\n') {
             self.extend(&rest[..at]);
@@ -109,5 +122,44 @@ impl LineTracker {
             self.pending = Some((&bytes[n..], stands_for));
             None
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{LineTracker, TOO_LARGE};
+
+    /// Whether hyper's `431` after reading `chunks` becomes a `414`.
+    fn swaps(limit: usize, chunks: &[&[u8]]) -> bool {
+        let mut tracker = LineTracker::new(limit);
+        for chunk in chunks {
+            tracker.read(chunk);
+        }
+        tracker.check(TOO_LARGE);
+        tracker.replacement().is_some()
+    }
+
+    #[test]
+    fn a_long_request_line_is_seen_in_any_chunking() {
+        let line = format!("GET /{} HTTP/1.1\r\nHost: x\r\n", "a".repeat(100));
+        let bytes = line.as_bytes();
+        for size in [1, 7, 50, 99, 100, 101, bytes.len()] {
+            let chunks: Vec<&[u8]> = bytes.chunks(size).collect();
+            assert!(swaps(64, &chunks), "chunks of {size}");
+        }
+        // Unfinished, too.
+        assert!(swaps(64, &[&bytes[..80]]));
+    }
+
+    #[test]
+    fn short_lines_and_long_header_lines_keep_the_431() {
+        let header = format!("GET / HTTP/1.1\r\nX-Long: {}\r\n", "b".repeat(100));
+        for size in [1, 10, 64, header.len()] {
+            let chunks: Vec<&[u8]> = header.as_bytes().chunks(size).collect();
+            assert!(!swaps(64, &chunks), "chunks of {size}");
+        }
+        // A long request line after short ones in one chunk.
+        let pipelined = format!("GET / HTTP/1.1\r\n\r\nGET /{} HTTP/1.1\r\n", "c".repeat(80));
+        assert!(swaps(64, &[pipelined.as_bytes()]));
     }
 }

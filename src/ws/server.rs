@@ -103,8 +103,8 @@ fn start<B>(request: &mut Request<B>, options: Common) -> Result<WebSocket, Erro
     // The server closing says goodbye to its sockets: 1001, going away.
     let draining = request
         .extensions()
-        .get::<crate::http::server::Draining>()
-        .map(|draining| draining.0.clone());
+        .get::<crate::http::RequestInfo>()
+        .and_then(|info| info.draining().cloned());
     let state = socket.state().clone();
     let limits = Limits {
         max_frame_payload: options.max_frame_payload,
