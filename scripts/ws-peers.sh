@@ -2,7 +2,8 @@
 # Installs the peers weir's WebSocket conformance and interop tests use, all under
 # target/ws-peers/ (pins in conformance/ws/):
 #   py2/   Python 2.7 virtualenv with Autobahn|Testsuite (`wstest`), requirements-py2.txt
-#   py3/   Python 3 venv with `websockets`, requirements-py3.txt
+#   py3/   Python 3 venv with `websockets`, and `h2` and `httpx` for the HTTP interop tests,
+#          requirements-py3.txt
 #   node/  npm `ws`, node/package.json (skipped with a note when npm is missing or fails)
 #
 #   scripts/ws-peers.sh install   install what is missing or out of date (quick when done)
@@ -98,8 +99,8 @@ install_py2() {
 install_py3() {
     local want py3 env=$PEERS/py3
     want=$(hash_of "$CONF/requirements-py3.txt")
-    if is_current "$env" "$want" && "$env/bin/python" -c 'import websockets' 2>/dev/null; then
-        say "py3: websockets up to date ($env/bin/python)"
+    if is_current "$env" "$want" && "$env/bin/python" -c 'import websockets, h2, httpx' 2>/dev/null; then
+        say "py3: websockets, h2 and httpx up to date ($env/bin/python)"
         return 0
     fi
     py3=$(find_python3) || die "no Python >= 3.11 found (websockets needs it); set WS_PYTHON3"
@@ -109,7 +110,7 @@ install_py3() {
     "$env/bin/python" -m pip install --quiet --disable-pip-version-check \
         -r "$CONF/requirements-py3.txt"
     echo "$want" >"$env/.weir-stamp"
-    say "py3: installed $("$env/bin/python" -c 'import websockets; print("websockets", websockets.__version__)')"
+    say "py3: installed $("$env/bin/python" -c 'import websockets, h2, httpx; print("websockets", websockets.__version__, "h2", h2.__version__, "httpx", httpx.__version__)')"
 }
 
 install_node() {

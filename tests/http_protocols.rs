@@ -478,30 +478,6 @@ fn curl_over_http1_h2c_and_tls() {
 }
 
 #[test]
-#[ignore = "the HTTP/1.1 `Upgrade: h2c` path is documented on ServerOptions::http_versions but not implemented: the request is answered over HTTP/1.1"]
-fn curl_upgrades_to_h2c() {
-    if !curl_available() {
-        return;
-    }
-    let (h2c, _) = fixture(Proto::H2c);
-    let url = format!("http://{}/", h2c.addr());
-    // Without prior knowledge curl asks with `Upgrade: h2c`.
-    assert_eq!(curl(&["--http2", &url]), ("hello!".into(), "2".into()));
-    bounded_close(&h2c);
-}
-
-#[test]
-fn an_upgrade_h2c_request_is_still_answered() {
-    if !curl_available() {
-        return;
-    }
-    let (h2c, _) = fixture(Proto::H2c);
-    let url = format!("http://{}/", h2c.addr());
-    assert_eq!(curl(&["--http2", &url]).0, "hello!");
-    bounded_close(&h2c);
-}
-
-#[test]
 fn the_server_header_is_configurable() {
     for (value, expected) in [(None, None), (Some("custom/1"), Some("custom/1"))] {
         let fixture = Fixture::start(

@@ -53,11 +53,15 @@ pub(crate) async fn serve<T>(
     }
     let activity = Arc::new(Activity::new());
     registration.set_activity(&activity);
+    #[cfg(feature = "http2")]
+    let h2c = (shared.h2c && shared.http2 && !info.is_tls()).then(Default::default);
     let service = H1Service {
         shared: shared.clone(),
         info: info.clone(),
         activity: activity.clone(),
         draining: Arc::new(guard.draining()),
+        #[cfg(feature = "http2")]
+        h2c: h2c.clone(),
     };
     let connection = builder
         .serve_connection(
@@ -121,9 +125,66 @@ pub(crate) async fn serve<T>(
             info.remote_addr()
         ),
     }
+    #[cfg(feature = "http2")]
+    if let Some(pending) = h2c.and_then(|slot| slot.lock().ok()?.take()) {
+        // Boxed: only an upgraded connection pays for HTTP/2's state.
+        Box::pin(serve_upgraded_h2c::<T>(
+            pending,
+            shared,
+            info,
+            guard,
+            registration,
+        ))
+        .await;
+        return;
+    }
     // Off the graph before the guard lets a closing server finish.
     drop(registration);
     drop(guard);
+}
+
+/// An accepted `Upgrade: h2c`, waiting for hyper to send the `101` and let go of the
+/// connection.
+#[cfg(feature = "http2")]
+struct PendingH2c {
+    upgrade: hyper::upgrade::OnUpgrade,
+    stream_one: super::h2c::StreamOne,
+}
+
+#[cfg(feature = "http2")]
+type H2cSlot = Arc<std::sync::Mutex<Option<PendingH2c>>>;
+
+/// Serves HTTP/2 on the connection a `101` to `Upgrade: h2c` handed over, the request that
+/// asked as stream 1.
+#[cfg(feature = "http2")]
+async fn serve_upgraded_h2c<T>(
+    pending: PendingH2c,
+    shared: Arc<Shared>,
+    info: Arc<ConnectionInfo>,
+    guard: ConnectionGuard,
+    registration: Registration,
+) where
+    T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let io = match pending.upgrade.await {
+        Ok(upgraded) => match upgraded.downcast::<HyperIo<T>>() {
+            Ok(parts) => super::io::Prefixed::new(parts.read_buf, parts.io.io),
+            Err(_) => {
+                log::debug!("weir: h2c upgrade: not the connection's own I/O");
+                return;
+            }
+        },
+        Err(error) => {
+            log::debug!(
+                "weir: h2c upgrade from {} failed: {error}",
+                info.remote_addr()
+            );
+            return;
+        }
+    };
+    registration.set_protocol("h2c");
+    let io = super::h2c::Replayed::new(io, pending.stream_one);
+    super::h2::serve(io, shared, info, guard, registration).await;
 }
 
 /// hyper's view of weir's dispatch.
@@ -133,6 +194,9 @@ struct H1Service {
     activity: Arc<Activity>,
     /// Realized once the server drains: responses from then on say `Connection: close`.
     draining: Arc<crate::Deferred<(), crate::Error>>,
+    /// Where an accepted `Upgrade: h2c` waits: `None` when the server does not offer h2c here.
+    #[cfg(feature = "http2")]
+    h2c: Option<H2cSlot>,
 }
 
 impl hyper::service::Service<Request<hyper::body::Incoming>> for H1Service {
@@ -154,6 +218,22 @@ impl hyper::service::Service<Request<hyper::body::Incoming>> for H1Service {
             let mut response = shared.refuse(error);
             response.body_mut().attach(in_flight);
             return H1Answer::Now(Some(response));
+        }
+        #[cfg(feature = "http2")]
+        if let Some(slot) = &self.h2c {
+            use http_body::Body as _;
+            if let Some(stream_one) = super::h2c::offer(&parts, body.is_end_stream()) {
+                if let Some(upgrade) = parts.extensions.remove::<hyper::upgrade::OnUpgrade>() {
+                    if let Ok(mut slot) = slot.lock() {
+                        *slot = Some(PendingH2c {
+                            upgrade,
+                            stream_one,
+                        });
+                        let response = super::h2c::switching_protocols();
+                        return H1Answer::Now(Some(send_off(response, draining, in_flight)));
+                    }
+                }
+            }
         }
         parts.extensions.insert(info);
         let body = Body::incoming(body, shared.max_request_body_size);

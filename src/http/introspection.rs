@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::io;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll, ready};
 
 use futures_io::{AsyncRead, AsyncWrite};
@@ -45,8 +45,8 @@ impl ServerVertex {
     pub(crate) fn register(self: &Arc<Self>, info: &Arc<ConnectionInfo>) -> Registration {
         let vertex = Arc::new(ConnectionVertex {
             info: info.clone(),
-            protocol: OnceLock::new(),
-            activity: OnceLock::new(),
+            protocol: Mutex::new(None),
+            activity: Mutex::new(None),
             bytes_in: AtomicU64::new(0),
             bytes_out: AtomicU64::new(0),
         });
@@ -94,8 +94,9 @@ impl Vertex for ServerVertex {
 /// One connection's vertex.
 pub(crate) struct ConnectionVertex {
     info: Arc<ConnectionInfo>,
-    protocol: OnceLock<&'static str>,
-    activity: OnceLock<Arc<Activity>>,
+    /// Set when the protocol is chosen, and again if an `Upgrade: h2c` switches it.
+    protocol: Mutex<Option<&'static str>>,
+    activity: Mutex<Option<Arc<Activity>>>,
     bytes_in: AtomicU64,
     bytes_out: AtomicU64,
 }
@@ -112,8 +113,8 @@ impl Vertex for ConnectionVertex {
         extra.push((
             "protocol".into(),
             self.protocol
-                .get()
-                .copied()
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
                 .unwrap_or("unknown")
                 .to_string(),
         ));
@@ -122,7 +123,9 @@ impl Vertex for ConnectionVertex {
         }
         let in_flight = self
             .activity
-            .get()
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
             .map_or(0, |activity| activity.in_flight());
         extra.push(("in_flight".into(), in_flight.to_string()));
         extra.push((
@@ -150,11 +153,19 @@ pub(crate) struct Registration {
 
 impl Registration {
     pub(crate) fn set_protocol(&self, protocol: &'static str) {
-        let _ = self.vertex.protocol.set(protocol);
+        *self
+            .vertex
+            .protocol
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(protocol);
     }
 
     pub(crate) fn set_activity(&self, activity: &Arc<Activity>) {
-        let _ = self.vertex.activity.set(activity.clone());
+        *self
+            .vertex
+            .activity
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(activity.clone());
     }
 
     /// `io`, counting the bytes it moves into this connection's vertex.

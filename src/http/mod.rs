@@ -5,7 +5,8 @@
 //! one), or to a future of one (an `async` block, a [`Deferred`](crate::Deferred)). A tower
 //! service (an axum `Router`) is served through [`service`]. The same handler answers
 //! HTTP/1.1 (hyper 1.x over weir's own I/O adapter and timer) and HTTP/2 (the h2 crate, driven
-//! directly), chosen by ALPN over TLS or by prior knowledge ([`ServerOptions::use_h2c`]).
+//! directly), chosen by ALPN over TLS, or in cleartext by prior knowledge or an HTTP/1.1
+//! `Upgrade: h2c` ([`ServerOptions::use_h2c`]).
 //!
 //! A [`Body`] is a weir [`Source`](crate::stream::Source) of [`Bytes`](bytes::Bytes) chunks,
 //! an [`http_body::Body`] and a `futures_core::Stream`: request bodies arrive as they are read
@@ -60,7 +61,7 @@
 //! | (no window tuning) | [`Http2Settings`]; window given back as the handler takes the body |
 //! | HTTP/1 upgrades (`:aleph/channel`) | [`on_upgrade`] hands back the raw connection |
 //! | `wrap-ring-async-handler` | not needed: handlers return futures |
-//! | (HTTP/1.1 `Upgrade: h2c`) | answered over HTTP/1.1, the upgrade ignored, as RFC 9110 allows: RFC 9113 deprecates the mechanism, the h2 crate cannot take over stream 1, and curl and browsers fall back; use prior knowledge ([`ServerOptions::use_h2c`]) or ALPN |
+//! | (HTTP/1.1 `Upgrade: h2c`) | with [`ServerOptions::use_h2c`], a bodiless request asking for it gets `101` and its answer on HTTP/2's stream 1; one with a body is answered over HTTP/1.1 (RFC 9110 lets a server ignore an upgrade) |
 //! | `:bootstrap-transform`, `:pipeline-transform`, `:initial-pipeline-transform`, `:http1-pipeline-transform`, `:http2-conn-pipeline-transform`, `:http2-stream-pipeline-transform` | do not apply: there is no Netty pipeline; wrap the handler (or use tower layers through [`service`]) instead |
 //! | `:raw-stream?`, `:request-buffer-size` | do not apply: bodies are always streams of reference-counted `Bytes`, nothing to release |
 //! | `:transport` (`:epoll`, `:kqueue`, `:io-uring`), `:validate-headers`, `:allow-duplicate-content-lengths` | do not apply: the reactor is async-io's; headers are always validated and duplicate lengths refused (hyper) |
@@ -80,6 +81,8 @@ mod form;
 mod h1;
 #[cfg(feature = "http2")]
 mod h2;
+#[cfg(feature = "http2")]
+mod h2c;
 mod handler;
 mod introspection;
 mod io;

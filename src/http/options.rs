@@ -454,8 +454,8 @@ impl ServerOptions {
 
     /// The HTTP versions to speak, in order of preference for ALPN (default: HTTP/1.1 only, as
     /// Aleph). HTTP/2 needs [`tls`](Self::tls) or [`use_h2c`](Self::use_h2c) to be reachable.
-    /// A cleartext HTTP/1.1 request with `Upgrade: h2c` is answered over HTTP/1.1, the upgrade
-    /// ignored (RFC 9113 deprecates it; use [`use_h2c`](Self::use_h2c) for cleartext HTTP/2).
+    /// Without `use_h2c`, a cleartext HTTP/1.1 request with `Upgrade: h2c` is answered over
+    /// HTTP/1.1, the upgrade ignored.
     ///
     /// # Examples
     ///
@@ -475,9 +475,13 @@ impl ServerOptions {
         self
     }
 
-    /// Accepts HTTP/2 with prior knowledge on a cleartext connection (Aleph's `:use-h2c?`):
-    /// a connection that opens with the HTTP/2 preface speaks HTTP/2, any other HTTP/1.1.
-    /// Turns HTTP/2 on if [`http_versions`](Self::http_versions) left it out.
+    /// Accepts cleartext HTTP/2 (Aleph's `:use-h2c?`): a connection that opens with the HTTP/2
+    /// preface (prior knowledge) speaks HTTP/2, any other HTTP/1.1. On HTTP/1.1, a request
+    /// without a body that asks for `Upgrade: h2c` (with one `HTTP2-Settings` header, RFC 7540
+    /// section 3.2) gets `101 Switching Protocols`, its response comes as HTTP/2's stream 1, and
+    /// the connection goes on as HTTP/2; an upgrade request with a body is answered over
+    /// HTTP/1.1, the upgrade ignored (RFC 9110 allows it; curl then stays on HTTP/1.1). Turns
+    /// HTTP/2 on if [`http_versions`](Self::http_versions) left it out.
     ///
     /// # Examples
     ///

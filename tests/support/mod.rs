@@ -53,5 +53,9 @@ pub fn run<F: std::future::Future>(future: F) -> F::Output {
 #[cfg(all(feature = "http2", feature = "tls"))]
 pub mod http;
 
+/// The Python HTTP peers (h2, httpx).
+#[cfg(feature = "http1")]
+pub mod http_peer;
+
 #[cfg(feature = "ws")]
 pub mod ws_interop;
