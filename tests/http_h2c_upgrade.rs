@@ -12,7 +12,7 @@ use std::process::Command;
 
 use serde_json::Value;
 use support::http::{Fixture, Proto, Raw};
-use support::http_peer::http_peer;
+use support::http_peer::{available, curl, http_peer};
 use weir::http::{Body, Request, Response, ServerOptions};
 
 /// `/` says hello, `/echo` returns the body, `/version` names the request's HTTP version.
@@ -37,34 +37,6 @@ fn close(fixture: &Fixture) {
             .expect("the server closes in time")
             .unwrap();
     });
-}
-
-fn available(tool: &str) -> bool {
-    let found = Command::new(tool)
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found {
-        eprintln!("note: {tool} not found (scripts/test.sh installs it), skipping its case");
-    }
-    found
-}
-
-/// curl's body and the HTTP version it reports.
-fn curl(args: &[&str]) -> (String, String) {
-    let output = Command::new("curl")
-        .args(["-sS", "--max-time", "10", "-w", "\n%{http_version}"])
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "curl {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let text = String::from_utf8(output.stdout).unwrap();
-    let (body, version) = text.rsplit_once('\n').unwrap();
-    (body.to_string(), version.to_string())
 }
 
 #[test]

@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use support::http::{ALL, Fixture, Outgoing, Proto, bounded, get, run_tokio};
+use support::http_peer::{available, curl};
 use weir::Deferred;
 use weir::http::{Body, HeaderMap, Method, Request, RequestInfo, Response, ServerOptions};
 use weir::stream::{self, Channel};
@@ -400,37 +401,9 @@ fn methods_other_than_get_reach_the_handler() {
 
 // --- curl ------------------------------------------------------------------------------------
 
-fn curl_available() -> bool {
-    let found = std::process::Command::new("curl")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found {
-        eprintln!("note: curl not found, skipping the curl case");
-    }
-    found
-}
-
-/// Runs curl with `args` (bounded by `--max-time`), returning (stdout, the reported version).
-fn curl(args: &[&str]) -> (String, String) {
-    let output = std::process::Command::new("curl")
-        .args(["-sS", "--max-time", "10", "-w", "\n%{http_version}"])
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "curl {args:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let text = String::from_utf8(output.stdout).unwrap();
-    let (body, version) = text.rsplit_once('\n').unwrap();
-    (body.to_string(), version.to_string())
-}
-
 #[test]
 fn curl_over_http1_h2c_and_tls() {
-    if !curl_available() {
+    if !available("curl") {
         return;
     }
     let (h1, _) = fixture(Proto::H1);

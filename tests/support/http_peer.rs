@@ -1,6 +1,8 @@
-//! The Python HTTP peer, `tests/peers/http_peer.py` (the `h2` package and httpx), run by the
-//! venv `scripts/ws-peers.sh install` makes in `target/ws-peers/py3`; without it the tests
-//! that use it fail and say how to make it.
+//! Independent HTTP peers run as processes: curl and nghttp (Debian's packages, which
+//! `scripts/test.sh` installs; their cases skip with a note when missing), and
+//! `tests/peers/http_peer.py` (the `h2` package and httpx), run by the venv
+//! `scripts/ws-peers.sh install` makes in `target/ws-peers/py3`; without it the tests that use
+//! it fail and say how to make it.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -39,4 +41,33 @@ pub fn http_peer(args: &[&str]) -> Vec<Value> {
         .lines()
         .map(|line| serde_json::from_str(line).unwrap())
         .collect()
+}
+
+/// Whether `tool --version` runs; says so when not, for a case that then skips.
+pub fn available(tool: &str) -> bool {
+    let found = Command::new(tool)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        eprintln!("note: {tool} not found (scripts/test.sh installs it), skipping its case");
+    }
+    found
+}
+
+/// Runs curl with `args` (bounded by `--max-time`): the body and the HTTP version it reports.
+pub fn curl(args: &[&str]) -> (String, String) {
+    let output = Command::new("curl")
+        .args(["-sS", "--max-time", "10", "-w", "\n%{http_version}"])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "curl {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = String::from_utf8(output.stdout).unwrap();
+    let (body, version) = text.rsplit_once('\n').unwrap();
+    (body.to_string(), version.to_string())
 }
