@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every test weir has: the book build, the tour, the loom model, then unit, integration and
-# doc tests (including the book's chapters and the README), and the Autobahn|Testsuite's quick
+# Runs every test weir has: the book build, the tour, Aleph's examples' self-tests, the loom
+# model, then unit, integration and doc tests (including the book's chapters and the README),
+# and the Autobahn|Testsuite's quick
 # sections against the WebSocket server and client. Installs what it needs (a pinned mdbook; the
 # WebSocket and HTTP peers through scripts/ws-peers.sh; curl and nghttp from Debian's packages).
 set -euo pipefail
@@ -21,6 +22,12 @@ mdbook build book
 
 step "tour"
 cargo run --release --example tour
+
+step "Aleph's examples in weir, each checking itself on loopback"
+cargo run --release --example http_aleph -- --self-test
+cargo run --release --example http2 -- --self-test
+cargo run --release --example ws_aleph -- --self-test
+cargo run --release --example http_aleph_client
 
 step "loom model of the deferred cell"
 RUSTFLAGS="--cfg weir_loom" CARGO_TARGET_DIR=target/loom \

@@ -122,7 +122,45 @@ pub(crate) fn from_hyper(error: hyper::Error) -> Error {
     if error.is_parse() {
         return Error::protocol(format!("http: {error}"));
     }
-    Error::other(error)
+    // hyper's message names only its kind ("connection error"): the cause goes into it, and
+    // an I/O cause (a TLS alert, a reset) makes it an I/O error.
+    let (mut deepest, mut io_kind) = (None, None);
+    let mut cause = std::error::Error::source(&error);
+    while let Some(next) = cause {
+        if let (None, Some(io)) = (io_kind, next.downcast_ref::<std::io::Error>()) {
+            io_kind = Some(io.kind());
+        }
+        deepest = Some(next);
+        cause = next.source();
+    }
+    let Some(deepest) = deepest else {
+        return Error::other(error);
+    };
+    let message = format!("{error}: {deepest}");
+    let described = Described { message, error };
+    match io_kind {
+        Some(kind) => Error::from(std::io::Error::new(kind, described)),
+        None => Error::other(described),
+    }
+}
+
+/// A hyper error with its cause in its message; the hyper error stays its `source`.
+#[derive(Debug)]
+struct Described {
+    message: String,
+    error: hyper::Error,
+}
+
+impl std::fmt::Display for Described {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Described {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.error)
+    }
 }
 
 /// A hyper error that ended a request body as a weir error: a malformed body (a bad chunk
