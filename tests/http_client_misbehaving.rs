@@ -456,3 +456,121 @@ fn an_http2_goaway_with_a_stream_in_flight_fails_it_and_the_next_request_connect
         assert_eq!(server.accepted.get(), 4);
     });
 }
+
+/// A frame-level HTTP/2 (h2c) server that never answers a request: it acknowledges the
+/// client's SETTINGS, answers PINGs only when `answer_pings`, and reports each PING it gets on
+/// `pings`.
+struct PingServer {
+    addr: std::net::SocketAddr,
+    accepted: support::Counter,
+    pings: async_channel::Receiver<()>,
+}
+
+fn ping_server(answer_pings: bool) -> PingServer {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let accepted = support::Counter::default();
+    let counter = accepted.clone();
+    let (ping, pings) = async_channel::unbounded();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { break };
+            counter.hit();
+            let ping = ping.clone();
+            std::thread::spawn(move || {
+                stream.set_read_timeout(Some(support::BOUND)).unwrap();
+                let mut preface = [0u8; 24];
+                if stream.read_exact(&mut preface).is_err() {
+                    return;
+                }
+                // The server's SETTINGS (none changed).
+                let _ = stream.write_all(&[0, 0, 0, 4, 0, 0, 0, 0, 0]);
+                loop {
+                    let mut head = [0u8; 9];
+                    if stream.read_exact(&mut head).is_err() {
+                        return;
+                    }
+                    let length = u32::from_be_bytes([0, head[0], head[1], head[2]]) as usize;
+                    let mut payload = vec![0u8; length];
+                    if stream.read_exact(&mut payload).is_err() {
+                        return;
+                    }
+                    match (head[3], head[4] & 1) {
+                        // SETTINGS: acknowledged.
+                        (4, 0) => {
+                            let _ = stream.write_all(&[0, 0, 0, 4, 1, 0, 0, 0, 0]);
+                        }
+                        // PING: reported, and answered with an ACK of the same payload.
+                        (6, 0) => {
+                            let _ = ping.try_send(());
+                            if answer_pings {
+                                let mut pong = vec![0, 0, 8, 6, 1, 0, 0, 0, 0];
+                                pong.extend_from_slice(&payload);
+                                let _ = stream.write_all(&pong);
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            });
+        }
+    });
+    PingServer {
+        addr,
+        accepted,
+        pings,
+    }
+}
+
+fn pinging_client() -> Client {
+    Client::with_options(
+        support::http_client::client_options_for(support::http_client::Proto::H2c, None)
+            .http2_keep_alive_interval(Duration::from_millis(50))
+            .http2_keep_alive_timeout(Duration::from_millis(200)),
+    )
+}
+
+#[test]
+fn an_http2_connection_whose_pings_go_unanswered_is_closed_and_its_request_fails() {
+    let server = ping_server(false);
+    let client = pinging_client();
+    run(async {
+        // No request timeout is set: only the keep-alive ends the wait.
+        let error = bounded(client.get(format!("http://{}/held", server.addr)))
+            .await
+            .unwrap_err();
+        assert!(error.is_closed(), "{error}");
+        let text = error.to_string();
+        assert!(
+            text.contains("no PONG to a keep-alive PING within 200ms")
+                && text.contains(&server.addr.to_string()),
+            "the error says why and where: {error}"
+        );
+        assert!(server.pings.try_recv().is_ok(), "a PING was sent");
+        // Not sent again: the connection was a fresh one, not a reused one the server may
+        // have closed meanwhile.
+        assert_eq!(server.accepted.get(), 1);
+        // The connection is gone from the pool.
+        let stats = client.stats();
+        assert_eq!(stats[0].open, 0, "{stats:?}");
+    });
+}
+
+#[test]
+fn an_http2_connection_whose_pings_are_answered_stays_open() {
+    let server = ping_server(true);
+    let client = pinging_client();
+    run(async {
+        let request = client.get(format!("http://{}/held", server.addr));
+        // Three PINGs, each answered: a PING an interval after each PONG.
+        for _ in 0..3 {
+            bounded(server.pings.recv()).await.unwrap();
+        }
+        assert!(
+            !request.is_realized(),
+            "the request still waits for its answer"
+        );
+        assert_eq!(server.accepted.get(), 1);
+        assert_eq!(client.stats()[0].open, 1);
+    });
+}

@@ -4,7 +4,7 @@
 
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll, ready};
+use std::task::Poll;
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -21,6 +21,7 @@ use crate::tcp::accept::ConnectionGuard;
 use super::activity::{Activity, InFlight};
 use super::body::Body;
 use super::introspection::Registration;
+use super::keep_alive::KeepAlive;
 use super::server::Shared;
 use super::timer::Deadline;
 
@@ -70,13 +71,9 @@ pub(crate) async fn serve<T>(
     let idle_timeout = shared.idle_timeout;
     let mut idle = idle_timeout.map(|timeout| Deadline::new(Instant::now() + timeout));
     let mut ping = settings.keep_alive_interval.and_then(|interval| {
-        connection.ping_pong().map(|pong| KeepAlive {
-            ping_pong: pong,
-            interval,
-            timeout: settings.keep_alive_timeout,
-            next: Deadline::new(Instant::now() + interval),
-            waiting: false,
-        })
+        connection
+            .ping_pong()
+            .map(|pong| KeepAlive::new(pong, interval, settings.keep_alive_timeout))
     });
     let mut closing = false;
     // Set once the idle timeout has started a graceful shutdown.
@@ -171,41 +168,6 @@ enum Event {
     Accepted(Option<Result<Accepted, h2::Error>>),
     Drain,
     Abort,
-}
-
-/// Keep-alive PINGs: one after each quiet interval; false when one went unanswered.
-struct KeepAlive {
-    ping_pong: h2::PingPong,
-    interval: std::time::Duration,
-    timeout: std::time::Duration,
-    next: Deadline,
-    waiting: bool,
-}
-
-impl KeepAlive {
-    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<bool> {
-        loop {
-            if self.waiting {
-                match self.ping_pong.poll_pong(cx) {
-                    Poll::Ready(Ok(_)) => {
-                        self.waiting = false;
-                        self.next.reset(Instant::now() + self.interval);
-                        continue;
-                    }
-                    Poll::Ready(Err(_)) => return Poll::Ready(false),
-                    Poll::Pending => {}
-                }
-                ready!(Pin::new(&mut self.next).poll(cx));
-                return Poll::Ready(false);
-            }
-            ready!(Pin::new(&mut self.next).poll(cx));
-            if self.ping_pong.send_ping(h2::Ping::opaque()).is_err() {
-                return Poll::Ready(false);
-            }
-            self.waiting = true;
-            self.next.reset(Instant::now() + self.timeout);
-        }
-    }
 }
 
 /// One stream: the handler's response, then its body under flow control.

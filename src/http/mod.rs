@@ -86,6 +86,8 @@ mod h2c;
 mod handler;
 mod introspection;
 mod io;
+#[cfg(feature = "http2")]
+mod keep_alive;
 #[cfg(feature = "multipart")]
 pub mod multipart;
 mod options;

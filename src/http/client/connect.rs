@@ -121,22 +121,51 @@ pub(crate) async fn open(key: &Key, route: &Route<'_>) -> Result<Transport, Erro
 async fn handshake(
     transport: Transport,
     http2: bool,
-    _options: &ClientOptions,
+    #[cfg_attr(not(feature = "http2"), allow(unused_variables))] options: &ClientOptions,
 ) -> Result<(Sender, Kill, Task), Error> {
     let kill = Kill::new();
     if http2 {
         #[cfg(feature = "http2")]
         {
             use tokio_util::compat::FuturesAsyncReadCompatExt as _;
-            let (sender, connection) = h2::client::Builder::new()
+            let (sender, mut connection) = h2::client::Builder::new()
                 .initial_window_size(1024 * 1024)
                 .initial_connection_window_size(2 * 1024 * 1024)
                 .handshake::<_, bytes::Bytes>(transport.compat())
                 .await
                 .map_err(crate::http::error::from_h2)?;
+            let timeout = options.http2_keep_alive_timeout;
+            let mut keep_alive = options.http2_keep_alive_interval.and_then(|interval| {
+                connection
+                    .ping_pong()
+                    .map(|pong| crate::http::keep_alive::KeepAlive::new(pong, interval, timeout))
+            });
+            let closing = kill.clone();
             let task: Task = Box::pin(async move {
-                if let Err(error) = connection.await {
-                    log::debug!("weir: http/2 client connection: {error}");
+                let outcome = futures_lite::future::poll_fn(|cx| {
+                    if let std::task::Poll::Ready(outcome) =
+                        std::pin::Pin::new(&mut connection).poll(cx)
+                    {
+                        return std::task::Poll::Ready(Some(outcome));
+                    }
+                    if let Some(keep_alive) = &mut keep_alive {
+                        if keep_alive.poll(cx) == std::task::Poll::Ready(false) {
+                            return std::task::Poll::Ready(None);
+                        }
+                    }
+                    std::task::Poll::Pending
+                })
+                .await;
+                match outcome {
+                    Some(Ok(())) => {}
+                    Some(Err(error)) => log::debug!("weir: http/2 client connection: {error}"),
+                    // Dropping the connection closes the socket: its streams fail, and their
+                    // errors say why.
+                    None => {
+                        let why = format!("no PONG to a keep-alive PING within {timeout:?}");
+                        log::debug!("weir: http/2 client connection: {why}, closed");
+                        closing.closed_because(why);
+                    }
                 }
             });
             return Ok((Sender::Http2(sender), kill, task));

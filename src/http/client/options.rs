@@ -20,6 +20,7 @@ use crate::runtime::Executor;
 /// | [`keep_alive`](Self::keep_alive) | on | `:keep-alive?` |
 /// | [`http_versions`](Self::http_versions) | HTTP/1.1 | `:http-versions` |
 /// | [`force_h2c`](Self::force_h2c) | off | `:force-h2c?` |
+/// | [`http2_keep_alive_interval`](Self::http2_keep_alive_interval), [`http2_keep_alive_timeout`](Self::http2_keep_alive_timeout) | no PINGs; 20 s | (none) |
 /// | [`tls`](Self::tls) | the platform's and webpki's roots | `:ssl-context`, `:insecure?` |
 /// | [`connect_timeout`](Self::connect_timeout) | 30 s | `:connect-timeout` |
 /// | [`pool_timeout`](Self::pool_timeout), [`request_timeout`](Self::request_timeout), [`read_timeout`](Self::read_timeout), [`total_timeout`](Self::total_timeout) | none | `:pool-timeout`, `:request-timeout`, `:read-timeout` |
@@ -48,6 +49,8 @@ pub struct ClientOptions {
     pub(crate) keep_alive: bool,
     pub(crate) versions: Vec<HttpVersion>,
     pub(crate) force_h2c: bool,
+    pub(crate) http2_keep_alive_interval: Option<Duration>,
+    pub(crate) http2_keep_alive_timeout: Duration,
     #[cfg(feature = "tls")]
     pub(crate) tls: Option<crate::tls::ClientConfig>,
     pub(crate) connect_timeout: Duration,
@@ -88,6 +91,8 @@ impl ClientOptions {
             keep_alive: true,
             versions: vec![HttpVersion::Http1],
             force_h2c: false,
+            http2_keep_alive_interval: None,
+            http2_keep_alive_timeout: Duration::from_secs(20),
             #[cfg(feature = "tls")]
             tls: None,
             connect_timeout: Duration::from_secs(30),
@@ -361,6 +366,43 @@ impl ClientOptions {
         self
     }
 
+    /// Sends a PING on each HTTP/2 connection an `interval` after the last PONG (default: no
+    /// PINGs), idle or busy: a connection whose PING goes unanswered for
+    /// [`http2_keep_alive_timeout`](Self::http2_keep_alive_timeout) is closed, its requests
+    /// fail with an error that says so, and the pool opens a new one for the next. What keeps
+    /// a connection through a NAT or a proxy that drops quiet flows, and what finds a peer
+    /// that vanished without a FIN. (HTTP/1.1 has no PING; its idle connections are checked
+    /// when taken from the pool.)
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let options = weir::http::ClientOptions::new()
+    ///     .http2_keep_alive_interval(Duration::from_secs(30))
+    ///     .http2_keep_alive_timeout(Duration::from_secs(5));
+    /// assert!(format!("{options:?}").contains("http2_keep_alive_interval: Some(30s)"));
+    /// ```
+    pub fn http2_keep_alive_interval(mut self, interval: Duration) -> Self {
+        self.http2_keep_alive_interval = Some(interval);
+        self
+    }
+
+    /// How long a keep-alive PING waits for its PONG before the connection is closed
+    /// (default 20 s). Only with [`http2_keep_alive_interval`](Self::http2_keep_alive_interval).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let options = weir::http::ClientOptions::new().http2_keep_alive_timeout(Duration::from_secs(5));
+    /// assert!(format!("{options:?}").contains("http2_keep_alive_timeout: 5s"));
+    /// ```
+    pub fn http2_keep_alive_timeout(mut self, timeout: Duration) -> Self {
+        self.http2_keep_alive_timeout = timeout;
+        self
+    }
+
     /// The TLS configuration for `https://` URLs (default: the platform's and webpki's
     /// roots). Its ALPN list is replaced by [`http_versions`](Self::http_versions).
     ///
@@ -513,7 +555,9 @@ impl fmt::Debug for ClientOptions {
             .field("idle_timeout", &self.idle_timeout)
             .field("keep_alive", &self.keep_alive)
             .field("http_versions", &self.versions)
-            .field("force_h2c", &self.force_h2c);
+            .field("force_h2c", &self.force_h2c)
+            .field("http2_keep_alive_interval", &self.http2_keep_alive_interval)
+            .field("http2_keep_alive_timeout", &self.http2_keep_alive_timeout);
         #[cfg(feature = "tls")]
         s.field("tls", &self.tls.is_some());
         s.field("connect_timeout", &self.connect_timeout)

@@ -56,6 +56,13 @@ pub(crate) struct Kill {
     )]
     id: u64,
     signal: Deferred<(), Error>,
+    /// Why the connection's task closed it, when it did (a keep-alive PING unanswered): what
+    /// its requests' errors then say.
+    #[cfg_attr(
+        not(feature = "http2"),
+        allow(dead_code, reason = "HTTP/2 keep-alive only")
+    )]
+    why: Arc<std::sync::OnceLock<String>>,
 }
 
 impl Kill {
@@ -64,7 +71,20 @@ impl Kill {
         Kill {
             id: NEXT.fetch_add(1, Ordering::Relaxed),
             signal: Deferred::new().quiet(),
+            why: Arc::default(),
         }
+    }
+
+    /// Records why the connection was closed; the first reason stays.
+    #[cfg(feature = "http2")]
+    pub(crate) fn closed_because(&self, why: String) {
+        let _ = self.why.set(why);
+    }
+
+    /// Why the connection was closed, if its task said.
+    #[cfg(feature = "http2")]
+    pub(crate) fn why(&self) -> Option<&str> {
+        self.why.get().map(String::as_str)
     }
 
     pub(crate) fn kill(&self) {

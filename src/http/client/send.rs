@@ -233,7 +233,13 @@ async fn send_on(
                     }
                     let unprocessed =
                         connection_lost || error.reason() == Some(h2::Reason::REFUSED_STREAM);
-                    let error = crate::http::error::from_h2(error);
+                    let error = match lease.kill.why() {
+                        Some(why) => Error::closed(format!(
+                            "http/2 connection to {} ({why})",
+                            authority(key)
+                        )),
+                        None => crate::http::error::from_h2(error),
+                    };
                     if unprocessed {
                         Failure::BeforeResponse(error)
                     } else {
