@@ -22,7 +22,7 @@ use super::activity::{Activity, InFlight};
 use super::body::Body;
 use super::introspection::Registration;
 use super::keep_alive::KeepAlive;
-use super::server::Shared;
+use super::server::{Answer, Shared};
 use super::timer::Deadline;
 
 /// Serves HTTP/2 on `io` until the client goes, the connection idles out, or the server
@@ -125,11 +125,9 @@ pub(crate) async fn serve<T>(
         match event {
             Event::Accepted(Some(Ok((request, respond)))) => {
                 let in_flight = activity.start();
-                let (shared, info) = (shared.clone(), info.clone());
-                runtime::spawn_detached_on(
-                    shared.executor.clone().as_ref(),
-                    serve_stream(shared, info, request, respond, in_flight),
-                );
+                if let Some(rest) = start_stream(&shared, &info, request, respond, in_flight) {
+                    runtime::spawn_detached_on(shared.executor.clone().as_ref(), rest);
+                }
             }
             Event::Accepted(Some(Err(error))) => {
                 log::debug!(
@@ -170,30 +168,63 @@ enum Event {
     Abort,
 }
 
-/// One stream: the handler's response, then its body under flow control.
-async fn serve_stream(
-    shared: Arc<Shared>,
-    info: Arc<ConnectionInfo>,
+/// Starts one stream, in the connection's task: a handler that answers at once, with a body
+/// in memory, is answered here (no task, no future); anything else goes on in the returned
+/// future, which the caller spawns (one task per stream, so responses of many streams go out
+/// together).
+fn start_stream(
+    shared: &Arc<Shared>,
+    info: &Arc<ConnectionInfo>,
     request: Request<h2::RecvStream>,
     mut respond: h2::server::SendResponse<Bytes>,
     in_flight: InFlight,
-) {
+) -> Option<impl Future<Output = ()> + Send + 'static> {
     let stream_id = respond.stream_id().as_u32();
-    let request_info = shared.request_info(&info, Some(stream_id), None);
+    let request_info = shared.request_info(info, Some(stream_id), None);
     let is_head = request.method() == Method::HEAD;
     let (mut parts, body) = request.into_parts();
     parts.extensions.insert(request_info);
     let body = Body::h2(body, shared.max_request_body_size);
     let request = Request::from_parts(parts, body);
-    // A client that resets the stream cancels the handler.
-    let answer = futures_lite::future::or(async { Some(shared.respond(request).await) }, async {
-        let _ = futures_lite::future::poll_fn(|cx| respond.poll_reset(cx)).await;
-        None
-    })
-    .await;
-    let Some(response) = answer else {
-        return;
+    let answered = match shared.answer(request) {
+        Answer::Now(response) => Ok(send_head(&mut respond, response, is_head, stream_id)?),
+        Answer::Later(handler) => Err(handler),
     };
+    Some(async move {
+        let (mut send, mut body) = match answered {
+            Ok(sent) => sent,
+            Err(handler) => {
+                // A client that resets the stream cancels the handler.
+                let answer = futures_lite::future::or(async { Some(handler.await) }, async {
+                    let _ = futures_lite::future::poll_fn(|cx| respond.poll_reset(cx)).await;
+                    None
+                })
+                .await;
+                let Some(response) = answer else {
+                    return;
+                };
+                match send_head(&mut respond, response, is_head, stream_id) {
+                    Some(sent) => sent,
+                    None => return,
+                }
+            }
+        };
+        if let Err(error) = send_body(&mut send, &mut body).await {
+            log::debug!("weir: http/2 stream {stream_id}: the response body ended early: {error}");
+            send.send_reset(h2::Reason::INTERNAL_ERROR);
+        }
+        drop(in_flight);
+    })
+}
+
+/// Sends the response's head, and its body too when it has none or it is small and in memory
+/// (`None` then, or when the stream is gone); else the stream and the body still to send.
+fn send_head(
+    respond: &mut h2::server::SendResponse<Bytes>,
+    response: Response<Body>,
+    is_head: bool,
+    stream_id: u32,
+) -> Option<(h2::SendStream<Bytes>, Body)> {
     let (mut parts, mut body) = response.into_parts();
     strip_connection_headers(&mut parts.headers);
     let no_body = is_head
@@ -211,22 +242,29 @@ async fn serve_stream(
         }
     }
     let end_of_stream = no_body || body.is_end_stream();
-    let mut send = match respond.send_response(Response::from_parts(parts, ()), end_of_stream) {
+    // Small and in memory: h2 queues it until the window allows, with no task to wait.
+    let in_memory = match end_of_stream {
+        true => None,
+        false => body.take_in_memory(SMALL_LAST_CHUNK),
+    };
+    let head_ends = end_of_stream || in_memory.as_ref().is_some_and(Bytes::is_empty);
+    let mut send = match respond.send_response(Response::from_parts(parts, ()), head_ends) {
         Ok(send) => send,
         Err(error) => {
             log::debug!("weir: http/2 stream {stream_id}: sending the response failed: {error}");
-            return;
+            return None;
         }
     };
-    if end_of_stream {
-        drop(in_flight);
-        return;
+    if head_ends {
+        return None;
     }
-    if let Err(error) = send_body(&mut send, &mut body).await {
-        log::debug!("weir: http/2 stream {stream_id}: the response body ended early: {error}");
-        send.send_reset(h2::Reason::INTERNAL_ERROR);
+    if let Some(data) = in_memory {
+        if let Err(error) = send.send_data(data, true) {
+            log::debug!("weir: http/2 stream {stream_id}: sending the body failed: {error}");
+        }
+        return None;
     }
-    drop(in_flight);
+    Some((send, body))
 }
 
 /// A last chunk this small is sent without waiting for window first.

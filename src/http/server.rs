@@ -686,15 +686,8 @@ impl Shared {
 
     /// Everything between a parsed request and the response to send: the body limit, the
     /// continue handler, the handler limit, the handler, the error handler, common headers.
-    pub(crate) async fn respond(self: &Arc<Self>, request: Request<Body>) -> Response<Body> {
-        match self.answer(request) {
-            Answer::Now(response) => response,
-            Answer::Later(response) => response.await,
-        }
-    }
-
-    /// What [`respond`](Self::respond) does, without a future when nothing has to wait: a
-    /// handler that answers when called is answered in the connection's own poll.
+    /// Without a future when nothing has to wait: a handler that answers when called is
+    /// answered in the connection's own poll.
     pub(crate) fn answer(self: &Arc<Self>, request: Request<Body>) -> Answer {
         #[cfg(feature = "compression")]
         let negotiated = self
