@@ -233,3 +233,154 @@ async fn curl_ranges() {
     }
     server.close().await.unwrap();
 }
+
+fn with(path: &str, headers: &[(&str, &str)]) -> Request<Empty<Bytes>> {
+    let mut request = Request::get(format!("http://127.0.0.1{path}"));
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    request.body(Empty::new()).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conditional_requests_get_304_412_and_if_range() {
+    let (path, contents) = write_file("conditional.txt", 2000);
+    let server = start(path).await;
+    let addr = server.local_addr();
+    for h2 in [false, true] {
+        let (first, body) = send(addr, h2, get("/", None)).await;
+        assert_eq!(body, contents);
+        let etag = header_of(&first, header::ETAG).to_string();
+        let modified = header_of(&first, header::LAST_MODIFIED).to_string();
+        assert!(etag.starts_with("\"7d0-") && etag.ends_with('"'), "{etag}");
+        assert!(modified.ends_with(" GMT"), "{modified}");
+        let earlier = httpdate::fmt_http_date(
+            httpdate::parse_http_date(&modified).unwrap() - Duration::from_secs(60),
+        );
+
+        // The client's copy is current: 304, validators again, no body.
+        let listed = format!("\"other\", W/{etag}");
+        for headers in [
+            vec![("if-none-match", etag.as_str())],
+            vec![("if-none-match", listed.as_str())],
+            vec![("if-none-match", "*")],
+            vec![("if-modified-since", modified.as_str())],
+        ] {
+            let (parts, body) = send(addr, h2, with("/", &headers)).await;
+            assert_eq!(
+                parts.status,
+                StatusCode::NOT_MODIFIED,
+                "{headers:?} h2 {h2}"
+            );
+            assert_eq!(header_of(&parts, header::ETAG), etag);
+            assert!(body.is_empty());
+        }
+        // Stale or other copies: the whole file.
+        for headers in [
+            vec![("if-none-match", "\"other\"")],
+            vec![("if-modified-since", earlier.as_str())],
+            vec![
+                ("if-none-match", "\"other\""),
+                ("if-modified-since", modified.as_str()),
+            ],
+        ] {
+            let (parts, body) = send(addr, h2, with("/", &headers)).await;
+            assert_eq!(parts.status, StatusCode::OK, "{headers:?}");
+            assert_eq!(body, contents);
+        }
+        // Preconditions that fail: 412, no body.
+        for headers in [
+            vec![("if-match", "\"other\"")],
+            vec![("if-unmodified-since", earlier.as_str())],
+        ] {
+            let (parts, body) = send(addr, h2, with("/", &headers)).await;
+            assert_eq!(parts.status, StatusCode::PRECONDITION_FAILED, "{headers:?}");
+            assert!(body.is_empty());
+        }
+        let (parts, _) = send(addr, h2, with("/", &[("if-match", etag.as_str())])).await;
+        assert_eq!(parts.status, StatusCode::OK);
+
+        // If-Range: the range while the validator holds, else the whole file.
+        for (if_range, partial) in [
+            (etag.as_str(), true),
+            (modified.as_str(), true),
+            ("\"other\"", false),
+            (earlier.as_str(), false),
+        ] {
+            let headers = [("range", "bytes=10-19"), ("if-range", if_range)];
+            let (parts, body) = send(addr, h2, with("/", &headers)).await;
+            if partial {
+                assert_eq!(parts.status, StatusCode::PARTIAL_CONTENT, "{if_range}");
+                assert_eq!(body, contents[10..20]);
+            } else {
+                assert_eq!(parts.status, StatusCode::OK, "{if_range}");
+                assert_eq!(body, contents);
+            }
+        }
+    }
+    server.close().await.unwrap();
+}
+
+/// curl's own conditional requests: `--etag-save`/`--etag-compare` (If-None-Match) and `-z`
+/// (If-Modified-Since from a local file's time).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn curl_revalidates_with_etag_and_time() {
+    if std::process::Command::new("curl")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("curl not installed: skipped");
+        return;
+    }
+    let (path, contents) = write_file("curl-etag.txt", 3000);
+    let server = start(path.clone()).await;
+    let url = format!("http://{}/", server.local_addr());
+    let etag_file = std::env::temp_dir().join(format!("weir-test-{}-etag", std::process::id()));
+    let etag_file = etag_file.to_str().unwrap().to_string();
+    let path = path.to_str().unwrap().to_string();
+    let curl = move |args: Vec<String>| async move {
+        let output = weir::runtime::spawn_blocking(move || {
+            std::process::Command::new("curl")
+                .args(["-s", "--max-time", "10", "-w", "\n%{http_code}"])
+                .args(args)
+                .output()
+        });
+        let output = weir::runtime::timeout(WAIT, output).await.unwrap().unwrap();
+        assert!(output.status.success());
+        let text = output.stdout;
+        let split = text.iter().rposition(|&b| b == b'\n').unwrap();
+        (
+            text[..split].to_vec(),
+            String::from_utf8(text[split + 1..].to_vec()).unwrap(),
+        )
+    };
+    for flag in ["--http1.1", "--http2-prior-knowledge"] {
+        let s = |v: &str| v.to_string();
+        let (body, code) = curl(vec![
+            s(flag),
+            s("--etag-save"),
+            etag_file.clone(),
+            url.clone(),
+        ])
+        .await;
+        assert_eq!((body, code.as_str()), (contents.clone(), "200"), "{flag}");
+        let (body, code) = curl(vec![
+            s(flag),
+            s("--etag-compare"),
+            etag_file.clone(),
+            url.clone(),
+        ])
+        .await;
+        assert_eq!(
+            (body.len(), code.as_str()),
+            (0, "304"),
+            "{flag} --etag-compare"
+        );
+        // The file's own time: not modified since.
+        let (body, code) = curl(vec![s(flag), s("-z"), path.clone(), url.clone()]).await;
+        assert_eq!((body.len(), code.as_str()), (0, "304"), "{flag} -z");
+    }
+    let _ = std::fs::remove_file(&etag_file);
+    server.close().await.unwrap();
+}

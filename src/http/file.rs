@@ -8,6 +8,7 @@ use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
+use std::time::SystemTime;
 
 use bytes::Bytes;
 use http::{HeaderValue, Method, Request, Response, StatusCode, header};
@@ -16,6 +17,7 @@ use http_body::{Frame, SizeHint};
 use crate::{Deferred, Error};
 
 use super::body::Body;
+use super::conditional::{Decision, Preconditions, Validators};
 use super::error::HttpError;
 use super::range::RangeRequest;
 
@@ -56,7 +58,7 @@ impl Body {
     /// # });
     /// ```
     pub async fn file(path: impl AsRef<Path>) -> Result<Body, Error> {
-        let (file, len) = open(path.as_ref().to_path_buf()).await?;
+        let (file, len, _) = open(path.as_ref().to_path_buf()).await?;
         Ok(Body::from_http_body(FileBody::new(file, len)))
     }
 }
@@ -70,8 +72,15 @@ impl Body {
 /// `mp3`, `woff2`, …; `application/octet-stream` otherwise). A `HEAD` request gets the same
 /// headers and no body. Errors as [`Body::file`]: a missing file is a 404.
 ///
-/// The request's method and `Range` header are read at once, so the deferred does not borrow
-/// the request. `If-Range` and conditional requests are not interpreted (no `ETag` is sent).
+/// Conditional requests (RFC 9110 section 13): every answer carries a strong `ETag` (from the
+/// file's size and modification time) and `Last-Modified`. `If-None-Match` matching, or
+/// `If-Modified-Since` not older than the file, gives `304 Not Modified` (no body) on `GET`
+/// and `HEAD`; `If-Match` not matching, or `If-Unmodified-Since` older than the file, gives
+/// `412 Precondition Failed`; a `Range` with an `If-Range` that no longer matches gets the
+/// whole file. They are weighed in the order RFC 9110 section 13.2.2 gives.
+///
+/// The request's method and headers are read at once, so the deferred does not borrow the
+/// request.
 ///
 /// # Examples
 ///
@@ -104,11 +113,29 @@ pub fn serve_file<B>(
     } else {
         None
     };
+    let preconditions = Preconditions::of(request.method(), request.headers());
     let path = path.as_ref().to_path_buf();
     Deferred::spawn(async move {
         let content_type = HeaderValue::from_static(content_type(&path));
-        let (file, len) = open(path).await?;
+        let (file, len, modified) = open(path).await?;
+        let validators = Validators::new(len, modified);
         let mut response = Response::new(Body::empty());
+        let headers = response.headers_mut();
+        validators.insert_into(headers);
+        let range = match preconditions.evaluate(&validators) {
+            Decision::Proceed { honour_range } => range.filter(|_| honour_range),
+            Decision::NotModified => {
+                *response.status_mut() = StatusCode::NOT_MODIFIED;
+                return Ok(response);
+            }
+            Decision::PreconditionFailed => {
+                *response.status_mut() = StatusCode::PRECONDITION_FAILED;
+                response
+                    .headers_mut()
+                    .insert(header::CONTENT_LENGTH, HeaderValue::from(0u64));
+                return Ok(response);
+            }
+        };
         let headers = response.headers_mut();
         headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
         headers.insert(header::CONTENT_TYPE, content_type);
@@ -151,15 +178,16 @@ pub fn serve_file<B>(
     })
 }
 
-/// Opens `path` on the blocking pool: the file and its length.
-async fn open(path: PathBuf) -> Result<(File, u64), Error> {
+/// Opens `path` on the blocking pool: the file, its length and when it was last modified (if
+/// the platform says).
+async fn open(path: PathBuf) -> Result<(File, u64, Option<SystemTime>), Error> {
     crate::runtime::spawn_blocking(move || {
         let file = File::open(&path).map_err(|error| open_error(&path, error))?;
         let metadata = file.metadata().map_err(|error| open_error(&path, error))?;
         if !metadata.is_file() {
             return Err(HttpError::new(StatusCode::NOT_FOUND, "not a file").into());
         }
-        Ok((file, metadata.len()))
+        Ok((file, metadata.len(), metadata.modified().ok()))
     })
     .await
 }

@@ -52,7 +52,7 @@
 //! | `:body` as an InputStream or a Manifold stream (`:raw-stream?`) | [`Body`]: always a stream of `Bytes`, with [`Body::to_bytes`], [`Body::to_string`], [`Body::form`], `Body::json` |
 //! | `nil` response → 204; deferred responses | `()` → 204; any future or deferred of a response |
 //! | response body: String, byte[], File, seq, Manifold stream, InputStream | `&str`, `String`, `Vec<u8>`, `Bytes`, [`Body::from_source`], [`Body::from_stream`], [`Body::from_deferred`]; a file: [`Body::file`] (streamed, `Content-Length`) |
-//! | File responses (Netty's `ChunkedFile`/`FileRegion`; no range support) | [`serve_file`]: `Content-Type` from the extension, `Accept-Ranges`, single `Range` requests answered with 206 (416 when unsatisfiable), HEAD |
+//! | File responses (Netty's `ChunkedFile`/`FileRegion`; no range support) | [`serve_file`]: `Content-Type` from the extension, `Accept-Ranges`, single `Range` requests answered with 206 (416 when unsatisfiable), HEAD; `ETag` and `Last-Modified` with conditional requests (304, 412, `If-Range`) |
 //! | `:compression?`, `:compression-options` (Netty's `HttpContentCompressor`) | [`ServerOptions::compression`] with `Compression` (feature `compression`): gzip, deflate, br, zstd by `Accept-Encoding` q-values, off by default; small, encoded, ranged and event-stream bodies left alone; streamed bodies flushed per chunk |
 //! | server-sent events (a Manifold stream of formatted strings) | [`sse::response`] of a source of [`sse::Event`]s (`id`, `event`, multi-line `data`, `retry`, comments), keep-alive comments while quiet |
 //! | `aleph.http.multipart/decode-request` (refused over HTTP/2) | `multipart::parts` (feature `multipart`): a source of parts, each a source of its bytes, with part count and size limits; works over HTTP/1.1 and HTTP/2 |
@@ -73,6 +73,7 @@ mod body;
 pub mod client;
 #[cfg(feature = "compression")]
 mod compression;
+mod conditional;
 mod continue_handler;
 mod date;
 mod error;
