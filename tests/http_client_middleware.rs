@@ -295,49 +295,66 @@ fn expect_continue_holds_the_body_until_the_server_says_100_and_never_sends_a_re
     use std::sync::Arc;
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::time::Duration;
-    run(async {
-        let options = ServerOptions::new()
-            .address(([127, 0, 0, 1], 0))
-            .continue_handler(|request: &Request<Body>| request.uri().path() != "/refuse");
-        let echo =
-            |request: Request<Body>| async move { request.into_body().to_bytes(1 << 20).await };
-        let server = http::start_server(echo, options).await.unwrap();
-        let base = format!("http://{}", server.local_addr());
-        let client = Client::new();
-        // Accepted: the 100 releases the body (an hour-long wait would fail the test's bound).
-        let accepted = client
-            .request(
-                ClientRequest::new(Method::PUT, format!("{base}/upload"))
-                    .body("the upload")
-                    .expect_continue(Duration::from_secs(3600)),
-            )
-            .await
-            .unwrap();
-        assert_eq!(accepted.status(), 200);
-        assert_eq!(
-            accepted.into_body().to_string(64).await.unwrap(),
-            "the upload"
-        );
-        // Refused: 417 comes back and the body was never polled.
-        let polled = Arc::new(AtomicBool::new(false));
-        let seen = polled.clone();
-        let body = Body::from_stream(futures::stream::poll_fn(move |_| {
-            seen.store(true, Ordering::SeqCst);
-            std::task::Poll::Ready(Some(Ok::<_, std::io::Error>("never sent")))
-        }));
-        let refused = client
-            .request(
-                ClientRequest::new(Method::PUT, format!("{base}/refuse"))
-                    .body(body)
-                    .expect_continue(Duration::from_secs(3600))
-                    .throw_on_status(false),
-            )
-            .await
-            .unwrap();
-        assert_eq!(refused.status(), StatusCode::EXPECTATION_FAILED);
-        assert!(!polled.load(Ordering::SeqCst), "the refused body was sent");
-        server.close().await.unwrap();
-    });
+    // Over HTTP/1.1 and h2c: HTTP/2's 100 is an informational HEADERS frame.
+    for h2c in [false, true] {
+        run(async {
+            let options = ServerOptions::new()
+                .address(([127, 0, 0, 1], 0))
+                .use_h2c(h2c)
+                .continue_handler(|request: &Request<Body>| request.uri().path() != "/refuse");
+            let echo =
+                |request: Request<Body>| async move { request.into_body().to_bytes(1 << 20).await };
+            let server = http::start_server(echo, options).await.unwrap();
+            let base = format!("http://{}", server.local_addr());
+            let client = match h2c {
+                false => Client::new(),
+                true => Client::with_options(
+                    ClientOptions::new()
+                        .force_h2c(true)
+                        .http_versions([weir::http::HttpVersion::Http2]),
+                ),
+            };
+            // Accepted: the 100 releases the body (an hour-long wait would fail the test's bound).
+            let accepted = client
+                .request(
+                    ClientRequest::new(Method::PUT, format!("{base}/upload"))
+                        .body("the upload")
+                        .expect_continue(Duration::from_secs(3600)),
+                )
+                .await
+                .unwrap();
+            assert_eq!(accepted.status(), 200);
+            let expected = if h2c {
+                weir::http::Version::HTTP_2
+            } else {
+                weir::http::Version::HTTP_11
+            };
+            assert_eq!(accepted.version(), expected);
+            assert_eq!(
+                accepted.into_body().to_string(64).await.unwrap(),
+                "the upload"
+            );
+            // Refused: 417 comes back and the body was never polled.
+            let polled = Arc::new(AtomicBool::new(false));
+            let seen = polled.clone();
+            let body = Body::from_stream(futures::stream::poll_fn(move |_| {
+                seen.store(true, Ordering::SeqCst);
+                std::task::Poll::Ready(Some(Ok::<_, std::io::Error>("never sent")))
+            }));
+            let refused = client
+                .request(
+                    ClientRequest::new(Method::PUT, format!("{base}/refuse"))
+                        .body(body)
+                        .expect_continue(Duration::from_secs(3600))
+                        .throw_on_status(false),
+                )
+                .await
+                .unwrap();
+            assert_eq!(refused.status(), StatusCode::EXPECTATION_FAILED);
+            assert!(!polled.load(Ordering::SeqCst), "the refused body was sent");
+            server.close().await.unwrap();
+        });
+    }
 }
 
 #[test]

@@ -147,3 +147,33 @@ fn httpx_over_h2c_with_prior_knowledge() {
     let (lines, version) = exchange(Proto::H2c, "h2c");
     check(&lines, version);
 }
+
+#[test]
+fn python_h2_gets_100_continue_before_sending_and_none_when_refused() {
+    let options = ServerOptions::new()
+        .continue_handler(|request: &Request<Body>| request.uri().path() != "/refuse");
+    let fixture = Fixture::start(Proto::H2c, handler, options);
+    let port = fixture.addr().port().to_string();
+    let accepted = http_peer(&["expect-continue", "127.0.0.1", &port, "/echo", "the upload"]);
+    assert_eq!(
+        accepted[0],
+        json!({"informational": [100], "status": 200, "body": "the upload", "sent_body": true})
+    );
+    let refused = http_peer(&[
+        "expect-continue",
+        "127.0.0.1",
+        &port,
+        "/refuse",
+        "never sent",
+    ]);
+    assert_eq!(
+        refused[0],
+        json!({"informational": [], "status": 417, "body": "", "sent_body": false})
+    );
+    support::run(async {
+        weir::runtime::timeout(support::BOUND, fixture.server.close())
+            .await
+            .expect("the server closes in time")
+            .unwrap();
+    });
+}

@@ -95,8 +95,10 @@ enum Kind {
     Empty,
     Full(Bytes),
     Incoming(hyper::body::Incoming),
+    /// An HTTP/2 request body, and what its first read realizes (the server's cue to send
+    /// `100 Continue`).
     #[cfg(feature = "http2")]
-    H2(h2::RecvStream),
+    H2(h2::RecvStream, Option<Deferred<(), Error>>),
     Stream(BoxStream),
     Http(BoxBody),
     Deferred(Deferred<Body, Error>),
@@ -236,7 +238,17 @@ impl Body {
 
     #[cfg(feature = "http2")]
     pub(crate) fn h2(body: h2::RecvStream, limit: Option<u64>) -> Body {
-        let mut body = Body::with_kind(Kind::H2(body));
+        Body::h2_wanted(body, limit, None)
+    }
+
+    /// [`h2`](Self::h2), with `wanted` realized when the body is first read.
+    #[cfg(feature = "http2")]
+    pub(crate) fn h2_wanted(
+        body: h2::RecvStream,
+        limit: Option<u64>,
+        wanted: Option<Deferred<(), Error>>,
+    ) -> Body {
+        let mut body = Body::with_kind(Kind::H2(body, wanted));
         body.limit = limit;
         body
     }
@@ -593,7 +605,12 @@ impl Body {
                     }
                 }
                 #[cfg(feature = "http2")]
-                Kind::H2(stream) => match ready!(stream.poll_data(cx)) {
+                Kind::H2(stream, wanted) => match ready!({
+                    if let Some(wanted) = wanted.take() {
+                        wanted.success(());
+                    }
+                    stream.poll_data(cx)
+                }) {
                     Some(Ok(data)) => {
                         // Taken by the consumer: the peer may send this much more.
                         let _ = stream.flow_control().release_capacity(data.len());
@@ -710,7 +727,7 @@ impl http_body::Body for Body {
             Kind::Full(bytes) => bytes.is_empty(),
             Kind::Incoming(incoming) => incoming.is_end_stream(),
             #[cfg(feature = "http2")]
-            Kind::H2(stream) => stream.is_end_stream(),
+            Kind::H2(stream, _) => stream.is_end_stream(),
             Kind::Http(body) => body.is_end_stream(),
             Kind::Stream(_) | Kind::Deferred(_) => false,
         }
@@ -725,7 +742,7 @@ impl http_body::Body for Body {
             Kind::Full(bytes) => SizeHint::with_exact(bytes.len() as u64),
             Kind::Incoming(incoming) => incoming.size_hint(),
             #[cfg(feature = "http2")]
-            Kind::H2(_) => SizeHint::default(),
+            Kind::H2(..) => SizeHint::default(),
             Kind::Http(body) => body.size_hint(),
             Kind::Stream(_) | Kind::Deferred(_) => SizeHint::default(),
         }
@@ -779,7 +796,7 @@ impl fmt::Debug for Body {
             Kind::Full(_) => "full",
             Kind::Incoming(_) => "http1",
             #[cfg(feature = "http2")]
-            Kind::H2(_) => "http2",
+            Kind::H2(..) => "http2",
             Kind::Stream(_) => "stream",
             Kind::Http(_) => "http-body",
             Kind::Deferred(_) => "deferred",

@@ -184,7 +184,15 @@ fn start_stream(
     let is_head = request.method() == Method::HEAD;
     let (mut parts, body) = request.into_parts();
     parts.extensions.insert(request_info);
-    let body = Body::h2(body, shared.max_request_body_size);
+    // `Expect: 100-continue`: the 100 goes out when the handler first reads the body (as
+    // hyper does over HTTP/1.1), so a request refused first never has its body sent.
+    let mut wanted = (!body.is_end_stream()
+        && parts
+            .headers
+            .get(header::EXPECT)
+            .is_some_and(|value| value.as_bytes().eq_ignore_ascii_case(b"100-continue")))
+    .then(|| crate::Deferred::<(), Error>::new().quiet());
+    let body = Body::h2_wanted(body, shared.max_request_body_size, wanted.clone());
     let request = Request::from_parts(parts, body);
     let answered = match shared.answer(request) {
         Answer::Now(response) => Ok(send_head(&mut respond, response, is_head, stream_id)?),
@@ -193,11 +201,24 @@ fn start_stream(
     Some(async move {
         let (mut send, mut body) = match answered {
             Ok(sent) => sent,
-            Err(handler) => {
-                // A client that resets the stream cancels the handler.
-                let answer = futures_lite::future::or(async { Some(handler.await) }, async {
-                    let _ = futures_lite::future::poll_fn(|cx| respond.poll_reset(cx)).await;
-                    None
+            Err(mut handler) => {
+                let answer = futures_lite::future::poll_fn(|cx| {
+                    if let Poll::Ready(response) = handler.as_mut().poll(cx) {
+                        return Poll::Ready(Some(response));
+                    }
+                    if let Some(first_read) = &mut wanted {
+                        if Pin::new(first_read).poll(cx).is_ready() {
+                            wanted = None;
+                            let mut continue_100 = Response::new(());
+                            *continue_100.status_mut() = StatusCode::CONTINUE;
+                            let _ = respond.send_informational(continue_100);
+                        }
+                    }
+                    // A client that resets the stream cancels the handler.
+                    match respond.poll_reset(cx) {
+                        Poll::Ready(_) => Poll::Ready(None),
+                        Poll::Pending => Poll::Pending,
+                    }
                 })
                 .await;
                 let Some(response) = answer else {

@@ -667,8 +667,8 @@ impl ServerOptions {
     /// `:continue-handler`): `true` (or [`Continue::Accept`]) lets the request through, and
     /// `100 Continue` is sent once the handler starts reading the body; `false` answers
     /// `417 Expectation Failed`; a response answers with it; a deferred of any of these
-    /// decides later. Without one, every such request is accepted. HTTP/1.1 only (HTTP/2 has
-    /// no 100-continue round trip worth deciding on).
+    /// decides later. Without one, every such request is accepted. Over HTTP/1.1 and HTTP/2
+    /// alike (HTTP/2's 100 is an informational HEADERS frame on the stream).
     ///
     /// # Examples
     ///

@@ -837,10 +837,12 @@ fn content_length<B>(request: &Request<B>) -> Option<u64> {
 }
 
 fn expects_continue<B>(request: &Request<B>) -> bool {
-    request.version() == http::Version::HTTP_11
-        && request
-            .headers()
-            .get(header::EXPECT)
-            .and_then(|value| value.to_str().ok())
-            .is_some_and(|value| value.eq_ignore_ascii_case("100-continue"))
+    matches!(
+        request.version(),
+        http::Version::HTTP_11 | http::Version::HTTP_2
+    ) && request
+        .headers()
+        .get(header::EXPECT)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.eq_ignore_ascii_case("100-continue"))
 }

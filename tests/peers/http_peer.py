@@ -9,6 +9,11 @@ printed as one JSON line; every socket wait is bounded (10 s).
       other PATHs as HTTP/2 streams on the upgraded connection and prints
       {"stream", "status", "headers", "body"} for each response (stream 1 answers the first).
 
+  http_peer.py expect-continue HOST PORT PATH BODY
+      Over h2c with prior knowledge, POSTs BODY to PATH with `Expect: 100-continue` and sends
+      the body only after a 100 arrives. Prints {"informational": [statuses], "status",
+      "body", "sent_body": bool}.
+
   http_peer.py httpx MODE REQUESTS_JSON [CAFILE SNI]
       MODE: http1, http2 (over TLS by ALPN: CAFILE and SNI name the certificate) or h2c
       (HTTP/2 prior knowledge on http://). REQUESTS_JSON: [{"method", "url", "body"?}].
@@ -108,6 +113,58 @@ def h2c_upgrade(host, port, paths):
     sock.close()
 
 
+def expect_continue(host, port, path, body):
+    import h2.config
+    import h2.connection
+    import h2.events
+
+    sock = socket.create_connection((host, int(port)), timeout=TIMEOUT)
+    conn = h2.connection.H2Connection(
+        config=h2.config.H2Configuration(client_side=True, header_encoding="utf-8")
+    )
+    conn.initiate_connection()
+    stream = conn.get_next_available_stream_id()
+    conn.send_headers(
+        stream,
+        [
+            (":method", "POST"),
+            (":scheme", "http"),
+            (":authority", f"{host}:{port}"),
+            (":path", path),
+            ("expect", "100-continue"),
+            ("content-length", str(len(body.encode("utf-8")))),
+        ],
+    )
+    sock.sendall(conn.data_to_send())
+    result = {"informational": [], "status": None, "body": "", "sent_body": False}
+    done = False
+    while not done:
+        data = sock.recv(65536)
+        if not data:
+            sys.exit("the server closed the connection early")
+        for event in conn.receive_data(data):
+            if isinstance(event, h2.events.InformationalResponseReceived):
+                status = int(dict(event.headers)[":status"])
+                result["informational"].append(status)
+                if status == 100 and not result["sent_body"]:
+                    conn.send_data(stream, body.encode("utf-8"), end_stream=True)
+                    result["sent_body"] = True
+            elif isinstance(event, h2.events.ResponseReceived):
+                result["status"] = int(dict(event.headers)[":status"])
+            elif isinstance(event, h2.events.DataReceived):
+                result["body"] += event.data.decode("utf-8")
+                conn.acknowledge_received_data(event.flow_controlled_length, stream)
+            elif isinstance(event, (h2.events.StreamEnded, h2.events.StreamReset)):
+                done = True
+        pending = conn.data_to_send()
+        if pending:
+            sock.sendall(pending)
+    print(json.dumps(result), flush=True)
+    conn.close_connection()
+    sock.sendall(conn.data_to_send())
+    sock.close()
+
+
 def run_httpx(mode, requests, cafile=None, sni=None):
     import httpx
 
@@ -140,6 +197,8 @@ def run_httpx(mode, requests, cafile=None, sni=None):
 def main():
     if sys.argv[1] == "h2c-upgrade":
         h2c_upgrade(sys.argv[2], sys.argv[3], sys.argv[4:])
+    elif sys.argv[1] == "expect-continue":
+        expect_continue(*sys.argv[2:6])
     elif sys.argv[1] == "httpx":
         run_httpx(sys.argv[2], json.loads(sys.argv[3]), *sys.argv[4:6])
     else:

@@ -458,9 +458,11 @@ impl ClientRequest {
     }
 
     /// Sends `Expect: 100-continue` and holds the body back until the server answers `100
-    /// Continue`, or `wait` passes (for servers that ignore the expectation), over HTTP/1.1:
-    /// a large upload refused by the server (401, 413, 417…) is then never sent. Neither
-    /// hyper nor reqwest waits (reqwest#2845). An empty body is sent without the expectation.
+    /// Continue`, or `wait` passes (for servers that ignore the expectation), over HTTP/1.1
+    /// and HTTP/2: a large upload refused by the server (401, 413, 417…) is then never sent.
+    /// (Over HTTP/2 a successful final response before any 100 also releases the body: the
+    /// server wants it.) Neither hyper nor reqwest waits (reqwest#2845). An empty body is sent
+    /// without the expectation.
     ///
     /// # Examples
     ///

@@ -202,26 +202,60 @@ async fn send_on(
                 lease.retire();
                 Failure::BeforeResponse(crate::http::error::from_h2(error))
             })?;
-            let (parts, mut body) = request.into_parts();
+            let (mut parts, mut body) = request.into_parts();
             let end = body.is_end_stream();
-            let (responding, mut send_stream) = sender
+            // `Expect: 100-continue`: the body waits for the server's 100 (or `wait`); a final
+            // response first means it is not sent, unless that response is a success (the
+            // server then wants the body without having said 100).
+            let expect = continue_wait.filter(|_| !end);
+            if expect.is_some() {
+                parts
+                    .headers
+                    .insert(header::EXPECT, HeaderValue::from_static("100-continue"));
+            }
+            let (mut responding, mut send_stream) = sender
                 .send_request(Request::from_parts(parts, ()), end)
                 .map_err(|error| {
                     lease.retire();
                     Failure::BeforeResponse(crate::http::error::from_h2(error))
                 })?;
+            // Realized true by a 100 or a successful final response, false by another one.
+            let go_ahead: crate::Deferred<bool, Error> = crate::Deferred::new().quiet();
+            let decided = go_ahead.realizer();
             let upload = async move {
-                if !end {
-                    if let Err(error) =
-                        crate::http::h2::send_body(&mut send_stream, &mut body).await
-                    {
-                        log::debug!("weir: http/2 client: the request body ended early: {error}");
-                        send_stream.send_reset(h2::Reason::CANCEL);
+                if end {
+                    return;
+                }
+                if let Some(wait) = expect {
+                    match crate::runtime::timeout(wait, go_ahead).await {
+                        Ok(Ok(false)) | Ok(Err(_)) => return,
+                        Ok(Ok(true)) | Err(_) => {}
                     }
+                }
+                if let Err(error) = crate::http::h2::send_body(&mut send_stream, &mut body).await {
+                    log::debug!("weir: http/2 client: the request body ended early: {error}");
+                    send_stream.send_reset(h2::Reason::CANCEL);
                 }
             };
             let head = with_head_limit(head_limit, key, async {
-                responding.await.map_err(|error| {
+                let outcome = futures_lite::future::poll_fn(|cx| {
+                    if expect.is_some() {
+                        while let std::task::Poll::Ready(Some(Ok(informational))) =
+                            responding.poll_informational(cx)
+                        {
+                            if informational.status() == http::StatusCode::CONTINUE {
+                                decided.success(true);
+                            }
+                        }
+                    }
+                    std::pin::Pin::new(&mut responding).poll(cx)
+                })
+                .await;
+                let success = outcome
+                    .as_ref()
+                    .is_ok_and(|response| response.status().is_success());
+                decided.success(success);
+                outcome.map_err(|error| {
                     // Refused, cut off by a GOAWAY or a connection lost, all before the
                     // response head: as for HTTP/1.1, an idempotent request on a reused
                     // connection may go again.
