@@ -48,6 +48,60 @@ fn plain_requests_go_to_an_http_proxy_in_absolute_form_with_its_credentials() {
 }
 
 #[test]
+fn plain_requests_tunnel_through_connect_when_asked_and_h2c_goes_through_too() {
+    run(async {
+        let options = ServerOptions::new()
+            .address(([127, 0, 0, 1], 0))
+            .use_h2c(true);
+        let server = http::start_server(hello, options).await.unwrap();
+        for h2c in [false, true] {
+            let (proxy, seen) = http_proxy();
+            let mut options = ClientOptions::new().proxy(
+                Proxy::http("127.0.0.1", proxy.port())
+                    .basic_auth("ada", "secret")
+                    .tunnel(true),
+            );
+            if h2c {
+                options = options.force_h2c(true).http_versions([HttpVersion::Http2]);
+            }
+            let client = Client::with_options(options);
+            let url = format!("http://{}/page", server.local_addr());
+            let body = client
+                .get(&url)
+                .await
+                .unwrap()
+                .into_body()
+                .to_string(1024)
+                .await
+                .unwrap();
+            let expected = if h2c {
+                "hello via HTTP/2.0"
+            } else {
+                "hello via HTTP/1.1"
+            };
+            assert_eq!(body, expected);
+            // The proxy was asked for a tunnel, with the credentials, not for the request.
+            let heads = seen.lock().unwrap().clone();
+            assert_eq!(heads.len(), 1, "{heads:?}");
+            assert!(
+                heads[0].starts_with(&format!("CONNECT {} HTTP/1.1\r\n", server.local_addr())),
+                "{}",
+                heads[0]
+            );
+            // Header names in any case; the value as sent.
+            let credentials = heads[0].lines().any(|line| {
+                line.split_once(':').is_some_and(|(name, value)| {
+                    name.eq_ignore_ascii_case("proxy-authorization")
+                        && value.trim() == "Basic YWRhOnNlY3JldA=="
+                })
+            });
+            assert!(credentials, "{}", heads[0]);
+        }
+        server.close().await.unwrap();
+    });
+}
+
+#[test]
 fn https_goes_through_a_connect_tunnel_with_tls_and_alpn_end_to_end() {
     run(async {
         let certificate = weir::tls::self_signed(&["localhost"]).unwrap();

@@ -61,7 +61,10 @@ async fn connect_now(key: &Key, options: &ClientOptions) -> Result<(Sender, Kill
             .iter()
             .map(|version| version.alpn_id().to_vec())
             .collect(),
-        tunnel_plain: false,
+        tunnel_plain: options
+            .proxy
+            .as_ref()
+            .is_some_and(super::Proxy::tunnels_plain),
     };
     let transport = open(key, &route).await?;
     let http2 = match &transport {

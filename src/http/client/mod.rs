@@ -43,7 +43,7 @@
 //! | (none; `curl --unix-socket`) | [`ClientRequest::unix_socket`]: pooled per socket |
 //! | `Expect: 100-continue` (not in Aleph, hyper or reqwest) | [`ClientRequest::expect_continue`]: the body waits for the 100, or a timeout |
 //! | `:throw-exceptions` (on) | [`ClientOptions::throw_on_status`] (on), [`ClientRequest::throw_on_status`]: a 4xx or 5xx fails the deferred with a [`ResponseError`] carrying the response |
-//! | `:proxy-options` (`:protocol` `:http`/`:socks4`/`:socks5`, `:user`, `:password`, `:http-headers`, `:tunnel?`, `:connection-timeout`) | [`ClientOptions::proxy`] with a [`Proxy`]: plain requests in absolute form, `CONNECT` tunnels for https (always: a plain-request tunnel is not offered), SOCKS through tokio-socks |
+//! | `:proxy-options` (`:protocol` `:http`/`:socks4`/`:socks5`, `:user`, `:password`, `:http-headers`, `:tunnel?`, `:connection-timeout`) | [`ClientOptions::proxy`] with a [`Proxy`]: plain requests in absolute form, or tunnelled with [`Proxy::tunnel`] (`:tunnel?`); `CONNECT` tunnels for https always; SOCKS through tokio-socks |
 //! | `:as` (`:byte-array`, `:string`, `:json`, `:stream`) | [`ResponseExt`]: `bytes`, `text` (charset from `Content-Type`), `json`, `lines`; the raw body is `into_body()` |
 
 mod coerce;

@@ -14,9 +14,10 @@ use super::timeout::{self, Phase};
 /// A proxy every connection of a [`Client`](super::Client) goes through (Aleph's
 /// `:proxy-options`, set on the pool), for [`ClientOptions::proxy`](super::ClientOptions::proxy).
 ///
-/// - [`Proxy::http`]: plain `http://` requests are sent to the proxy in absolute form;
-///   `https://` ones go through a `CONNECT` tunnel (with [`header`](Proxy::header)s and
-///   [`basic_auth`](Proxy::basic_auth)), TLS end to end with the target.
+/// - [`Proxy::http`]: plain `http://` requests are sent to the proxy in absolute form (or
+///   through a `CONNECT` tunnel with [`tunnel`](Proxy::tunnel)); `https://` ones go through a
+///   `CONNECT` tunnel (with [`header`](Proxy::header)s and [`basic_auth`](Proxy::basic_auth)),
+///   TLS end to end with the target.
 /// - [`Proxy::socks5`] (user and password auth) and [`Proxy::socks4`] (a user id): the target's
 ///   name is resolved by the proxy (`socks5h`/`socks4a` behaviour).
 ///
@@ -40,6 +41,8 @@ pub struct Proxy {
     auth: Option<(String, String)>,
     headers: HeaderMap,
     pub(crate) connect_timeout: Duration,
+    /// `CONNECT` for plain `http://` targets too (Aleph's `:tunnel?`).
+    tunnel: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,6 +61,7 @@ impl Proxy {
             auth: None,
             headers: HeaderMap::new(),
             connect_timeout: Duration::from_secs(60),
+            tunnel: false,
         }
     }
 
@@ -134,6 +138,28 @@ impl Proxy {
         self
     }
 
+    /// Tunnels plain `http://` requests too (Aleph's `:tunnel?`; default off): an HTTP proxy is
+    /// asked to `CONNECT` to the target, and the requests go through the tunnel in origin form,
+    /// as to the target itself (what h2c with prior knowledge needs, since a forwarding proxy
+    /// speaks HTTP/1.1). Off, plain requests go to the proxy in absolute form. `https://`
+    /// always tunnels; SOCKS proxies always carry the connection.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let proxy = weir::http::client::Proxy::http("proxy.internal", 3128).tunnel(true);
+    /// assert!(format!("{proxy:?}").contains("tunnel: true"));
+    /// ```
+    pub fn tunnel(mut self, tunnel: bool) -> Proxy {
+        self.tunnel = tunnel;
+        self
+    }
+
+    /// Whether plain targets are tunnelled too.
+    pub(crate) fn tunnels_plain(&self) -> bool {
+        self.tunnel
+    }
+
     /// The `Proxy-Authorization` value, if credentials are set (HTTP proxies).
     pub(crate) fn authorization(&self) -> Option<HeaderValue> {
         use base64::Engine as _;
@@ -146,7 +172,7 @@ impl Proxy {
 
     /// Whether plain requests go to this proxy in absolute form.
     pub(crate) fn forwards_plain(&self, key: &Key) -> bool {
-        self.kind == Kind::Http && !key.https
+        self.kind == Kind::Http && !key.https && !self.tunnel
     }
 
     fn name(&self) -> String {
@@ -170,7 +196,7 @@ impl Proxy {
             match self.kind {
                 Kind::Http if !key.https && !tunnel_plain => Ok(tcp),
                 Kind::Http => {
-                    self.tunnel(&mut tcp, key).await?;
+                    self.open_tunnel(&mut tcp, key).await?;
                     Ok(tcp)
                 }
                 Kind::Socks5 => self.through_socks5(tcp, key).await,
@@ -188,7 +214,7 @@ impl Proxy {
     }
 
     /// `CONNECT host:port`, and its `200`.
-    async fn tunnel(&self, tcp: &mut async_net::TcpStream, key: &Key) -> Result<(), Error> {
+    async fn open_tunnel(&self, tcp: &mut async_net::TcpStream, key: &Key) -> Result<(), Error> {
         let target = format!("{}:{}", key.host, key.port);
         let mut head = format!("CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n");
         if let Some(authorization) = self.authorization() {
@@ -288,6 +314,7 @@ impl fmt::Debug for Proxy {
             .field("address", &self.name())
             .field("auth", &self.auth.is_some())
             .field("connect_timeout", &self.connect_timeout)
+            .field("tunnel", &self.tunnel)
             .finish_non_exhaustive()
     }
 }
