@@ -12,6 +12,12 @@ fn hello(request: Request<Body>) -> String {
     format!("hello via {:?}", request.version())
 }
 
+/// The body of a GET to `url`, as text.
+async fn text_of(client: &Client, url: &str) -> String {
+    let response = client.get(url).await.unwrap();
+    response.into_body().to_string(1024).await.unwrap()
+}
+
 #[test]
 fn plain_requests_go_to_an_http_proxy_in_absolute_form_with_its_credentials() {
     run(async {
@@ -24,14 +30,7 @@ fn plain_requests_go_to_an_http_proxy_in_absolute_form_with_its_credentials() {
                 .proxy(Proxy::http("127.0.0.1", proxy.port()).basic_auth("ada", "secret")),
         );
         let url = format!("http://{}/page", server.local_addr());
-        let body = client
-            .get(&url)
-            .await
-            .unwrap()
-            .into_body()
-            .to_string(1024)
-            .await
-            .unwrap();
+        let body = text_of(&client, &url).await;
         assert_eq!(body, "hello via HTTP/1.1");
         let head = seen.lock().unwrap()[0].clone();
         assert!(
@@ -66,14 +65,7 @@ fn plain_requests_tunnel_through_connect_when_asked_and_h2c_goes_through_too() {
             }
             let client = Client::with_options(options);
             let url = format!("http://{}/page", server.local_addr());
-            let body = client
-                .get(&url)
-                .await
-                .unwrap()
-                .into_body()
-                .to_string(1024)
-                .await
-                .unwrap();
+            let body = text_of(&client, &url).await;
             let expected = if h2c {
                 "hello via HTTP/2.0"
             } else {
@@ -118,14 +110,7 @@ fn https_goes_through_a_connect_tunnel_with_tls_and_alpn_end_to_end() {
                 .proxy(Proxy::http("127.0.0.1", proxy.port()).header("x-team", "core")),
         );
         let url = format!("https://localhost:{}/", server.port());
-        let body = client
-            .get(&url)
-            .await
-            .unwrap()
-            .into_body()
-            .to_string(1024)
-            .await
-            .unwrap();
+        let body = text_of(&client, &url).await;
         assert_eq!(body, "hello via HTTP/2.0");
         let head = seen.lock().unwrap()[0].clone();
         assert!(
@@ -148,14 +133,7 @@ fn a_socks5_proxy_carries_requests_and_resolves_the_name() {
             ClientOptions::new().proxy(Proxy::socks5("127.0.0.1", proxy.port())),
         );
         let url = format!("http://localhost:{}/", server.port());
-        let body = client
-            .get(&url)
-            .await
-            .unwrap()
-            .into_body()
-            .to_string(1024)
-            .await
-            .unwrap();
+        let body = text_of(&client, &url).await;
         assert_eq!(body, "hello via HTTP/1.1");
         assert_eq!(
             seen.lock().unwrap()[0],

@@ -2,6 +2,8 @@
 //! single byte ranges (206/416), multi-range requests (200) and HEAD, checked with hyper's
 //! client over HTTP/1.1 and h2c, raw bytes, and curl when it is installed.
 
+mod support;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -209,12 +211,7 @@ async fn body_file_and_missing_files() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn curl_ranges() {
-    if std::process::Command::new("curl")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        eprintln!("curl not installed: skipped");
+    if !support::http_peer::available("curl") {
         return;
     }
     let (path, contents) = write_file("curl.bin", 10_000);
@@ -325,12 +322,7 @@ async fn conditional_requests_get_304_412_and_if_range() {
 /// (If-Modified-Since from a local file's time).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn curl_revalidates_with_etag_and_time() {
-    if std::process::Command::new("curl")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        eprintln!("curl not installed: skipped");
+    if !support::http_peer::available("curl") {
         return;
     }
     let (path, contents) = write_file("curl-etag.txt", 3000);

@@ -3,6 +3,8 @@
 //! installed; the limits (413) and malformed bodies (400).
 #![cfg(feature = "multipart")]
 
+mod support;
+
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -252,12 +254,7 @@ async fn malformed_bodies_give_400() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn curl_form_uploads() {
-    if std::process::Command::new("curl")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        eprintln!("curl not installed: skipped");
+    if !support::http_peer::available("curl") {
         return;
     }
     let server = start(Limits::new()).await;
