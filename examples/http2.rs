@@ -19,6 +19,9 @@
 //!   DATA frame sent as it is made)
 //! - `POST /echo` -> the request body back
 
+#[path = "aleph/numbers.rs"]
+mod numbers;
+
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -28,7 +31,6 @@ use tokio_util::compat::FuturesAsyncReadCompatExt;
 use weir::http::{
     self, Body, HttpVersion, Method, Request, RequestInfo, Response, ServerOptions, StatusCode,
 };
-use weir::stream::{self, SourceExt};
 use weir::tls::{self, SelfSigned};
 use weir::{Deferred, Error};
 
@@ -108,22 +110,7 @@ fn handler(request: Request<Body>) -> Deferred<Response<Body>, Error> {
         (Method::GET, "/delayed_hello") => Deferred::new()
             .timeout_with(Duration::from_secs(1), "hello world")
             .map(|text| Response::new(Body::from(text))),
-        (Method::GET, "/numbers") => {
-            let count = request
-                .uri()
-                .query()
-                .and_then(|query| query.strip_prefix("count="))
-                .and_then(|count| count.parse().ok())
-                .unwrap_or(10);
-            let mut next = 0u64;
-            let numbers = stream::periodically(Duration::from_millis(100), move || {
-                let line = format!("{next}\n");
-                next += 1;
-                Ok::<_, Error>(line)
-            })
-            .transform(stream::xform::take(count));
-            Deferred::succeeded(Response::new(Body::from_source(numbers)))
-        }
+        (Method::GET, "/numbers") => numbers::numbers(&request, Duration::from_millis(100)),
         (Method::POST, "/echo") => Deferred::spawn(async move {
             let body = request.into_body().to_bytes(16 << 20).await?;
             Ok(Response::new(Body::from(body)))

@@ -19,6 +19,9 @@
 //!   they are made (`streaming-numbers-handler`, Manifold's `s/periodically`)
 //! - `POST /echo` -> the request body back (a body echo)
 
+#[path = "aleph/numbers.rs"]
+mod numbers;
+
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -28,7 +31,6 @@ use http_body_util::{BodyExt, Full};
 use hyper_util::rt::TokioIo;
 use tokio_util::compat::FuturesAsyncReadCompatExt;
 use weir::http::{self, Body, Method, Request, Response, ServerOptions, StatusCode};
-use weir::stream::{self, SourceExt};
 use weir::{Deferred, Error};
 
 /// The periodic source's period (Aleph's example uses 100 ms).
@@ -88,22 +90,7 @@ fn handler(request: Request<Body>) -> Deferred<Response<Body>, Error> {
                 .timeout_with(Duration::from_secs(1), "hello world")
                 .map(|text| Response::new(Body::from(text)))
         }
-        (Method::GET, "/numbers") => {
-            let count = request
-                .uri()
-                .query()
-                .and_then(|query| query.strip_prefix("count="))
-                .and_then(|count| count.parse().ok())
-                .unwrap_or(10);
-            let mut next = 0u64;
-            let numbers = stream::periodically(PERIOD, move || {
-                let line = format!("{next}\n");
-                next += 1;
-                Ok::<_, Error>(line)
-            })
-            .transform(stream::xform::take(count));
-            Deferred::succeeded(Response::new(Body::from_source(numbers)))
-        }
+        (Method::GET, "/numbers") => numbers::numbers(&request, PERIOD),
         (Method::POST, "/echo") => Deferred::spawn(async move {
             let body = request.into_body().to_bytes(16 << 20).await?;
             Ok(Response::new(Body::from(body)))

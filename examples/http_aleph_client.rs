@@ -20,6 +20,9 @@
 //!
 //! Prints one line per check and exits 1 if one failed.
 
+#[path = "aleph/numbers.rs"]
+mod numbers;
+
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -28,7 +31,7 @@ use weir::http::{
     self, Body, Client, ClientOptions, ClientRequest, Compression, HttpVersion, Method, Request,
     RequestInfo, Response, ServerOptions, StatusCode,
 };
-use weir::stream::{self, SourceExt};
+use weir::stream::SourceExt;
 use weir::{Deferred, Error};
 
 /// Bounds every check: a hang fails the example instead of holding it.
@@ -87,22 +90,7 @@ type Check = std::pin::Pin<Box<dyn std::future::Future<Output = Result<String, S
 fn handler(request: Request<Body>) -> Deferred<Response<Body>, Error> {
     match (request.method().clone(), request.uri().path()) {
         (Method::GET, "/hello") => Deferred::succeeded(Response::new(Body::from("hello world"))),
-        (Method::GET, "/numbers") => {
-            let count = request
-                .uri()
-                .query()
-                .and_then(|query| query.strip_prefix("count="))
-                .and_then(|count| count.parse().ok())
-                .unwrap_or(10);
-            let mut next = 0u64;
-            let numbers = stream::periodically(Duration::from_millis(10), move || {
-                let line = format!("{next}\n");
-                next += 1;
-                Ok::<_, Error>(line)
-            })
-            .transform(stream::xform::take(count));
-            Deferred::succeeded(Response::new(Body::from_source(numbers)))
-        }
+        (Method::GET, "/numbers") => numbers::numbers(&request, Duration::from_millis(10)),
         (Method::GET, "/text") => {
             // Compressible: the HTTP/2 server compresses it when asked.
             let text = "Manifold streams, Aleph servers. ".repeat(2000);
