@@ -2776,6 +2776,14 @@ const HTTP: &[(&str, Check)] = &[
         "every route over h2c, HTTP/2 by prior knowledge (the h2 crate's client)",
         http_checks::over_h2c,
     ),
+    (
+        "an HTTP/1.1 `Upgrade: h2c` gets 101, then the server's HTTP/2 SETTINGS",
+        http_checks::h2c_upgrade,
+    ),
+    (
+        "a file's ETag revalidates: If-None-Match gets 304, If-Range keeps the range",
+        http_checks::conditional_file,
+    ),
 ];
 
 /// A few routes of `examples/http_server.rs`, served by one handler over HTTP/1.1, HTTP/2 over
@@ -3046,6 +3054,107 @@ mod http_checks {
             let outcome = every_route(&Client::H2(client, "https")).await;
             server.close().await.map_err(unexpected)?;
             outcome
+        })
+    }
+
+    pub(super) fn h2c_upgrade() -> Result<(), String> {
+        use futures_lite::{AsyncReadExt, AsyncWriteExt};
+        within_limit(async {
+            let options = ServerOptions::new()
+                .address(([127, 0, 0, 1], 0))
+                .use_h2c(true);
+            let server = http::start_server(route, options)
+                .await
+                .map_err(unexpected)?;
+            let mut tcp = async_net::TcpStream::connect(server.local_addr())
+                .await
+                .map_err(unexpected)?;
+            tcp.write_all(
+                b"GET / HTTP/1.1\r\nhost: tour\r\nconnection: Upgrade, HTTP2-Settings\r\n\
+                  upgrade: h2c\r\nhttp2-settings: AAMAAABk\r\n\r\n",
+            )
+            .await
+            .map_err(unexpected)?;
+            let mut read = Vec::new();
+            let mut chunk = [0u8; 1024];
+            while !read.windows(4).any(|w| w == b"\r\n\r\n") {
+                let n = tcp.read(&mut chunk).await.map_err(unexpected)?;
+                ensure!(n > 0, "the server closed before answering the upgrade");
+                read.extend_from_slice(&chunk[..n]);
+            }
+            ensure!(
+                read.starts_with(b"HTTP/1.1 101 "),
+                "the upgrade was answered {:?}",
+                String::from_utf8_lossy(&read)
+            );
+            let head_end = read.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+            let mut frames = read.split_off(head_end);
+            // The client's preface and an empty SETTINGS; the server's first frame is SETTINGS.
+            tcp.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\0\0\0\x04\0\0\0\0\0")
+                .await
+                .map_err(unexpected)?;
+            while frames.len() < 9 {
+                let n = tcp.read(&mut chunk).await.map_err(unexpected)?;
+                ensure!(n > 0, "the server closed before its HTTP/2 preface");
+                frames.extend_from_slice(&chunk[..n]);
+            }
+            ensure!(
+                frames[3] == 4,
+                "the first HTTP/2 frame was of type {}",
+                frames[3]
+            );
+            drop(tcp);
+            server.close().await.map_err(unexpected)?;
+            Ok(())
+        })
+    }
+
+    pub(super) fn conditional_file() -> Result<(), String> {
+        within_limit(async {
+            let path = std::env::temp_dir().join(format!("weir-tour-{}.txt", std::process::id()));
+            std::fs::write(&path, "0123456789").map_err(unexpected)?;
+            let served = path.clone();
+            let handler = move |request: Request<Body>| http::serve_file(&request, &served);
+            let server =
+                http::start_server(handler, ServerOptions::new().address(([127, 0, 0, 1], 0)))
+                    .await
+                    .map_err(unexpected)?;
+            let url = format!("http://{}/file.txt", server.local_addr());
+            let first = http::get(&url).await.map_err(unexpected)?;
+            let etag = first
+                .headers()
+                .get(header::ETAG)
+                .cloned()
+                .ok_or("no ETag on a file")?;
+            drop(first);
+            let again = http::request(
+                http::ClientRequest::new(http::Method::GET, &url)
+                    .header(header::IF_NONE_MATCH, etag.clone()),
+            )
+            .await
+            .map_err(unexpected)?;
+            ensure!(
+                again.status() == StatusCode::NOT_MODIFIED,
+                "If-None-Match got {}",
+                again.status()
+            );
+            let ranged = http::request(
+                http::ClientRequest::new(http::Method::GET, &url)
+                    .header(header::RANGE, "bytes=2-4")
+                    .header(header::IF_RANGE, etag),
+            )
+            .await
+            .map_err(unexpected)?;
+            ensure!(
+                ranged.status() == StatusCode::PARTIAL_CONTENT,
+                "If-Range got {}",
+                ranged.status()
+            );
+            let text = ranged.into_body().to_string(64).await.map_err(unexpected)?;
+            ensure!(text == "234", "the range was {text:?}");
+            server.close().await.map_err(unexpected)?;
+            let _ = std::fs::remove_file(&path);
+            Ok(())
         })
     }
 
