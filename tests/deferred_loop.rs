@@ -122,3 +122,30 @@ fn the_common_cases_need_no_annotations() {
     });
     assert_eq!(run(blocking).unwrap(), 7);
 }
+
+/// Realizes its deferred when dropped: tells the test that a loop's body is gone.
+struct DropSignal(Deferred<()>);
+
+impl Drop for DropSignal {
+    fn drop(&mut self) {
+        self.0.success(());
+    }
+}
+
+#[test]
+fn a_cancelled_loop_whose_turns_are_always_ready_ends() {
+    let started: Deferred<()> = Deferred::new();
+    let ended: Deferred<()> = Deferred::new();
+    let (s, signal) = (started.clone(), DropSignal(ended.clone()));
+    let d = loop_fn(0u64, move |n| {
+        let _alive = &signal;
+        s.success(());
+        // Ready at once, every turn: the loop never waits on anything.
+        std::future::ready(Ok::<_, Error>(Loop::<u64, ()>::Recur(n + 1)))
+    });
+    run(started).unwrap();
+    d.error(Error::cancelled());
+    // The loop's task drops its body when it stops: before the fix it never did.
+    run(ended).unwrap();
+    assert!(run(d).unwrap_err().is_cancelled());
+}

@@ -7,6 +7,11 @@ use crate::Error;
 use super::Deferred;
 use super::stage::guarded;
 
+/// Turns a loop runs before it lets the other tasks of its thread run: a loop whose every
+/// turn is ready at once must not hold its worker (weir's workers do not steal each other's
+/// tasks).
+const TURNS_PER_YIELD: u32 = 1024;
+
 /// What one turn of a [`loop_fn`] body decides.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Loop<S, T> {
@@ -87,9 +92,21 @@ where
         Fut::IntoFuture: Send,
     {
         let out = Deferred::new();
-        out.realizer().drive(async move {
+        let realizer = out.realizer();
+        let watch = realizer.clone();
+        realizer.drive(async move {
             let mut state = initial;
+            let mut turns: u32 = 0;
             loop {
+                // Checked between turns too: a loop whose turns are all ready at once would
+                // never let the cancellation in `drive` be seen.
+                if watch.is_realized() {
+                    return Err(E::from(Error::cancelled()));
+                }
+                turns = turns.wrapping_add(1);
+                if turns % TURNS_PER_YIELD == 0 {
+                    futures_lite::future::yield_now().await;
+                }
                 let turn = guarded(|| body(state).into_future())?;
                 match turn.await? {
                     Loop::Recur(next) => state = next,

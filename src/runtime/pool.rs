@@ -1,19 +1,15 @@
 //! weir's own pool, `spawn`, `spawn_blocking` and `block_on`.
 
 use std::future::Future;
-use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread;
 
-use async_executor::Executor;
+use super::workers::Workers;
 
 /// A handle to a spawned task: await it for the task's output. Dropping it cancels the task;
 /// [`detach`](Task::detach) lets the task run on unobserved. A panic in the task is re-raised
 /// where the handle is awaited, never on weir's worker threads.
-pub use async_executor::Task;
-
-static EXECUTOR: OnceLock<&'static Executor<'static>> = OnceLock::new();
+pub use async_task::Task;
 
 /// Tasks spawned on weir's pool since the process started.
 static POOL_TASKS: AtomicU64 = AtomicU64::new(0);
@@ -33,22 +29,7 @@ where
     F::Output: Send + 'static,
 {
     POOL_TASKS.fetch_add(1, Ordering::Relaxed);
-    executor().spawn(future)
-}
-
-fn executor() -> &'static Executor<'static> {
-    EXECUTOR.get_or_init(|| {
-        let executor: &'static Executor<'static> = Box::leak(Box::new(Executor::new()));
-        for index in 0..worker_threads() {
-            let spawned = thread::Builder::new()
-                .name(format!("weir-worker-{index}"))
-                .spawn(move || run_worker(executor));
-            if let Err(error) = spawned {
-                log::error!("weir: could not start worker thread {index}: {error}");
-            }
-        }
-        executor
-    })
+    Workers::get(worker_threads).spawn(future)
 }
 
 fn worker_threads() -> usize {
@@ -57,19 +38,6 @@ fn worker_threads() -> usize {
         .and_then(|n| n.parse::<usize>().ok())
         .filter(|&n| n > 0)
         .unwrap_or_else(|| thread::available_parallelism().map_or(2, |n| n.get()))
-}
-
-fn run_worker(executor: &'static Executor<'static>) {
-    loop {
-        // Task panics are caught by the tasks themselves; this guards the loop against anything
-        // else, so a worker is never lost.
-        let outcome = catch_unwind(AssertUnwindSafe(|| {
-            async_io::block_on(executor.run(std::future::pending::<()>()))
-        }));
-        if outcome.is_err() {
-            log::error!("weir: a worker thread recovered from a panic");
-        }
-    }
 }
 
 /// Spawns `future` onto weir's own pool, starting it on first use, and returns a handle to

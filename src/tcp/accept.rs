@@ -46,9 +46,9 @@ pub(crate) enum Bind {
 
 /// The raw I/O of one accepted connection.
 pub(crate) enum Transport {
-    Tcp(async_net::TcpStream),
+    Tcp(super::TcpSocket),
     #[cfg(feature = "tls")]
-    Tls(Box<crate::tls::TlsStream<async_net::TcpStream>>),
+    Tls(Box<crate::tls::TlsStream<super::TcpSocket>>),
     #[cfg(unix)]
     Unix(async_net::unix::UnixStream),
 }
@@ -278,7 +278,7 @@ impl Listener {
                     }
                 }
                 let local = stream.local_addr()?;
-                Ok((Transport::Tcp(stream), local, remote))
+                Ok((Transport::Tcp(super::TcpSocket::new(stream)), local, remote))
             }
             #[cfg(unix)]
             Listener::Unix(listener) => {

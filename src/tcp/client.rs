@@ -104,6 +104,7 @@ async fn connect(options: ClientOptions) -> Result<TcpConnection, Error> {
         }
     }
     let (local, remote) = (stream.local_addr()?, stream.peer_addr()?);
+    let stream = super::TcpSocket::new(stream);
     #[cfg(feature = "tls")]
     if let Some(tls) = &options.tls {
         let name = match (&options.tls_server_name, &options.remote) {

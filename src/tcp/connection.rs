@@ -248,9 +248,9 @@ pub(crate) trait ConnectionIo: Send + 'static {
 }
 
 /// A socket's handles are independent: one reads while the other writes, with no lock.
-impl ConnectionIo for async_net::TcpStream {
-    type Reader = async_net::TcpStream;
-    type Writer = async_net::TcpStream;
+impl ConnectionIo for super::TcpSocket {
+    type Reader = super::TcpSocket;
+    type Writer = super::TcpSocket;
     const TLS: bool = false;
 
     fn into_halves(self) -> (Self::Reader, Self::Writer) {

@@ -76,12 +76,14 @@ mod connection;
 mod info;
 mod options;
 mod server;
+mod socket;
 
 pub use client::client;
 pub use connection::TcpConnection;
 pub use info::ConnectionInfo;
 pub use options::{ClientOptions, ServerOptions};
 pub use server::{Server, start_server};
+pub(crate) use socket::TcpSocket;
 
 #[allow(
     unused_imports,

@@ -100,6 +100,7 @@ pub(crate) async fn open(key: &Key, route: &Route<'_>) -> Result<Transport, Erro
         None => super::resolve::connect(route.resolver, host, key.port).await?,
     };
     let _ = tcp.set_nodelay(true);
+    let tcp = crate::tcp::TcpSocket::new(tcp);
     if !key.https {
         return Ok(Transport::Tcp(tcp));
     }

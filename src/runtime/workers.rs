@@ -1,0 +1,425 @@
+//! weir's worker threads and how tasks move between them.
+//!
+//! async-executor, which weir used before, puts every woken task on one shared queue, so a
+//! connection's task runs on whichever worker pops it next: a task hops between threads at
+//! almost every wake-up, and its state with it. Here, closer to tokio's scheduler:
+//!
+//! - a task woken by the reactor (or a timer) that a waiting worker drives runs next on that
+//!   worker: it goes to the worker's *next* slot, and the task that was there moves to the
+//!   worker's queue. So the worker that sees a socket become ready runs the socket's task;
+//! - a task woken by another task on a worker, or spawned there, joins that worker's queue,
+//!   where an idle worker can take it: a pipeline of tasks spreads over the workers;
+//! - a task spawned or woken off the worker threads joins the shared queue;
+//! - a worker with nothing of its own takes the shared queue's tasks, then other workers'
+//!   queued ones (never their next slot). Queuing a task wakes one idle worker, unless one
+//!   woken earlier has not looked for work yet: a burst of tasks costs one wake-up;
+//! - a task that wakes itself (a yield) goes to the back of the queue, and the next slot runs at
+//!   most [`NEXT_SLOT_STREAK`] times in a row, so no pair of tasks can starve the queue.
+//!
+//! Idle workers wait in async-io's `block_on`, which drives async-io's reactor.
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering, fence};
+use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
+use std::task::{Context, Poll, Waker};
+
+use async_task::{Builder, Runnable, ScheduleInfo, Task, WithInfo};
+
+/// Tasks a worker runs before it lets async-io's `block_on` look at the reactor.
+const TASKS_PER_REACTOR_TURN: u32 = 61;
+
+/// How many times in a row the next slot may run before the queue gets a turn.
+const NEXT_SLOT_STREAK: u32 = 3;
+
+/// The worker threads.
+pub(crate) struct Workers {
+    workers: Box<[Worker]>,
+    /// Tasks spawned or woken off the worker threads.
+    shared: Queue,
+    /// Workers woken to look for work that have not looked yet: while there is one, queuing a
+    /// task wakes nobody else (it will find the task), so a burst of tasks costs one wake-up.
+    searching: AtomicUsize,
+}
+
+struct Worker {
+    /// Tasks this worker will run, that idle workers may take.
+    queue: Queue,
+    /// Set while the worker waits for work; its waker, to wake it.
+    parked: AtomicBool,
+    /// Woken by [`Workers::unpark_other`], and counted in `searching` until it polls.
+    searching: AtomicBool,
+    waker: Mutex<Option<Waker>>,
+}
+
+/// A queue of tasks, with its length readable without the lock.
+struct Queue {
+    tasks: Mutex<VecDeque<Runnable>>,
+    len: AtomicUsize,
+}
+
+impl Queue {
+    fn new() -> Queue {
+        Queue {
+            tasks: Mutex::new(VecDeque::new()),
+            len: AtomicUsize::new(0),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, VecDeque<Runnable>> {
+        self.tasks.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn push(&self, runnable: Runnable) {
+        let mut tasks = self.lock();
+        tasks.push_back(runnable);
+        self.len.store(tasks.len(), Ordering::SeqCst);
+    }
+
+    fn pop(&self) -> Option<Runnable> {
+        if self.len.load(Ordering::SeqCst) == 0 {
+            return None;
+        }
+        let mut tasks = self.lock();
+        let runnable = tasks.pop_front();
+        self.len.store(tasks.len(), Ordering::SeqCst);
+        runnable
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len.load(Ordering::SeqCst) == 0
+    }
+}
+
+/// What a worker thread knows about itself.
+struct Local {
+    index: usize,
+    /// The task to run next: the one woken last on this thread.
+    next: RefCell<Option<Runnable>>,
+    /// How many times in a row `next` ran.
+    streak: Cell<u32>,
+}
+
+thread_local! {
+    /// Set on weir's worker threads.
+    static LOCAL: RefCell<Option<Local>> = const { RefCell::new(None) };
+}
+
+static WORKERS: OnceLock<&'static Workers> = OnceLock::new();
+
+impl Workers {
+    /// The workers, started on first use: `count` threads named `weir-worker-N`.
+    pub(crate) fn get(count: impl FnOnce() -> usize) -> &'static Workers {
+        WORKERS.get_or_init(|| {
+            let count = count().max(1);
+            let workers = (0..count)
+                .map(|_| Worker {
+                    queue: Queue::new(),
+                    parked: AtomicBool::new(false),
+                    searching: AtomicBool::new(false),
+                    waker: Mutex::new(None),
+                })
+                .collect();
+            let workers: &'static Workers = Box::leak(Box::new(Workers {
+                workers,
+                shared: Queue::new(),
+                searching: AtomicUsize::new(0),
+            }));
+            for index in 0..count {
+                let spawned = std::thread::Builder::new()
+                    .name(format!("weir-worker-{index}"))
+                    .spawn(move || run_worker(workers, index));
+                if let Err(error) = spawned {
+                    // Its tasks still run: the other workers take them.
+                    log::error!("weir: could not start worker thread {index}: {error}");
+                }
+            }
+            workers
+        })
+    }
+
+    /// How many worker threads there are.
+    #[cfg(test)]
+    fn count(&self) -> usize {
+        self.workers.len()
+    }
+
+    /// Spawns `future` as a task: on this worker's queue when called on a worker thread, else
+    /// on the shared queue.
+    pub(crate) fn spawn<F>(&'static self, future: F) -> Task<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let (runnable, task) = Builder::new().propagate_panic(true).spawn(
+            |()| future,
+            WithInfo(move |runnable, info| self.schedule(runnable, info)),
+        );
+        match current_index() {
+            Some(index) => self.push_queued(index, runnable),
+            None => self.push_shared(runnable),
+        }
+        task
+    }
+
+    /// Where a woken task goes.
+    fn schedule(&'static self, runnable: Runnable, info: ScheduleInfo) {
+        let displaced = LOCAL.with(|local| {
+            let local = local.borrow();
+            match local.as_ref() {
+                // Woken by the reactor or a timer while this worker waits in `block_on`.
+                Some(local)
+                    if !info.woken_while_running
+                        && self.workers[local.index].parked.load(Ordering::SeqCst) =>
+                {
+                    let displaced = local.next.borrow_mut().replace(runnable);
+                    Ok((local.index, displaced))
+                }
+                Some(local) => Err((Some(local.index), runnable)),
+                None => Err((None, runnable)),
+            }
+        });
+        match displaced {
+            Ok((index, displaced)) => {
+                if let Some(displaced) = displaced {
+                    self.push_queued(index, displaced);
+                }
+                // This thread may be the worker waiting in `block_on` (waking tasks from the
+                // reactor): make it look at its next slot.
+                self.unpark(index);
+            }
+            Err((Some(index), runnable)) => self.push_queued(index, runnable),
+            Err((None, runnable)) => self.push_shared(runnable),
+        }
+    }
+
+    fn push_queued(&self, index: usize, runnable: Runnable) {
+        self.workers[index].queue.push(runnable);
+        fence(Ordering::SeqCst);
+        self.unpark(index);
+        self.unpark_other(index);
+    }
+
+    fn push_shared(&self, runnable: Runnable) {
+        self.shared.push(runnable);
+        fence(Ordering::SeqCst);
+        self.unpark_other(usize::MAX);
+    }
+
+    /// Wakes worker `index` if it waits for work.
+    fn unpark(&self, index: usize) {
+        let worker = &self.workers[index];
+        if worker.parked.load(Ordering::SeqCst) {
+            let waker = worker
+                .waker
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take();
+            if let Some(waker) = waker {
+                worker.parked.store(false, Ordering::SeqCst);
+                waker.wake();
+            }
+        }
+    }
+
+    /// Wakes one waiting worker other than `index`, unless one is already on its way.
+    fn unpark_other(&self, index: usize) {
+        if self.searching.load(Ordering::SeqCst) > 0 {
+            return;
+        }
+        for (other, worker) in self.workers.iter().enumerate() {
+            if other != index && worker.parked.load(Ordering::SeqCst) {
+                let waker = worker
+                    .waker
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .take();
+                if let Some(waker) = waker {
+                    worker.parked.store(false, Ordering::SeqCst);
+                    if !worker.searching.swap(true, Ordering::SeqCst) {
+                        self.searching.fetch_add(1, Ordering::SeqCst);
+                    }
+                    waker.wake();
+                    return;
+                }
+            }
+        }
+    }
+
+    /// The task worker `local.index` runs next: its next slot (within the streak limit), its
+    /// queue, the shared queue, then another worker's queue.
+    fn next_task(&self, local: &Local) -> Option<Runnable> {
+        let index = local.index;
+        if local.streak.get() < NEXT_SLOT_STREAK {
+            if let Some(runnable) = local.next.borrow_mut().take() {
+                local.streak.set(local.streak.get() + 1);
+                return Some(runnable);
+            }
+        } else if let Some(runnable) = local.next.borrow_mut().take() {
+            self.workers[index].queue.push(runnable);
+        }
+        local.streak.set(0);
+        if let Some(runnable) = self.workers[index].queue.pop() {
+            return Some(runnable);
+        }
+        if let Some(runnable) = self.shared.pop() {
+            return Some(runnable);
+        }
+        let count = self.workers.len();
+        (1..count).find_map(|offset| self.workers[(index + offset) % count].queue.pop())
+    }
+
+    /// Whether worker `index` has anything to run, or to take.
+    fn has_work(&self, local: &Local) -> bool {
+        local.next.borrow().is_some()
+            || !self.shared.is_empty()
+            || self.workers.iter().any(|worker| !worker.queue.is_empty())
+    }
+
+    /// One poll of a worker's loop: runs tasks until it has none (then waits to be woken) or
+    /// until its reactor turn.
+    fn poll_work(&self, local: &Local, cx: &mut Context<'_>) -> Poll<()> {
+        let worker = &self.workers[local.index];
+        worker.parked.store(false, Ordering::SeqCst);
+        for turn in 0..TASKS_PER_REACTOR_TURN {
+            if turn == 1 && worker.searching.swap(false, Ordering::SeqCst) {
+                // Woken to look for work and has looked (and taken a task): the next task
+                // queued may wake another worker.
+                self.searching.fetch_sub(1, Ordering::SeqCst);
+            }
+            match self.next_task(local) {
+                Some(runnable) => {
+                    runnable.run();
+                }
+                None => {
+                    if worker.searching.swap(false, Ordering::SeqCst) {
+                        self.searching.fetch_sub(1, Ordering::SeqCst);
+                    }
+                    *worker.waker.lock().unwrap_or_else(PoisonError::into_inner) =
+                        Some(cx.waker().clone());
+                    worker.parked.store(true, Ordering::SeqCst);
+                    fence(Ordering::SeqCst);
+                    // A task queued between the look and the park would wait forever.
+                    if !self.has_work(local) {
+                        return Poll::Pending;
+                    }
+                    worker.parked.store(false, Ordering::SeqCst);
+                    worker
+                        .waker
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .take();
+                }
+            }
+        }
+        // Pending but woken: `block_on` processes the ready I/O events, then polls again.
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}
+
+/// The index of the worker thread this is, if it is one.
+fn current_index() -> Option<usize> {
+    LOCAL.with(|local| local.borrow().as_ref().map(|local| local.index))
+}
+
+fn run_worker(workers: &'static Workers, index: usize) {
+    LOCAL.with(|local| {
+        *local.borrow_mut() = Some(Local {
+            index,
+            next: RefCell::new(None),
+            streak: Cell::new(0),
+        });
+    });
+    loop {
+        // Task panics are caught by the tasks themselves (and end up in their handles); this
+        // guards the loop against anything else, so a worker is never lost.
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            async_io::block_on(std::future::poll_fn(|cx| {
+                LOCAL.with(|local| {
+                    let local = local.borrow();
+                    let local = local.as_ref().expect("set above");
+                    workers.poll_work(local, cx)
+                })
+            }))
+        }));
+        if outcome.is_err() {
+            log::error!("weir: a worker thread recovered from a panic");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    fn workers() -> &'static Workers {
+        Workers::get(|| 2)
+    }
+
+    /// A task that holds its worker does not hold up a task spawned from it: another worker
+    /// takes it from the queue.
+    #[test]
+    fn a_blocked_worker_s_queued_task_is_taken_by_another() {
+        let workers = workers();
+        if workers.count() < 2 {
+            return;
+        }
+        let (tx, rx) = mpsc::channel();
+        let blocker = workers.spawn(async move {
+            let (inner_tx, inner_rx) = mpsc::channel();
+            workers
+                .spawn(async move { inner_tx.send(()).unwrap() })
+                .detach();
+            // Holds this worker until the task it spawned has run elsewhere.
+            let ran = inner_rx.recv_timeout(Duration::from_secs(10)).is_ok();
+            tx.send(ran).unwrap();
+        });
+        blocker.detach();
+        assert_eq!(rx.recv_timeout(Duration::from_secs(20)), Ok(true));
+    }
+
+    /// Tasks woken from other threads and from tasks all run, many times over.
+    #[test]
+    fn woken_tasks_all_run() {
+        let workers = workers();
+        let (tx, rx) = mpsc::channel();
+        for i in 0..200u32 {
+            let tx = tx.clone();
+            workers
+                .spawn(async move {
+                    for _ in 0..10 {
+                        futures_lite::future::yield_now().await;
+                    }
+                    let (done_tx, done_rx) = async_channel::bounded(1);
+                    workers
+                        .spawn(async move { done_tx.send(i).await.unwrap() })
+                        .detach();
+                    tx.send(done_rx.recv().await.unwrap()).unwrap();
+                })
+                .detach();
+        }
+        let mut seen: Vec<u32> = (0..200)
+            .map(|_| {
+                rx.recv_timeout(Duration::from_secs(20))
+                    .expect("a task never ran")
+            })
+            .collect();
+        seen.sort_unstable();
+        assert_eq!(seen, (0..200).collect::<Vec<_>>());
+    }
+
+    /// A task's panic reaches its handle, and the worker goes on.
+    #[test]
+    fn a_panic_reaches_the_handle() {
+        let workers = workers();
+        let task = workers.spawn(async { panic!("task bug") });
+        let caught =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| async_io::block_on(task)));
+        assert!(caught.is_err());
+        assert_eq!(async_io::block_on(workers.spawn(async { 5 })), 5);
+    }
+}

@@ -1,0 +1,218 @@
+//! `TcpSocket`: async-net's TCP stream, with reads that skip the `recv` bound to fail.
+//!
+//! async-io tries every read first and waits for readiness only after `EAGAIN`. A protocol
+//! that reads until it has a whole message and then polls again before answering (hyper does,
+//! at each request) pays a failed `recv` there: measured 2.98 `recv` per request on the
+//! HTTP/1.1 hello-world bench. A read that returns fewer bytes than asked for has emptied the
+//! socket's receive queue, so the read right after it waits for readiness first (2.16 `recv` per
+//! request on the same bench, and a third fewer `epoll_ctl` calls). Only that one:
+//! waiting before every read would send bytes that arrive while the task is busy (the next
+//! request, once the answer is written) through a reactor turn, which costs more than the
+//! failed `recv` (measured: 20 % fewer requests per second with 8 and with 256 connections).
+//! The wait is async-io's one-shot, level-triggered registration, so bytes that arrived in
+//! between are reported at once and nothing is missed.
+
+use std::io::{self, Read};
+use std::ops::Deref;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, ready};
+
+use async_io::{Async, ReadableOwned};
+use futures_io::{AsyncRead, AsyncWrite};
+use futures_lite::FutureExt;
+
+/// A TCP stream whose reads skip the `recv` that would fail right after a short read.
+///
+/// Each handle (clone) keeps its own hint; any number of handles can wait on the socket. The
+/// rest of async-net's `TcpStream` (addresses, options, shutdown) is reached through `Deref`.
+pub(crate) struct TcpSocket {
+    stream: async_net::TcpStream,
+    io: Arc<Async<std::net::TcpStream>>,
+    /// Waiting for the socket to become readable, once a read found it empty.
+    readable: Option<ReadableOwned<std::net::TcpStream>>,
+    /// The last read emptied the receive queue: the next read waits for readiness before its
+    /// `recv`.
+    drained: bool,
+}
+
+impl TcpSocket {
+    pub(crate) fn new(stream: async_net::TcpStream) -> TcpSocket {
+        let io = Arc::<Async<std::net::TcpStream>>::from(stream.clone());
+        TcpSocket {
+            stream,
+            io,
+            readable: None,
+            drained: false,
+        }
+    }
+}
+
+impl From<async_net::TcpStream> for TcpSocket {
+    fn from(stream: async_net::TcpStream) -> TcpSocket {
+        TcpSocket::new(stream)
+    }
+}
+
+impl Clone for TcpSocket {
+    fn clone(&self) -> TcpSocket {
+        TcpSocket {
+            stream: self.stream.clone(),
+            io: self.io.clone(),
+            readable: None,
+            drained: false,
+        }
+    }
+}
+
+impl Deref for TcpSocket {
+    type Target = async_net::TcpStream;
+
+    fn deref(&self) -> &async_net::TcpStream {
+        &self.stream
+    }
+}
+
+impl std::fmt::Debug for TcpSocket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TcpSocket")
+            .field("stream", &self.stream)
+            .field("drained", &self.drained)
+            .finish()
+    }
+}
+
+impl TcpSocket {
+    /// Waits for the socket to become readable (async-io's wait, any number of waiters).
+    fn poll_readable(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let io = &self.io;
+        let readable = self
+            .readable
+            .get_or_insert_with(|| io.clone().readable_owned());
+        let ready = ready!(readable.poll(cx));
+        self.readable = None;
+        Poll::Ready(ready)
+    }
+}
+
+impl AsyncRead for TcpSocket {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        if buf.is_empty() {
+            return Poll::Ready(Ok(0));
+        }
+        if std::mem::take(&mut this.drained) {
+            // The read right after a short one would fail: wait first, this once. Later polls
+            // try the read again, so bytes that come while the task does other work (the
+            // next request, once the answer is out) are read without a trip to the reactor.
+            ready!(this.poll_readable(cx))?;
+        }
+        loop {
+            match this.io.get_ref().read(buf) {
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
+                    ready!(this.poll_readable(cx))?;
+                }
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+                Ok(n) => {
+                    // Fewer bytes than asked for: the receive queue is empty now. End of
+                    // stream (0) stays readable, so it is not worth a wait either way.
+                    this.drained = n > 0 && n < buf.len();
+                    return Poll::Ready(Ok(n));
+                }
+                Err(error) => return Poll::Ready(Err(error)),
+            }
+        }
+    }
+}
+
+impl AsyncWrite for TcpSocket {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().stream).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().stream).poll_write_vectored(cx, bufs)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().stream).poll_flush(cx)
+    }
+
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().stream).poll_close(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures_lite::{AsyncReadExt, AsyncWriteExt};
+
+    /// Bytes that arrive after a short read are still read: the wait for readiness reports
+    /// them, whether they came before the wait began or after.
+    #[test]
+    fn reads_after_a_short_read_see_later_bytes() {
+        crate::runtime::block_on(async {
+            let listener = async_net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            let mut client = async_net::TcpStream::connect(addr).await.unwrap();
+            let (server, _) = listener.accept().await.unwrap();
+            let mut server = TcpSocket::new(server);
+            let mut buf = [0u8; 64];
+            for round in 0..200u32 {
+                let message = round.to_be_bytes();
+                client.write_all(&message).await.unwrap();
+                let mut got = 0;
+                while got < 4 {
+                    let n = server.read(&mut buf[got..]).await.unwrap();
+                    assert!(n > 0, "early end of stream");
+                    got += n;
+                }
+                assert_eq!(&buf[..4], &message);
+                // The next message is written while the socket is marked drained, or once
+                // a read has already waited.
+                if round % 2 == 0 {
+                    assert!(server.drained);
+                    let mut cx = Context::from_waker(std::task::Waker::noop());
+                    let polled = Pin::new(&mut server).poll_read(&mut cx, &mut buf);
+                    assert!(polled.is_pending());
+                    assert!(!server.drained);
+                }
+            }
+            drop(client);
+            assert_eq!(server.read(&mut buf).await.unwrap(), 0);
+        });
+    }
+
+    /// A full read leaves the hint off, and the rest is read without waiting.
+    #[test]
+    fn a_full_read_does_not_wait() {
+        crate::runtime::block_on(async {
+            let listener = async_net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            let mut client = async_net::TcpStream::connect(addr).await.unwrap();
+            let (server, _) = listener.accept().await.unwrap();
+            let mut server = TcpSocket::new(server);
+            client.write_all(&[7u8; 100]).await.unwrap();
+            let mut all = Vec::new();
+            let mut buf = [0u8; 10];
+            while all.len() < 100 {
+                let n = server.read(&mut buf).await.unwrap();
+                all.extend_from_slice(&buf[..n]);
+            }
+            assert_eq!(all, vec![7u8; 100]);
+        });
+    }
+}
