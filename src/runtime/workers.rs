@@ -53,6 +53,22 @@ struct Worker {
     waker: Mutex<Option<Waker>>,
 }
 
+impl Worker {
+    /// If the worker waits for work: no longer, and the waker that wakes it.
+    fn unpark(&self) -> Option<Waker> {
+        if !self.parked.load(Ordering::SeqCst) {
+            return None;
+        }
+        let waker = self
+            .waker
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()?;
+        self.parked.store(false, Ordering::SeqCst);
+        Some(waker)
+    }
+}
+
 /// A queue of tasks, with its length readable without the lock.
 struct Queue {
     tasks: Mutex<VecDeque<Runnable>>,
@@ -209,17 +225,8 @@ impl Workers {
 
     /// Wakes worker `index` if it waits for work.
     fn unpark(&self, index: usize) {
-        let worker = &self.workers[index];
-        if worker.parked.load(Ordering::SeqCst) {
-            let waker = worker
-                .waker
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .take();
-            if let Some(waker) = waker {
-                worker.parked.store(false, Ordering::SeqCst);
-                waker.wake();
-            }
+        if let Some(waker) = self.workers[index].unpark() {
+            waker.wake();
         }
     }
 
@@ -229,20 +236,15 @@ impl Workers {
             return;
         }
         for (other, worker) in self.workers.iter().enumerate() {
-            if other != index && worker.parked.load(Ordering::SeqCst) {
-                let waker = worker
-                    .waker
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .take();
-                if let Some(waker) = waker {
-                    worker.parked.store(false, Ordering::SeqCst);
-                    if !worker.searching.swap(true, Ordering::SeqCst) {
-                        self.searching.fetch_add(1, Ordering::SeqCst);
-                    }
-                    waker.wake();
-                    return;
+            if other == index {
+                continue;
+            }
+            if let Some(waker) = worker.unpark() {
+                if !worker.searching.swap(true, Ordering::SeqCst) {
+                    self.searching.fetch_add(1, Ordering::SeqCst);
                 }
+                waker.wake();
+                return;
             }
         }
     }

@@ -160,16 +160,22 @@ mod tests {
     use super::*;
     use futures_lite::{AsyncReadExt, AsyncWriteExt};
 
+    /// A client stream and the server's `TcpSocket` for it, on loopback.
+    async fn connected() -> (async_net::TcpStream, TcpSocket) {
+        let listener = async_net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let client = async_net::TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (server, _) = listener.accept().await.unwrap();
+        (client, TcpSocket::new(server))
+    }
+
     /// Bytes that arrive after a short read are still read: the wait for readiness reports
     /// them, whether they came before the wait began or after.
     #[test]
     fn reads_after_a_short_read_see_later_bytes() {
         crate::runtime::block_on(async {
-            let listener = async_net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let addr = listener.local_addr().unwrap();
-            let mut client = async_net::TcpStream::connect(addr).await.unwrap();
-            let (server, _) = listener.accept().await.unwrap();
-            let mut server = TcpSocket::new(server);
+            let (mut client, mut server) = connected().await;
             let mut buf = [0u8; 64];
             for round in 0..200u32 {
                 let message = round.to_be_bytes();
@@ -200,11 +206,7 @@ mod tests {
     #[test]
     fn a_full_read_does_not_wait() {
         crate::runtime::block_on(async {
-            let listener = async_net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let addr = listener.local_addr().unwrap();
-            let mut client = async_net::TcpStream::connect(addr).await.unwrap();
-            let (server, _) = listener.accept().await.unwrap();
-            let mut server = TcpSocket::new(server);
+            let (mut client, mut server) = connected().await;
             client.write_all(&[7u8; 100]).await.unwrap();
             let mut all = Vec::new();
             let mut buf = [0u8; 10];
