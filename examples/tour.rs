@@ -713,11 +713,35 @@ const RUNTIME: &[(&str, Check)] = &[
         "spawned tasks run on weir-worker threads, blocking work elsewhere",
         worker_threads,
     ),
+    (
+        "a task that blocks its worker does not hold up the task it spawned",
+        blocked_worker_s_task_runs,
+    ),
     ("sleep and sleep_until wait at least their duration", sleeps),
     ("interval ticks in order", interval_ticks),
     ("timeout bounds any future", timeout_any_future),
     ("dropping a task cancels it", dropping_task_cancels),
 ];
+
+fn blocked_worker_s_task_runs() -> Result<(), String> {
+    let workers = std::env::var("WEIR_WORKER_THREADS")
+        .ok()
+        .and_then(|n| n.parse::<usize>().ok())
+        .unwrap_or_else(|| thread::available_parallelism().map_or(2, |n| n.get()));
+    if workers < 2 {
+        // One worker: nobody else could take the task.
+        return Ok(());
+    }
+    let outer = runtime::spawn(async {
+        let (tx, rx) = std::sync::mpsc::channel();
+        runtime::spawn(async move { tx.send(()).unwrap_or(()) }).detach();
+        // Holds this worker until the task it spawned has run on another one.
+        rx.recv_timeout(LIMIT).is_ok()
+    });
+    let ran = runtime::block_on(runtime::timeout(LIMIT * 2, outer)).map_err(|e| e.to_string())?;
+    ensure!(ran, "the spawned task waited behind its blocked worker");
+    Ok(())
+}
 
 fn spawn_and_block_on() -> Result<(), String> {
     let task = runtime::spawn(async { 40 + 2 });

@@ -272,11 +272,25 @@ impl Workers {
         (1..count).find_map(|offset| self.workers[(index + offset) % count].queue.pop())
     }
 
+    /// A worker woken to look for work has looked: the next task queued may wake another
+    /// worker. Whether it was searching.
+    fn stop_searching(&self, worker: &Worker) -> bool {
+        let searching = worker.searching.load(Ordering::Relaxed)
+            && worker.searching.swap(false, Ordering::SeqCst);
+        if searching {
+            self.searching.fetch_sub(1, Ordering::SeqCst);
+        }
+        searching
+    }
+
+    /// Whether any queue another worker could take from has a task.
+    fn has_queued(&self) -> bool {
+        !self.shared.is_empty() || self.workers.iter().any(|worker| !worker.queue.is_empty())
+    }
+
     /// Whether worker `index` has anything to run, or to take.
     fn has_work(&self, local: &Local) -> bool {
-        local.next.borrow().is_some()
-            || !self.shared.is_empty()
-            || self.workers.iter().any(|worker| !worker.queue.is_empty())
+        local.next.borrow().is_some() || self.has_queued()
     }
 
     /// One poll of a worker's loop: runs tasks until it has none (then waits to be woken) or
@@ -284,20 +298,18 @@ impl Workers {
     fn poll_work(&self, local: &Local, cx: &mut Context<'_>) -> Poll<()> {
         let worker = &self.workers[local.index];
         worker.parked.store(false, Ordering::SeqCst);
-        for turn in 0..TASKS_PER_REACTOR_TURN {
-            if turn == 1 && worker.searching.swap(false, Ordering::SeqCst) {
-                // Woken to look for work and has looked (and taken a task): the next task
-                // queued may wake another worker.
-                self.searching.fetch_sub(1, Ordering::SeqCst);
-            }
+        for _ in 0..TASKS_PER_REACTOR_TURN {
             match self.next_task(local) {
                 Some(runnable) => {
+                    if self.stop_searching(worker) && self.has_queued() {
+                        // Tasks queued while this worker was on its way woke nobody: another
+                        // worker may take them while this one runs its task (which may block).
+                        self.unpark_other(local.index);
+                    }
                     runnable.run();
                 }
                 None => {
-                    if worker.searching.swap(false, Ordering::SeqCst) {
-                        self.searching.fetch_sub(1, Ordering::SeqCst);
-                    }
+                    self.stop_searching(worker);
                     *worker.waker.lock().unwrap_or_else(PoisonError::into_inner) =
                         Some(cx.waker().clone());
                     worker.parked.store(true, Ordering::SeqCst);
