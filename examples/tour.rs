@@ -3081,18 +3081,24 @@ mod http_checks {
         })
     }
 
+    /// A server with `use_h2c` on the tour's routes, and a plain TCP socket connected to it.
+    async fn h2c_server_and_socket() -> Result<(http::Server, async_net::TcpStream), String> {
+        let options = ServerOptions::new()
+            .address(([127, 0, 0, 1], 0))
+            .use_h2c(true);
+        let server = http::start_server(route, options)
+            .await
+            .map_err(unexpected)?;
+        let tcp = async_net::TcpStream::connect(server.local_addr())
+            .await
+            .map_err(unexpected)?;
+        Ok((server, tcp))
+    }
+
     pub(super) fn h2c_upgrade() -> Result<(), String> {
         use futures_lite::{AsyncReadExt, AsyncWriteExt};
         within_limit(async {
-            let options = ServerOptions::new()
-                .address(([127, 0, 0, 1], 0))
-                .use_h2c(true);
-            let server = http::start_server(route, options)
-                .await
-                .map_err(unexpected)?;
-            let mut tcp = async_net::TcpStream::connect(server.local_addr())
-                .await
-                .map_err(unexpected)?;
+            let (server, mut tcp) = h2c_server_and_socket().await?;
             tcp.write_all(
                 b"GET / HTTP/1.1\r\nhost: tour\r\nconnection: Upgrade, HTTP2-Settings\r\n\
                   upgrade: h2c\r\nhttp2-settings: AAMAAABk\r\n\r\n",
@@ -3184,15 +3190,7 @@ mod http_checks {
 
     pub(super) fn over_h2c() -> Result<(), String> {
         within_limit(async {
-            let options = ServerOptions::new()
-                .address(([127, 0, 0, 1], 0))
-                .use_h2c(true);
-            let server = http::start_server(route, options)
-                .await
-                .map_err(unexpected)?;
-            let tcp = async_net::TcpStream::connect(server.local_addr())
-                .await
-                .map_err(unexpected)?;
+            let (server, tcp) = h2c_server_and_socket().await?;
             let (client, connection) = h2::client::handshake(tcp.compat())
                 .await
                 .map_err(unexpected)?;
