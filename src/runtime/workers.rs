@@ -2,28 +2,36 @@
 //!
 //! async-executor, which weir used before, puts every woken task on one shared queue, so a
 //! connection's task runs on whichever worker pops it next: a task hops between threads at
-//! almost every wake-up, and its state with it. Here, closer to tokio's scheduler:
+//! almost every wake-up, and its state with it. Here, as in tokio's scheduler:
 //!
-//! - a task woken by the reactor (or a timer) that a waiting worker drives runs next on that
-//!   worker: it goes to the worker's *next* slot, and the task that was there moves to the
-//!   worker's queue. So the worker that sees a socket become ready runs the socket's task;
-//! - a task woken by another task on a worker, or spawned there, joins that worker's queue,
-//!   where an idle worker can take it: a pipeline of tasks spreads over the workers;
+//! - a task woken on a worker thread (by the reactor or a timer while the worker waits, or by
+//!   the task running there) goes to the worker's *next* slot and runs as soon as the worker is
+//!   free: a request hands over to its connection's task, a message to its consumer, without
+//!   waking another thread. The task that was in the slot moves to the worker's queue, where
+//!   idle workers can take it, and one of them is woken: two tasks woken at once spread;
+//! - a task spawned on a worker joins that worker's queue, and wakes an idle worker;
 //! - a task spawned or woken off the worker threads joins the shared queue;
 //! - a worker with nothing of its own takes the shared queue's tasks, then other workers'
-//!   queued ones (never their next slot). Queuing a task wakes one idle worker, unless one
-//!   woken earlier has not looked for work yet: a burst of tasks costs one wake-up;
+//!   queued ones. Queuing a task wakes one idle worker, unless one woken earlier has not looked
+//!   for work yet: a burst of tasks costs one wake-up;
 //! - a task that wakes itself (a yield) goes to the back of the queue, and the next slot runs at
-//!   most [`NEXT_SLOT_STREAK`] times in a row, so no pair of tasks can starve the queue.
+//!   most [`NEXT_SLOT_STREAK`] times in a row, so no pair of tasks can starve the queue;
+//! - a task that blocks its worker (which async code should not do: `spawn_blocking` is for
+//!   that) does not strand the task in its next slot: a watchdog thread that looks every
+//!   [`WATCHDOG_TICK`] while any worker is busy moves it to the shared queue, and wakes an idle
+//!   worker to run it. Once every worker has been idle for a while, the watchdog sleeps until a
+//!   worker starts again.
 //!
 //! Idle workers wait in async-io's `block_on`, which drives async-io's reactor.
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering, fence};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering, fence};
 use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 use std::task::{Context, Poll, Waker};
+use std::thread::Thread;
+use std::time::Duration;
 
 use async_task::{Builder, Runnable, ScheduleInfo, Task, WithInfo};
 
@@ -33,6 +41,12 @@ const TASKS_PER_REACTOR_TURN: u32 = 61;
 /// How many times in a row the next slot may run before the queue gets a turn.
 const NEXT_SLOT_STREAK: u32 = 3;
 
+/// How often the watchdog looks for a worker stuck in one task with a task in its next slot.
+const WATCHDOG_TICK: Duration = Duration::from_millis(10);
+
+/// How many ticks with every worker idle before the watchdog sleeps until one starts again.
+const WATCHDOG_IDLE_TICKS: u32 = 10;
+
 /// The worker threads.
 pub(crate) struct Workers {
     workers: Box<[Worker]>,
@@ -41,9 +55,16 @@ pub(crate) struct Workers {
     /// Workers woken to look for work that have not looked yet: while there is one, queuing a
     /// task wakes nobody else (it will find the task), so a burst of tasks costs one wake-up.
     searching: AtomicUsize,
+    /// The watchdog thread, and whether it sleeps until a worker starts.
+    watchdog: OnceLock<Thread>,
+    watchdog_asleep: AtomicBool,
 }
 
 struct Worker {
+    /// The task to run next: the one woken last on this worker.
+    next: Mutex<Option<Runnable>>,
+    /// Tasks this worker started running: the watchdog sees a worker that is stuck.
+    runs: AtomicU64,
     /// Tasks this worker will run, that idle workers may take.
     queue: Queue,
     /// Set while the worker waits for work; its waker, to wake it.
@@ -54,6 +75,10 @@ struct Worker {
 }
 
 impl Worker {
+    fn next_slot(&self) -> MutexGuard<'_, Option<Runnable>> {
+        self.next.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// If the worker waits for work: no longer, and the waker that wakes it.
     fn unpark(&self) -> Option<Waker> {
         if !self.parked.load(Ordering::SeqCst) {
@@ -111,9 +136,7 @@ impl Queue {
 /// What a worker thread knows about itself.
 struct Local {
     index: usize,
-    /// The task to run next: the one woken last on this thread.
-    next: RefCell<Option<Runnable>>,
-    /// How many times in a row `next` ran.
+    /// How many times in a row the next slot ran.
     streak: Cell<u32>,
 }
 
@@ -131,6 +154,8 @@ impl Workers {
             let count = count().max(1);
             let workers = (0..count)
                 .map(|_| Worker {
+                    next: Mutex::new(None),
+                    runs: AtomicU64::new(0),
                     queue: Queue::new(),
                     parked: AtomicBool::new(false),
                     searching: AtomicBool::new(false),
@@ -141,6 +166,8 @@ impl Workers {
                 workers,
                 shared: Queue::new(),
                 searching: AtomicUsize::new(0),
+                watchdog: OnceLock::new(),
+                watchdog_asleep: AtomicBool::new(false),
             }));
             for index in 0..count {
                 let spawned = std::thread::Builder::new()
@@ -150,6 +177,15 @@ impl Workers {
                     // Its tasks still run: the other workers take them.
                     log::error!("weir: could not start worker thread {index}: {error}");
                 }
+            }
+            let watchdog = std::thread::Builder::new()
+                .name("weir-watchdog".to_owned())
+                .spawn(move || watch(workers));
+            match watchdog {
+                Ok(handle) => {
+                    let _ = workers.watchdog.set(handle.thread().clone());
+                }
+                Err(error) => log::error!("weir: could not start the watchdog thread: {error}"),
             }
             workers
         })
@@ -181,33 +217,21 @@ impl Workers {
 
     /// Where a woken task goes.
     fn schedule(&'static self, runnable: Runnable, info: ScheduleInfo) {
-        let displaced = LOCAL.with(|local| {
-            let local = local.borrow();
-            match local.as_ref() {
-                // Woken by the reactor or a timer while this worker waits in `block_on`.
-                Some(local)
-                    if !info.woken_while_running
-                        && self.workers[local.index].parked.load(Ordering::SeqCst) =>
-                {
-                    let displaced = local.next.borrow_mut().replace(runnable);
-                    Ok((local.index, displaced))
-                }
-                Some(local) => Err((Some(local.index), runnable)),
-                None => Err((None, runnable)),
-            }
-        });
-        match displaced {
-            Ok((index, displaced)) => {
-                if let Some(displaced) = displaced {
-                    self.push_queued(index, displaced);
-                }
-                // This thread may be the worker waiting in `block_on` (waking tasks from the
-                // reactor): make it look at its next slot.
-                self.unpark(index);
-            }
-            Err((Some(index), runnable)) => self.push_queued(index, runnable),
-            Err((None, runnable)) => self.push_shared(runnable),
+        let Some(index) = current_index() else {
+            return self.push_shared(runnable);
+        };
+        if info.woken_while_running {
+            // A yield: the others go first.
+            return self.push_queued(index, runnable);
         }
+        let worker = &self.workers[index];
+        let displaced = worker.next_slot().replace(runnable);
+        if let Some(displaced) = displaced {
+            self.push_queued(index, displaced);
+        }
+        // Woken by the reactor or a timer while this worker waits in `block_on`: make it look
+        // at its next slot. (Woken by the task running here, it runs when that one yields.)
+        self.unpark(index);
     }
 
     fn push_queued(&self, index: usize, runnable: Runnable) {
@@ -253,13 +277,13 @@ impl Workers {
     /// queue, the shared queue, then another worker's queue.
     fn next_task(&self, local: &Local) -> Option<Runnable> {
         let index = local.index;
-        if local.streak.get() < NEXT_SLOT_STREAK {
-            if let Some(runnable) = local.next.borrow_mut().take() {
+        let next = self.workers[index].next_slot().take();
+        if let Some(runnable) = next {
+            if local.streak.get() < NEXT_SLOT_STREAK {
                 local.streak.set(local.streak.get() + 1);
                 return Some(runnable);
             }
-        } else if let Some(runnable) = local.next.borrow_mut().take() {
-            self.workers[index].queue.push(runnable);
+            self.push_queued(index, runnable);
         }
         local.streak.set(0);
         if let Some(runnable) = self.workers[index].queue.pop() {
@@ -290,7 +314,7 @@ impl Workers {
 
     /// Whether worker `index` has anything to run, or to take.
     fn has_work(&self, local: &Local) -> bool {
-        local.next.borrow().is_some() || self.has_queued()
+        self.workers[local.index].next_slot().is_some() || self.has_queued()
     }
 
     /// One poll of a worker's loop: runs tasks until it has none (then waits to be woken) or
@@ -298,6 +322,7 @@ impl Workers {
     fn poll_work(&self, local: &Local, cx: &mut Context<'_>) -> Poll<()> {
         let worker = &self.workers[local.index];
         worker.parked.store(false, Ordering::SeqCst);
+        self.wake_watchdog();
         for _ in 0..TASKS_PER_REACTOR_TURN {
             match self.next_task(local) {
                 Some(runnable) => {
@@ -306,6 +331,7 @@ impl Workers {
                         // worker may take them while this one runs its task (which may block).
                         self.unpark_other(local.index);
                     }
+                    worker.runs.fetch_add(1, Ordering::Relaxed);
                     runnable.run();
                 }
                 None => {
@@ -333,6 +359,70 @@ impl Workers {
     }
 }
 
+impl Workers {
+    /// A worker starts running: the watchdog, if it sleeps, watches again.
+    fn wake_watchdog(&self) {
+        if self.watchdog_asleep.load(Ordering::Relaxed)
+            && self.watchdog_asleep.swap(false, Ordering::SeqCst)
+        {
+            if let Some(watchdog) = self.watchdog.get() {
+                watchdog.unpark();
+            }
+        }
+    }
+
+    /// One look of the watchdog: a busy worker that has not started a task since the last look
+    /// (`runs` as it was) is stuck in one; its next slot moves to the shared queue, for an idle
+    /// worker. Whether every worker was idle.
+    fn watch_once(&self, runs_seen: &mut [u64]) -> bool {
+        let mut all_idle = true;
+        for (worker, seen) in self.workers.iter().zip(runs_seen.iter_mut()) {
+            let runs = worker.runs.load(Ordering::Relaxed);
+            let parked = worker.parked.load(Ordering::SeqCst);
+            all_idle &= parked;
+            if !parked && runs == *seen {
+                let stranded = worker.next_slot().take();
+                if let Some(stranded) = stranded {
+                    self.push_shared(stranded);
+                }
+            }
+            *seen = runs;
+        }
+        all_idle
+    }
+}
+
+/// The watchdog thread's loop.
+fn watch(workers: &'static Workers) {
+    let mut runs_seen = vec![0; workers.workers.len()];
+    let mut idle_ticks = 0;
+    loop {
+        std::thread::sleep(WATCHDOG_TICK);
+        if !workers.watch_once(&mut runs_seen) {
+            idle_ticks = 0;
+            continue;
+        }
+        idle_ticks += 1;
+        if idle_ticks >= WATCHDOG_IDLE_TICKS {
+            idle_ticks = 0;
+            workers.watchdog_asleep.store(true, Ordering::SeqCst);
+            fence(Ordering::SeqCst);
+            // A worker that started between the look and the flag would not wake us.
+            if workers
+                .workers
+                .iter()
+                .all(|w| w.parked.load(Ordering::SeqCst))
+            {
+                while workers.watchdog_asleep.load(Ordering::SeqCst) {
+                    std::thread::park();
+                }
+            } else {
+                workers.watchdog_asleep.store(false, Ordering::SeqCst);
+            }
+        }
+    }
+}
+
 /// The index of the worker thread this is, if it is one.
 fn current_index() -> Option<usize> {
     LOCAL.with(|local| local.borrow().as_ref().map(|local| local.index))
@@ -342,7 +432,6 @@ fn run_worker(workers: &'static Workers, index: usize) {
     LOCAL.with(|local| {
         *local.borrow_mut() = Some(Local {
             index,
-            next: RefCell::new(None),
             streak: Cell::new(0),
         });
     });
@@ -367,11 +456,17 @@ fn run_worker(workers: &'static Workers, index: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::mpsc;
+    use std::sync::{Arc, mpsc};
     use std::time::Duration;
 
     fn workers() -> &'static Workers {
         Workers::get(|| 2)
+    }
+
+    /// The tests that hold a worker take turns: two at once would hold both.
+    fn holding_a_worker() -> MutexGuard<'static, ()> {
+        static TURN: Mutex<()> = Mutex::new(());
+        TURN.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// A task that holds its worker does not hold up a task spawned from it: another worker
@@ -382,6 +477,7 @@ mod tests {
         if workers.count() < 2 {
             return;
         }
+        let _turn = holding_a_worker();
         let (tx, rx) = mpsc::channel();
         let blocker = workers.spawn(async move {
             let (inner_tx, inner_rx) = mpsc::channel();
@@ -393,6 +489,51 @@ mod tests {
             tx.send(ran).unwrap();
         });
         blocker.detach();
+        assert_eq!(rx.recv_timeout(Duration::from_secs(20)), Ok(true));
+    }
+
+    /// A task woken by a task that then holds its worker (its next slot) is not stranded: the
+    /// watchdog hands it to another worker.
+    #[test]
+    fn a_blocked_worker_s_woken_task_is_run_by_another() {
+        let workers = workers();
+        if workers.count() < 2 {
+            return;
+        }
+        let _turn = holding_a_worker();
+        // The waiter's waker, stored once it waits; the flag that lets it finish.
+        let shared: Arc<(Mutex<Option<Waker>>, AtomicBool)> = Arc::default();
+        let (waiting_tx, waiting_rx) = mpsc::channel();
+        let (ran_tx, ran_rx) = mpsc::channel();
+        let waiter_shared = shared.clone();
+        workers
+            .spawn(async move {
+                std::future::poll_fn(|cx| {
+                    if waiter_shared.1.load(Ordering::SeqCst) {
+                        return Poll::Ready(());
+                    }
+                    *waiter_shared.0.lock().unwrap() = Some(cx.waker().clone());
+                    let _ = waiting_tx.send(());
+                    Poll::Pending
+                })
+                .await;
+                ran_tx.send(()).unwrap();
+            })
+            .detach();
+        waiting_rx
+            .recv_timeout(Duration::from_secs(10))
+            .expect("the waiter waits");
+        let (tx, rx) = mpsc::channel();
+        workers
+            .spawn(async move {
+                shared.1.store(true, Ordering::SeqCst);
+                // Woken here, on a worker: the waiter goes to this worker's next slot...
+                shared.0.lock().unwrap().take().unwrap().wake();
+                // ...which this task then holds until the waiter has run elsewhere.
+                let ran = ran_rx.recv_timeout(Duration::from_secs(10)).is_ok();
+                tx.send(ran).unwrap();
+            })
+            .detach();
         assert_eq!(rx.recv_timeout(Duration::from_secs(20)), Ok(true));
     }
 
