@@ -278,3 +278,121 @@ impl Vertex for SpliceVertex {
         self.edges.remove(target);
     }
 }
+
+/// Implements `Clone`, `futures_core::Stream`, [`Source`] and both sinks for a duplex type of
+/// weir's own connections: a `splice` field, which does the work, and a `shared: Arc<_>` field
+/// whose `vertex` is the connection's graph node. `$item` is what it yields, `$bound` what it
+/// accepts, the two texts document its `Source` and `Sink` impls; whatever follows `extra` goes
+/// into its [`Sink`] impl.
+macro_rules! splice_duplex {
+    (
+        $duplex:ident,
+        item: $item:ty,
+        accepts: $bound:path,
+        source_doc: $source_doc:literal,
+        sink_doc: $sink_doc:literal
+        $(, extra: { $($extra:tt)* })?
+    ) => {
+        impl Clone for $duplex {
+            /// Another handle on the same connection.
+            fn clone(&self) -> Self {
+                $duplex {
+                    splice: self.splice.clone(),
+                    shared: self.shared.clone(),
+                }
+            }
+        }
+
+        impl futures_core::Stream for $duplex {
+            type Item = $item;
+
+            fn poll_next(
+                mut self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<Option<$item>> {
+                std::pin::Pin::new(&mut self.splice).poll_next(cx)
+            }
+
+            fn size_hint(&self) -> (usize, Option<usize>) {
+                self.splice.size_hint()
+            }
+        }
+
+        #[doc = $source_doc]
+        impl $crate::stream::Source for $duplex {
+            fn node(&self) -> $crate::stream::Node {
+                $crate::stream::Node::new(self.shared.vertex.clone())
+            }
+
+            fn close(&self) {
+                $crate::stream::Source::close(&self.splice);
+            }
+
+            fn drained(&self) -> $crate::Deferred<(), $crate::Error> {
+                $crate::stream::Source::drained(&self.splice)
+            }
+        }
+
+        #[doc = $sink_doc]
+        impl<T: $bound> futures_sink::Sink<T> for $duplex {
+            type Error = $crate::Error;
+
+            fn poll_ready(
+                mut self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<Result<(), $crate::Error>> {
+                futures_sink::Sink::<T>::poll_ready(std::pin::Pin::new(&mut self.splice), cx)
+            }
+
+            fn start_send(
+                mut self: std::pin::Pin<&mut Self>,
+                message: T,
+            ) -> Result<(), $crate::Error> {
+                std::pin::Pin::new(&mut self.splice).start_send(message)
+            }
+
+            fn poll_flush(
+                mut self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<Result<(), $crate::Error>> {
+                futures_sink::Sink::<T>::poll_flush(std::pin::Pin::new(&mut self.splice), cx)
+            }
+
+            fn poll_close(
+                mut self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<Result<(), $crate::Error>> {
+                futures_sink::Sink::<T>::poll_close(std::pin::Pin::new(&mut self.splice), cx)
+            }
+        }
+
+        impl<T: $bound> $crate::stream::Sink<T> for $duplex {
+            fn node(&self) -> $crate::stream::Node {
+                $crate::stream::Node::new(self.shared.vertex.clone())
+            }
+
+            fn poll_closed(
+                mut self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<()> {
+                $crate::stream::Sink::<T>::poll_closed(std::pin::Pin::new(&mut self.splice), cx)
+            }
+
+            fn is_closed(&self) -> bool {
+                $crate::stream::Sink::<T>::is_closed(&self.splice)
+            }
+
+            fn close_now(&self) {
+                $crate::stream::Sink::<T>::close_now(&self.splice);
+            }
+
+            fn close_with_cause(&self, cause: $crate::Error) {
+                $crate::stream::Sink::<T>::close_with_cause(&self.splice, cause);
+            }
+
+            $($($extra)*)?
+        }
+    };
+}
+
+pub(crate) use splice_duplex;

@@ -684,15 +684,16 @@ fn closed_error(outbound: &Channel<Outgoing>) -> Error {
     }
 }
 
-impl Clone for TcpConnection {
-    /// Another handle on the same connection.
-    fn clone(&self) -> Self {
-        TcpConnection {
-            splice: self.splice.clone(),
-            shared: self.shared.clone(),
-        }
-    }
-}
+stream::splice_duplex!(
+    TcpConnection,
+    item: Bytes,
+    accepts: IntoBytes,
+    source_doc: "Taking yields inbound chunks; the source is drained when the inbound side is, \
+                 with the I/O error as the cause if one ended it. Closing closes both sides.",
+    sink_doc: "Sending writes: `poll_flush` (so `SinkExt::send`) completes once every message \
+               sent was written to the socket. `poll_close` closes the write side only (a \
+               half-close once what was sent is written): inbound chunks can still be taken."
+);
 
 impl fmt::Debug for TcpConnection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -701,79 +702,6 @@ impl fmt::Debug for TcpConnection {
             .field("remote_addr", &self.shared.info.remote_addr)
             .field("state", &self.shared.io.state())
             .finish_non_exhaustive()
-    }
-}
-
-impl futures_core::Stream for TcpConnection {
-    type Item = Bytes;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Bytes>> {
-        Pin::new(&mut self.splice).poll_next(cx)
-    }
-
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        self.splice.size_hint()
-    }
-}
-
-/// Taking yields inbound chunks; the source is drained when the inbound side is, with the I/O
-/// error as the cause if one ended it. Closing closes both sides.
-impl Source for TcpConnection {
-    fn node(&self) -> Node {
-        Node::new(self.shared.vertex.clone())
-    }
-
-    fn close(&self) {
-        Source::close(&self.splice);
-    }
-
-    fn drained(&self) -> Deferred<(), Error> {
-        Source::drained(&self.splice)
-    }
-}
-
-/// Sending writes: `poll_flush` (so `SinkExt::send`) completes once every message sent was
-/// written to the socket. `poll_close` closes the write side only (a half-close once what was
-/// sent is written): inbound chunks can still be taken.
-impl<T: IntoBytes> futures_sink::Sink<T> for TcpConnection {
-    type Error = Error;
-
-    fn poll_ready(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        futures_sink::Sink::<T>::poll_ready(Pin::new(&mut self.splice), cx)
-    }
-
-    fn start_send(mut self: Pin<&mut Self>, message: T) -> Result<(), Error> {
-        Pin::new(&mut self.splice).start_send(message)
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        futures_sink::Sink::<T>::poll_flush(Pin::new(&mut self.splice), cx)
-    }
-
-    fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        futures_sink::Sink::<T>::poll_close(Pin::new(&mut self.splice), cx)
-    }
-}
-
-impl<T: IntoBytes> Sink<T> for TcpConnection {
-    fn node(&self) -> Node {
-        Node::new(self.shared.vertex.clone())
-    }
-
-    fn poll_closed(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        Sink::<T>::poll_closed(Pin::new(&mut self.splice), cx)
-    }
-
-    fn is_closed(&self) -> bool {
-        Sink::<T>::is_closed(&self.splice)
-    }
-
-    fn close_now(&self) {
-        Sink::<T>::close_now(&self.splice);
-    }
-
-    fn close_with_cause(&self, cause: Error) {
-        Sink::<T>::close_with_cause(&self.splice, cause);
     }
 }
 

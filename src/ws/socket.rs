@@ -10,7 +10,7 @@ use std::task::{Context, Poll, Waker, ready};
 use bytes::Bytes;
 use http::HeaderMap;
 
-use crate::stream::{self, Channel, Description, Edge, Edges, Node, Sink, Source, Splice, Vertex};
+use crate::stream::{self, Channel, Description, Edge, Edges, Node, Sink, Splice, Vertex};
 use crate::{Deferred, Error};
 
 use super::close::CloseFrame;
@@ -576,15 +576,29 @@ impl WebSocket {
     }
 }
 
-impl Clone for WebSocket {
-    /// Another handle on the same socket.
-    fn clone(&self) -> Self {
-        WebSocket {
-            splice: self.splice.clone(),
-            shared: self.shared.clone(),
+stream::splice_duplex!(
+    WebSocket,
+    item: Message,
+    accepts: Into<Message>,
+    source_doc: "Taking yields inbound messages; the source is drained when the peer closed \
+                 (with the close status as the cause unless it was a normal one). Closing \
+                 closes both sides.",
+    sink_doc: "Sending writes a message: `poll_flush` (so `SinkExt::send`) completes once every \
+               message sent was written. `poll_close` starts the closing handshake (1000) after \
+               what was sent: inbound messages can still be taken until the peer answers.",
+    extra: {
+        fn room(&self) -> usize {
+            Sink::<T>::room(&self.splice)
+        }
+
+        fn start_send_all(
+            mut self: Pin<&mut Self>,
+            messages: &mut std::collections::VecDeque<T>,
+        ) -> Result<(), Error> {
+            Pin::new(&mut self.splice).start_send_all(messages)
         }
     }
-}
+);
 
 impl fmt::Debug for WebSocket {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -593,90 +607,6 @@ impl fmt::Debug for WebSocket {
             .field("remote_addr", &self.shared.state.remote_addr)
             .field("state", &self.shared.state.phase_name())
             .finish_non_exhaustive()
-    }
-}
-
-impl futures_core::Stream for WebSocket {
-    type Item = Message;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Message>> {
-        Pin::new(&mut self.splice).poll_next(cx)
-    }
-
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        self.splice.size_hint()
-    }
-}
-
-/// Taking yields inbound messages; the source is drained when the peer closed (with the
-/// close status as the cause unless it was a normal one). Closing closes both sides.
-impl Source for WebSocket {
-    fn node(&self) -> Node {
-        Node::new(self.shared.vertex.clone())
-    }
-
-    fn close(&self) {
-        Source::close(&self.splice);
-    }
-
-    fn drained(&self) -> Deferred<(), Error> {
-        Source::drained(&self.splice)
-    }
-}
-
-/// Sending writes a message: `poll_flush` (so `SinkExt::send`) completes once every message
-/// sent was written. `poll_close` starts the closing handshake (1000) after what was sent:
-/// inbound messages can still be taken until the peer answers.
-impl<T: Into<Message>> futures_sink::Sink<T> for WebSocket {
-    type Error = Error;
-
-    fn poll_ready(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        futures_sink::Sink::<T>::poll_ready(Pin::new(&mut self.splice), cx)
-    }
-
-    fn start_send(mut self: Pin<&mut Self>, message: T) -> Result<(), Error> {
-        Pin::new(&mut self.splice).start_send(message)
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        futures_sink::Sink::<T>::poll_flush(Pin::new(&mut self.splice), cx)
-    }
-
-    fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        futures_sink::Sink::<T>::poll_close(Pin::new(&mut self.splice), cx)
-    }
-}
-
-impl<T: Into<Message>> Sink<T> for WebSocket {
-    fn node(&self) -> Node {
-        Node::new(self.shared.vertex.clone())
-    }
-
-    fn poll_closed(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        Sink::<T>::poll_closed(Pin::new(&mut self.splice), cx)
-    }
-
-    fn is_closed(&self) -> bool {
-        Sink::<T>::is_closed(&self.splice)
-    }
-
-    fn close_now(&self) {
-        Sink::<T>::close_now(&self.splice);
-    }
-
-    fn close_with_cause(&self, cause: Error) {
-        Sink::<T>::close_with_cause(&self.splice, cause);
-    }
-
-    fn room(&self) -> usize {
-        Sink::<T>::room(&self.splice)
-    }
-
-    fn start_send_all(
-        mut self: Pin<&mut Self>,
-        messages: &mut std::collections::VecDeque<T>,
-    ) -> Result<(), Error> {
-        Pin::new(&mut self.splice).start_send_all(messages)
     }
 }
 
