@@ -287,7 +287,7 @@ pub(crate) fn socket(
     )
 }
 
-/// An open WebSocket as a weir duplex stream: a [`Source`] of the inbound [`Message`]s and a
+/// An open WebSocket as a weir duplex stream: a [`Source`](crate::stream::Source) of the inbound [`Message`]s and a
 /// [`Sink`] of anything that converts into one (`String`/`&str` send text, byte types send
 /// binary). Returned by [`websocket_connection`](super::websocket_connection) (the server's
 /// end) and [`websocket_client`](super::websocket_client) (the client's). An echo server is
@@ -308,7 +308,7 @@ pub(crate) fn socket(
 ///
 /// - [`close`](WebSocket::close) sends a close frame with a code and reason, after what was
 ///   already put; closing the sink (`SinkExt::close`, [`Sink::close_now`]), closing the source
-///   ([`Source::close`]) or dropping every handle sends one with 1000. Inbound messages that
+///   ([`Source::close`](crate::stream::Source::close)) or dropping every handle sends one with 1000. Inbound messages that
 ///   arrive before the peer's answer can still be taken.
 /// - A close frame from the peer is answered with one with the same code. The inbound source
 ///   then drains: cleanly (`drained` is `Ok`) for 1000, 1001 and a close frame without a code
