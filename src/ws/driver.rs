@@ -216,8 +216,16 @@ where
         self.write_buf.clear();
     }
 
+    /// Something arrived or was written: the idle time before a heartbeat counts from now.
+    /// (Only heartbeats read it: without them, no clock is read per frame.)
+    fn active(&mut self) {
+        if self.heartbeat.is_some() {
+            self.last_activity = Instant::now();
+        }
+    }
+
     fn handle(&mut self, event: Incoming) {
-        self.last_activity = Instant::now();
+        self.active();
         self.pong_deadline = None;
         match event {
             Incoming::Text(text) => {
@@ -437,7 +445,7 @@ where
             match Pin::new(&mut self.io).poll_flush(cx) {
                 Poll::Ready(Ok(())) => {
                     self.needs_flush = false;
-                    self.last_activity = Instant::now();
+                    self.active();
                     for ack in self.acks.drain(..) {
                         ack.success(());
                     }

@@ -275,6 +275,7 @@ pub(crate) fn socket(
         Outbound {
             channel: outbound.clone(),
             written: None,
+            batch: std::collections::VecDeque::new(),
         },
         inbound.clone(),
     );
@@ -615,6 +616,8 @@ impl fmt::Debug for WebSocket {
 struct Outbound {
     channel: Channel<Outgoing>,
     written: Option<Deferred<(), Error>>,
+    /// `start_send_all`'s run of messages, kept to be reused: no allocation per run.
+    batch: std::collections::VecDeque<Outgoing>,
 }
 
 impl Clone for Outbound {
@@ -622,6 +625,7 @@ impl Clone for Outbound {
         Outbound {
             channel: self.channel.clone(),
             written: None,
+            batch: std::collections::VecDeque::new(),
         }
     }
 }
@@ -720,22 +724,21 @@ impl<T: Into<Message>> Sink<T> for Outbound {
         mut self: Pin<&mut Self>,
         messages: &mut std::collections::VecDeque<T>,
     ) -> Result<(), Error> {
-        let mut batch: std::collections::VecDeque<Outgoing> = messages
-            .drain(..)
-            .map(|message| Outgoing {
-                message: message.into(),
-                written: None,
-            })
-            .collect();
+        let this = &mut *self;
+        let batch = &mut this.batch;
+        batch.extend(messages.drain(..).map(|message| Outgoing {
+            message: message.into(),
+            written: None,
+        }));
         let last = batch.back_mut().map(|outgoing| {
             let written = Deferred::new().quiet();
             outgoing.written = Some(written.clone());
             written
         });
-        let sent = Pin::new(&mut self.channel).start_send_all(&mut batch);
+        let sent = Pin::new(&mut this.channel).start_send_all(batch);
+        // What was not offered is dropped (its acknowledgement with it).
+        batch.clear();
         if let Err(error) = sent {
-            // What was not offered is dropped (its acknowledgement with it).
-            batch.clear();
             return Err(refused(error));
         }
         if last.is_some() {
