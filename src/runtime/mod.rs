@@ -39,13 +39,17 @@
 //! async-io's reactor when idle. A program whose tasks all go to another executor never starts
 //! it.
 //!
-//! The pool keeps a task near its data: a task woken by socket readiness (or a timer) that an
-//! idle worker processed runs next on that worker; a task spawned or woken by another task on a
-//! worker joins that worker's queue; and a worker that runs out of work takes the queued tasks
-//! of the others, so a task that blocks its thread holds up at most one other, the one next in
-//! line on that thread. Against async-executor's single shared queue (what weir used before),
-//! that took weir's HTTP/1.1 server from 135 000 to 162 000 requests per second with 64
-//! connections on two workers (`wrk`, medians of 5 alternating rounds).
+//! The pool keeps a task near its data, as tokio's scheduler does: a task woken on a worker
+//! (by socket readiness or a timer the worker processed, or by the task running there) runs next
+//! on that worker, without waking another thread; a task spawned on a worker joins that worker's
+//! queue; and a worker that runs out of work takes the queued tasks of the others. A task that
+//! blocks its thread (which `spawn_blocking` is for) holds up at most the one woken task next in
+//! line there, and only until a watchdog thread, which looks every 10 ms while the workers are
+//! busy, hands that one to another worker. Against async-executor's single shared queue (what
+//! weir used before), this placement took weir's HTTP/1.1 server from 135 000 to 162 000
+//! requests per second with 64 connections on two workers (`wrk`, medians of 5 alternating
+//! rounds), and a producer and a consumer on one channel run on one worker instead of
+//! contending for it from two.
 
 mod executor;
 mod interval;
