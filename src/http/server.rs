@@ -559,7 +559,8 @@ async fn serve_connection(
         #[cfg(feature = "http2")]
         Protocol::Http2 => {
             registration.set_protocol("h2");
-            super::h2::serve(io, shared, info, guard, registration).await;
+            // Boxed: an HTTP/1.1 connection's task is then not as large as an HTTP/2 one's.
+            Box::pin(super::h2::serve(io, shared, info, guard, registration)).await;
         }
     }
 }
