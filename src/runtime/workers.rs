@@ -360,9 +360,11 @@ impl Workers {
 }
 
 impl Workers {
-    /// A worker starts running: the watchdog, if it sleeps, watches again.
+    /// A worker starts running: the watchdog, if it sleeps, watches again. (`SeqCst`, as the
+    /// watchdog's flag and look: the worker's `parked` store and this load must not pass each
+    /// other, or the watchdog could sleep through a busy worker.)
     fn wake_watchdog(&self) {
-        if self.watchdog_asleep.load(Ordering::Relaxed)
+        if self.watchdog_asleep.load(Ordering::SeqCst)
             && self.watchdog_asleep.swap(false, Ordering::SeqCst)
         {
             if let Some(watchdog) = self.watchdog.get() {
