@@ -78,10 +78,28 @@ pub(crate) async fn serve<T>(
     let mut closing = false;
     // Set once the idle timeout has started a graceful shutdown.
     let mut idle_closing = false;
+    // Requests taken from the connection and not yet started. Each `poll_accept` also writes
+    // what the streams have queued: answering a request at once, before taking the next, would
+    // write (and try a read) once per request. Taking every request that has arrived first
+    // answers them all in one write.
+    let mut batch: Vec<Accepted> = Vec::new();
     loop {
         let event = futures_lite::future::poll_fn(|cx| {
-            if let Poll::Ready(accepted) = connection.poll_accept(cx) {
-                return Poll::Ready(Event::Accepted(accepted));
+            loop {
+                match connection.poll_accept(cx) {
+                    Poll::Ready(Some(Ok(accepted))) => {
+                        batch.push(accepted);
+                        if batch.len() >= MAX_ACCEPT_BATCH {
+                            return Poll::Ready(Event::Batch);
+                        }
+                    }
+                    Poll::Ready(Some(Err(error))) => return Poll::Ready(Event::Ended(Some(error))),
+                    Poll::Ready(None) => return Poll::Ready(Event::Ended(None)),
+                    Poll::Pending => break,
+                }
+            }
+            if !batch.is_empty() {
+                return Poll::Ready(Event::Batch);
             }
             if let Some(drain) = &mut draining {
                 if Pin::new(drain).poll(cx).is_ready() {
@@ -122,21 +140,22 @@ pub(crate) async fn serve<T>(
             Poll::Pending
         })
         .await;
-        match event {
-            Event::Accepted(Some(Ok((request, respond)))) => {
-                let in_flight = activity.start();
-                if let Some(rest) = start_stream(&shared, &info, request, respond, in_flight) {
-                    runtime::spawn_detached_on(shared.executor.clone().as_ref(), rest);
-                }
+        for (request, respond) in batch.drain(..) {
+            let in_flight = activity.start();
+            if let Some(rest) = start_stream(&shared, &info, request, respond, in_flight) {
+                runtime::spawn_detached_on(shared.executor.clone().as_ref(), rest);
             }
-            Event::Accepted(Some(Err(error))) => {
+        }
+        match event {
+            Event::Batch => {}
+            Event::Ended(Some(error)) => {
                 log::debug!(
                     "weir: http/2 connection from {}: {error}",
                     info.remote_addr()
                 );
                 break;
             }
-            Event::Accepted(None) => break,
+            Event::Ended(None) => break,
             Event::Drain => {
                 if !closing {
                     closing = true;
@@ -161,9 +180,14 @@ pub(crate) async fn serve<T>(
 
 type Accepted = (Request<h2::RecvStream>, h2::server::SendResponse<Bytes>);
 
-#[allow(clippy::large_enum_variant, reason = "one per event, on the stack")]
+/// The most requests taken from a connection before they are started.
+const MAX_ACCEPT_BATCH: usize = 256;
+
 enum Event {
-    Accepted(Option<Result<Accepted, h2::Error>>),
+    /// Requests were taken into the batch.
+    Batch,
+    /// The connection ended, with its error if it failed.
+    Ended(Option<h2::Error>),
     Drain,
     Abort,
 }
