@@ -232,7 +232,7 @@ mod tests {
     fn a_read_polled_twice_in_one_run_waits_and_still_sees_the_bytes() {
         let (done_tx, done_rx) = std::sync::mpsc::channel();
         crate::runtime::spawn(async move {
-            let (client, mut server) = connected().await;
+            let (mut client, mut server) = connected().await;
             let mut buf = [0u8; 64];
             let mut writer = Some(client.clone());
             let mut polls = 0;
