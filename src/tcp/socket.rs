@@ -9,10 +9,8 @@
 //! waiting before every read would send bytes that arrive while the task is busy (the next
 //! request, once the answer is written) through a reactor turn, which costs more than the
 //! failed `recv` (measured: 20 % fewer requests per second with 8 and with 256 connections).
-//! Within one run of a task on a weir worker, a read polled again after it found the socket
-//! empty keeps waiting rather than trying the `recv` again (HTTP/2 polls its reads once per
-//! request taken from the connection). The wait is async-io's one-shot, level-triggered
-//! registration, so bytes that arrived in between are reported at once and nothing is missed.
+//! The wait is async-io's one-shot, level-triggered registration, so bytes that arrived in
+//! between are reported at once and nothing is missed.
 
 use std::io::{self, Read};
 use std::ops::Deref;
@@ -36,9 +34,6 @@ pub(crate) struct TcpSocket {
     /// The last read emptied the receive queue: the next read waits for readiness before its
     /// `recv`.
     drained: bool,
-    /// The worker task run in which `readable` started waiting: polled again in that same run,
-    /// the read keeps waiting instead of trying a `recv` that fails.
-    waiting_since: Option<u64>,
 }
 
 impl TcpSocket {
@@ -49,7 +44,6 @@ impl TcpSocket {
             io,
             readable: None,
             drained: false,
-            waiting_since: None,
         }
     }
 }
@@ -67,7 +61,6 @@ impl Clone for TcpSocket {
             io: self.io.clone(),
             readable: None,
             drained: false,
-            waiting_since: None,
         }
     }
 }
@@ -96,17 +89,9 @@ impl TcpSocket {
         let readable = self
             .readable
             .get_or_insert_with(|| io.clone().readable_owned());
-        match readable.poll(cx) {
-            Poll::Ready(ready) => {
-                self.readable = None;
-                self.waiting_since = None;
-                Poll::Ready(ready)
-            }
-            Poll::Pending => {
-                self.waiting_since = crate::runtime::current_run();
-                Poll::Pending
-            }
-        }
+        let ready = ready!(readable.poll(cx));
+        self.readable = None;
+        Poll::Ready(ready)
     }
 }
 
@@ -119,15 +104,6 @@ impl AsyncRead for TcpSocket {
         let this = self.get_mut();
         if buf.is_empty() {
             return Poll::Ready(Ok(0));
-        }
-        if this.readable.is_some()
-            && this.waiting_since.is_some()
-            && this.waiting_since == crate::runtime::current_run()
-        {
-            // Polled again in the task run that found the socket empty (a protocol that polls
-            // its reads more than once per turn): wait on, without a `recv` that would most
-            // likely fail. Bytes that arrived meanwhile are reported by the wait.
-            ready!(this.poll_readable(cx))?;
         }
         if std::mem::take(&mut this.drained) {
             // The read right after a short one would fail: wait first, this once. Later polls
@@ -224,44 +200,6 @@ mod tests {
             drop(client);
             assert_eq!(server.read(&mut buf).await.unwrap(), 0);
         });
-    }
-
-    /// On a worker, a read polled again in the run that found the socket empty waits on (no
-    /// `recv`), and bytes written meanwhile still wake the task and are read in a later run.
-    #[test]
-    fn a_read_polled_twice_in_one_run_waits_and_still_sees_the_bytes() {
-        let (done_tx, done_rx) = std::sync::mpsc::channel();
-        crate::runtime::spawn(async move {
-            let (mut client, mut server) = connected().await;
-            let mut buf = [0u8; 64];
-            let mut writer = Some(client.clone());
-            let mut polls = 0;
-            let got = std::future::poll_fn(|cx| {
-                polls += 1;
-                if let Poll::Ready(n) = Pin::new(&mut server).poll_read(cx, &mut buf) {
-                    return Poll::Ready(n);
-                }
-                if let Some(mut writer) = writer.take() {
-                    // The bytes arrive between the two polls of this one run.
-                    futures_lite::future::block_on(writer.write_all(b"ping")).unwrap();
-                    assert!(server.waiting_since.is_some());
-                    assert_eq!(server.waiting_since, crate::runtime::current_run());
-                    let again = Pin::new(&mut server).poll_read(cx, &mut buf);
-                    assert!(again.is_pending(), "the second poll in one run waits on");
-                }
-                Poll::Pending
-            })
-            .await
-            .unwrap();
-            assert_eq!(&buf[..got], b"ping");
-            assert!(polls >= 2, "read in a later run");
-            drop(client);
-            done_tx.send(()).unwrap();
-        })
-        .detach();
-        done_rx
-            .recv_timeout(std::time::Duration::from_secs(10))
-            .expect("the bytes written between the polls were read");
     }
 
     /// A full read leaves the hint off, and the rest is read without waiting.
