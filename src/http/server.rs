@@ -549,6 +549,8 @@ async fn serve_connection(
         }
     };
     let vectored = transport.is_write_vectored();
+    // Request and response: after an answer, the client sends nothing before it has read it.
+    transport.set_waits_within_run(true);
     let registration = shared.vertex.register(&info);
     let io = registration.count(super::io::Prefixed::new(prefix, transport));
     match protocol {

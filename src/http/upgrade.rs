@@ -91,9 +91,15 @@ pub(crate) fn on_any_upgrade<B>(request: &mut Request<B>) -> Deferred<Upgraded, 
     crate::runtime::spawn_detached(async move {
         let outcome = match on_upgrade.await {
             Ok(upgraded) => match upgraded.downcast::<HyperIo<Counted<Prefixed<Transport>>>>() {
-                Ok(parts) => Ok(Upgraded {
-                    io: Prefixed::new(parts.read_buf, parts.io.io),
-                }),
+                Ok(parts) => {
+                    let mut io = parts.io.io;
+                    // An upgraded connection is a stream protocol (WebSocket): its reads try
+                    // the `recv` again after its writes.
+                    io.io.io.set_waits_within_run(false);
+                    Ok(Upgraded {
+                        io: Prefixed::new(parts.read_buf, io),
+                    })
+                }
                 Err(_) => Err(Error::msg("http upgrade: not a weir connection")),
             },
             Err(error) => Err(super::error::from_hyper(error)),

@@ -68,3 +68,4 @@ pub use pool::pool_tasks_spawned;
 pub use pool::{Task, block_on, spawn, spawn_blocking};
 pub use sleep::{Sleep, sleep, sleep_until};
 pub use timeout::{Timeout, timeout};
+pub(crate) use workers::current_run;

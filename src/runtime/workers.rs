@@ -143,6 +143,16 @@ struct Local {
 thread_local! {
     /// Set on weir's worker threads.
     static LOCAL: RefCell<Option<Local>> = const { RefCell::new(None) };
+    /// Counts the tasks this worker thread started running (0 off the workers).
+    static RUN: Cell<u64> = const { Cell::new(0) };
+}
+
+/// Which task run this is on a weir worker thread (a new number each time a worker starts a
+/// task), or `None` off the workers: code polled twice in one run can tell that nothing
+/// outside the task moved in between.
+pub(crate) fn current_run() -> Option<u64> {
+    let run = RUN.with(Cell::get);
+    (run != 0).then_some(run)
 }
 
 static WORKERS: OnceLock<&'static Workers> = OnceLock::new();
@@ -332,6 +342,7 @@ impl Workers {
                         self.unpark_other(local.index);
                     }
                     worker.runs.fetch_add(1, Ordering::Relaxed);
+                    RUN.with(|run| run.set(run.get().wrapping_add(1).max(1)));
                     runnable.run();
                 }
                 None => {

@@ -66,6 +66,19 @@ impl Transport {
         }
     }
 
+    /// Makes the socket's reads wait on within one task run once they found it empty
+    /// ([`TcpSocket::set_waits_within_run`](super::TcpSocket::set_waits_within_run)): on for
+    /// HTTP, off again for an upgraded connection.
+    pub(crate) fn set_waits_within_run(&mut self, on: bool) {
+        match self {
+            Transport::Tcp(tcp) => tcp.set_waits_within_run(on),
+            #[cfg(feature = "tls")]
+            Transport::Tls(tls) => tls.io_mut().set_waits_within_run(on),
+            #[cfg(unix)]
+            Transport::Unix(_) => {}
+        }
+    }
+
     /// The local and remote addresses of a TCP transport (a Unix domain socket has none).
     #[allow(dead_code, reason = "used by the WebSocket client")]
     pub(crate) fn addresses(&self) -> (Option<SocketAddr>, Option<SocketAddr>) {

@@ -9,8 +9,15 @@
 //! waiting before every read would send bytes that arrive while the task is busy (the next
 //! request, once the answer is written) through a reactor turn, which costs more than the
 //! failed `recv` (measured: 20 % fewer requests per second with 8 and with 256 connections).
-//! The wait is async-io's one-shot, level-triggered registration, so bytes that arrived in
-//! between are reported at once and nothing is missed.
+//! A request-response protocol can also ask for a second rule
+//! ([`TcpSocket::set_waits_within_run`]; weir's HTTP server does): within one run of a task on
+//! a weir worker, a read polled again after it found the socket empty keeps waiting rather than
+//! trying the `recv` again. hyper polls its read again after each answer and HTTP/2 once per
+//! request taken, and the client cannot have sent more before it read the answer. A stream
+//! protocol with messages in flight (WebSocket) leaves it off: after its writes, the peer's next
+//! message is often there already, and a wait would send it through a reactor turn (measured:
+//! `ws_echo_64kib` 0.84-0.90 -> 0.99-1.24). The wait is async-io's one-shot, level-triggered
+//! registration, so bytes that arrived in between are reported at once and nothing is missed.
 
 use std::io::{self, Read};
 use std::ops::Deref;
@@ -34,6 +41,13 @@ pub(crate) struct TcpSocket {
     /// The last read emptied the receive queue: the next read waits for readiness before its
     /// `recv`.
     drained: bool,
+    /// Whether a read polled again in the task run that found the socket empty waits on.
+    waits_within_run: bool,
+    /// The worker task run in which `readable` started waiting.
+    waiting_since: Option<u64>,
+    /// The `recv` calls made (for the tests).
+    #[cfg(test)]
+    recvs: usize,
 }
 
 impl TcpSocket {
@@ -44,7 +58,19 @@ impl TcpSocket {
             io,
             readable: None,
             drained: false,
+            waits_within_run: false,
+            waiting_since: None,
+            #[cfg(test)]
+            recvs: 0,
         }
+    }
+
+    /// Makes a read polled again in the worker task run that found the socket empty wait on,
+    /// instead of trying a `recv` bound to fail (for request-response protocols; off by
+    /// default).
+    pub(crate) fn set_waits_within_run(&mut self, on: bool) {
+        self.waits_within_run = on;
+        self.waiting_since = None;
     }
 }
 
@@ -61,6 +87,10 @@ impl Clone for TcpSocket {
             io: self.io.clone(),
             readable: None,
             drained: false,
+            waits_within_run: self.waits_within_run,
+            waiting_since: None,
+            #[cfg(test)]
+            recvs: 0,
         }
     }
 }
@@ -89,9 +119,19 @@ impl TcpSocket {
         let readable = self
             .readable
             .get_or_insert_with(|| io.clone().readable_owned());
-        let ready = ready!(readable.poll(cx));
-        self.readable = None;
-        Poll::Ready(ready)
+        match readable.poll(cx) {
+            Poll::Ready(ready) => {
+                self.readable = None;
+                self.waiting_since = None;
+                Poll::Ready(ready)
+            }
+            Poll::Pending => {
+                if self.waits_within_run {
+                    self.waiting_since = crate::runtime::current_run();
+                }
+                Poll::Pending
+            }
+        }
     }
 }
 
@@ -105,6 +145,16 @@ impl AsyncRead for TcpSocket {
         if buf.is_empty() {
             return Poll::Ready(Ok(0));
         }
+        if this.readable.is_some()
+            && this.waiting_since.is_some()
+            && this.waiting_since == crate::runtime::current_run()
+        {
+            // Polled again in the task run that found the socket empty (a request-response
+            // protocol that polls its reads more than once per turn): wait on, without a
+            // `recv` that would most likely fail. Bytes that arrived meanwhile are reported by
+            // the wait.
+            ready!(this.poll_readable(cx))?;
+        }
         if std::mem::take(&mut this.drained) {
             // The read right after a short one would fail: wait first, this once. Later polls
             // try the read again, so bytes that come while the task does other work (the
@@ -112,6 +162,10 @@ impl AsyncRead for TcpSocket {
             ready!(this.poll_readable(cx))?;
         }
         loop {
+            #[cfg(test)]
+            {
+                this.recvs += 1;
+            }
             match this.io.get_ref().read(buf) {
                 Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
                     ready!(this.poll_readable(cx))?;
@@ -200,6 +254,57 @@ mod tests {
             drop(client);
             assert_eq!(server.read(&mut buf).await.unwrap(), 0);
         });
+    }
+
+    /// Polls a read twice in one worker task run with nothing to read, then has the peer
+    /// write: returns how many `recv`s the second poll made, once the bytes were read.
+    fn recvs_of_a_second_poll_in_one_run(waits_within_run: bool) -> usize {
+        let (done_tx, done_rx) = std::sync::mpsc::channel();
+        crate::runtime::spawn(async move {
+            let (client, mut server) = connected().await;
+            server.set_waits_within_run(waits_within_run);
+            let mut buf = [0u8; 64];
+            let mut writer = Some(client.clone());
+            let mut second = None;
+            let got = std::future::poll_fn(|cx| {
+                if let Poll::Ready(n) = Pin::new(&mut server).poll_read(cx, &mut buf) {
+                    return Poll::Ready(n);
+                }
+                if let Some(mut writer) = writer.take() {
+                    let before = server.recvs;
+                    let again = Pin::new(&mut server).poll_read(cx, &mut buf);
+                    assert!(again.is_pending(), "nothing was written yet");
+                    second = Some(server.recvs - before);
+                    // The peer writes now: the wait wakes the task, which reads the bytes.
+                    std::thread::spawn(move || {
+                        futures_lite::future::block_on(writer.write_all(b"ping")).unwrap();
+                    });
+                }
+                Poll::Pending
+            })
+            .await
+            .unwrap();
+            assert_eq!(&buf[..got], b"ping");
+            drop(client);
+            done_tx.send(second.expect("polled twice")).unwrap();
+        })
+        .detach();
+        done_rx
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("the bytes the peer wrote were read")
+    }
+
+    /// With the switch on (HTTP), a read polled again in the run that found the socket empty
+    /// waits on without a `recv`, and the peer's later bytes still wake the task.
+    #[test]
+    fn with_the_switch_a_second_poll_in_one_run_waits_without_a_recv() {
+        assert_eq!(recvs_of_a_second_poll_in_one_run(true), 0);
+    }
+
+    /// By default (a stream protocol such as WebSocket), the second poll tries the `recv`.
+    #[test]
+    fn by_default_a_second_poll_in_one_run_tries_the_recv() {
+        assert_eq!(recvs_of_a_second_poll_in_one_run(false), 1);
     }
 
     /// A full read leaves the hint off, and the rest is read without waiting.
