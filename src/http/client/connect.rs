@@ -146,7 +146,16 @@ async fn handshake(
             });
             let closing = kill.clone();
             let task: Task = Box::pin(async move {
+                let mut yielded = false;
                 let outcome = futures_lite::future::poll_fn(|cx| {
+                    // Woken (by a request, or by the socket): first let the tasks that are ready
+                    // to run go, so the requests they queue go out in one write rather than one
+                    // or two at a time (a yield puts this task at the back of the queue).
+                    yielded = !yielded;
+                    if yielded {
+                        cx.waker().wake_by_ref();
+                        return std::task::Poll::Pending;
+                    }
                     if let std::task::Poll::Ready(outcome) =
                         std::pin::Pin::new(&mut connection).poll(cx)
                     {
