@@ -175,6 +175,13 @@ impl AsyncRead for TcpSocket {
                     // Fewer bytes than asked for: the receive queue is empty now. End of
                     // stream (0) stays readable, so it is not worth a wait either way.
                     this.drained = n > 0 && n < buf.len();
+                    if this.waits_within_run {
+                        // The wait that led here has reported its readiness: the next wait
+                        // must be a new one, or it would report the same readiness again and
+                        // the `recv` after it would fail (measured: 2.0 `recv` per request).
+                        this.readable = None;
+                        this.waiting_since = None;
+                    }
                     return Poll::Ready(Ok(n));
                 }
                 Err(error) => return Poll::Ready(Err(error)),
@@ -299,6 +306,47 @@ mod tests {
     #[test]
     fn with_the_switch_a_second_poll_in_one_run_waits_without_a_recv() {
         assert_eq!(recvs_of_a_second_poll_in_one_run(true), 0);
+    }
+
+    /// With the switch on, the read after a short one waits for new readiness: the wait that
+    /// reported the bytes just read does not report them again, so no `recv` fails.
+    #[test]
+    fn with_the_switch_the_read_after_a_short_one_waits_for_new_bytes() {
+        let (done_tx, done_rx) = std::sync::mpsc::channel();
+        crate::runtime::spawn(async move {
+            let (client, mut server) = connected().await;
+            server.set_waits_within_run(true);
+            let mut buf = [0u8; 64];
+            let mut writer = Some(client.clone());
+            // Wait for the socket (nothing there yet), then the peer writes.
+            let got = std::future::poll_fn(|cx| {
+                let read = Pin::new(&mut server).poll_read(cx, &mut buf);
+                if read.is_pending() {
+                    if let Some(mut writer) = writer.take() {
+                        std::thread::spawn(move || {
+                            futures_lite::future::block_on(writer.write_all(b"ping")).unwrap();
+                        });
+                    }
+                }
+                read
+            })
+            .await
+            .unwrap();
+            assert_eq!(&buf[..got], b"ping");
+            let before = server.recvs;
+            let next = std::future::poll_fn(|cx| {
+                Poll::Ready(Pin::new(&mut server).poll_read(cx, &mut buf).is_pending())
+            })
+            .await;
+            assert!(next, "nothing more was written");
+            done_tx.send(server.recvs - before).unwrap();
+            drop(client);
+        })
+        .detach();
+        let recvs = done_rx
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("the bytes were read");
+        assert_eq!(recvs, 0, "no recv after the short read");
     }
 
     /// By default (a stream protocol such as WebSocket), the second poll tries the `recv`.
