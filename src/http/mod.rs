@@ -96,6 +96,7 @@ mod range;
 pub(crate) mod server;
 mod service;
 pub mod sse;
+mod stages;
 mod timer;
 pub(crate) mod upgrade;
 mod uri_limit;

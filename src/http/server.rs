@@ -27,6 +27,7 @@ use super::introspection::ServerVertex;
 use super::options::{
     Bind, ContinueHandler, ErrorHandler, Http2Settings, HttpVersion, RejectedHandler, ServerOptions,
 };
+use super::stages::{Chosen, Stages};
 
 /// The HTTP/2 connection preface a prior-knowledge client opens with.
 pub(crate) const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
@@ -125,7 +126,6 @@ impl Server {
             http2_settings: options.http2,
             max_request_body_size: options.max_request_body_size,
             max_header_size: options.max_header_size,
-            max_headers: options.max_headers,
             header_read_timeout: options.header_read_timeout,
             idle_timeout: options.idle_timeout,
             max_concurrent_handlers: options.max_concurrent_handlers,
@@ -134,7 +134,12 @@ impl Server {
             error_handler: options.error_handler,
             continue_handler: options.continue_handler,
             server_header: options.server_header,
-            half_close: options.half_close,
+            http1_builder: super::h1::builder(
+                options.header_read_timeout,
+                options.half_close,
+                options.max_header_size,
+                options.max_headers,
+            ),
             executor: options.executor.clone(),
             requests: AtomicUsize::new(0),
             vertex: ServerVertex::new(match &options.bind {
@@ -371,7 +376,6 @@ pub(crate) struct Shared {
     pub(crate) http2_settings: Http2Settings,
     pub(crate) max_request_body_size: Option<u64>,
     pub(crate) max_header_size: usize,
-    pub(crate) max_headers: usize,
     pub(crate) header_read_timeout: Option<Duration>,
     pub(crate) idle_timeout: Option<Duration>,
     max_concurrent_handlers: Option<usize>,
@@ -380,7 +384,9 @@ pub(crate) struct Shared {
     error_handler: Arc<ErrorHandler>,
     continue_handler: Option<Arc<ContinueHandler>>,
     server_header: Option<HeaderValue>,
-    pub(crate) half_close: bool,
+    /// hyper's HTTP/1.1 settings, made once: each connection clones them (and its timer is
+    /// shared, where setting one allocates).
+    pub(crate) http1_builder: hyper::server::conn::http1::Builder,
     pub(crate) executor: Option<Executor>,
     requests: AtomicUsize,
     vertex: Arc<ServerVertex>,
@@ -497,13 +503,27 @@ enum Protocol {
 }
 
 /// Serves one accepted connection until it ends.
-async fn serve_connection(
+///
+/// Not an `async fn`: the connection's description goes into its `Arc` before the future
+/// exists, and the future runs in [`Stages`], so that what choosing the protocol needed is gone
+/// while the connection is served (see `h1::serve` for the figures).
+fn serve_connection(
     shared: Arc<Shared>,
-    mut transport: Transport,
+    transport: Transport,
     info: ConnectionInfo,
     guard: ConnectionGuard,
-) {
-    let info = Arc::new(info);
+) -> impl Future<Output = ()> + Send + 'static {
+    Stages::new(choose_protocol(shared, transport, Arc::new(info), guard))
+}
+
+/// Chooses the connection's protocol, reading its first bytes for h2c prior knowledge, and
+/// returns what serves it.
+async fn choose_protocol(
+    shared: Arc<Shared>,
+    mut transport: Transport,
+    info: Arc<ConnectionInfo>,
+    guard: ConnectionGuard,
+) -> Chosen<impl Future<Output = ()> + Send + 'static> {
     let mut prefix = bytes::Bytes::new();
     let protocol = match info.alpn_protocol() {
         Some(b"h2") if shared.http2 => {
@@ -540,7 +560,7 @@ async fn serve_connection(
                     }
                     Err(error) => {
                         log::debug!("weir: http server: reading the first bytes failed: {error}");
-                        return;
+                        return Chosen::Nothing;
                     }
                 }
             } else {
@@ -556,13 +576,26 @@ async fn serve_connection(
     match protocol {
         Protocol::Http1 => {
             registration.set_protocol("http/1.1");
-            super::h1::serve(io, vectored, shared, info, guard, registration).await;
+            Chosen::Serve(super::h1::serve(
+                io,
+                vectored,
+                shared,
+                info,
+                guard,
+                registration,
+            ))
         }
         #[cfg(feature = "http2")]
         Protocol::Http2 => {
             registration.set_protocol("h2");
             // Boxed: an HTTP/1.1 connection's task is then not as large as an HTTP/2 one's.
-            Box::pin(super::h2::serve(io, shared, info, guard, registration)).await;
+            Chosen::Boxed(Box::pin(super::h2::serve(
+                io,
+                shared,
+                info,
+                guard,
+                registration,
+            )))
         }
     }
 }
