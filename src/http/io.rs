@@ -81,6 +81,10 @@ impl<T: AsyncRead + Unpin> AsyncRead for Prefixed<T> {
             let n = this.prefix.len().min(buf.len());
             buf[..n].copy_from_slice(&this.prefix[..n]);
             this.prefix.advance(n);
+            if this.prefix.is_empty() {
+                // Let go of the allocation: a connection keeps its transport for its life.
+                this.prefix = Bytes::new();
+            }
             return Poll::Ready(Ok(n));
         }
         Pin::new(&mut this.io).poll_read(cx, buf)
