@@ -4,7 +4,7 @@
 #   py2/   Python 2.7 virtualenv with Autobahn|Testsuite (`wstest`), requirements-py2.txt
 #   py3/   Python 3 venv with `websockets`, and `h2` and `httpx` for the HTTP interop tests,
 #          requirements-py3.txt
-#   node/  npm `ws`, node/package.json (skipped with a note when npm is missing or fails)
+#   node/  npm `ws` for tests/ws_interop_node.rs, node/package.json (needs node and npm)
 #
 #   scripts/ws-peers.sh install   install what is missing or out of date (quick when done)
 #   scripts/ws-peers.sh check     exit 0 when everything is installed and current
@@ -120,24 +120,22 @@ install_node() {
         say "node: ws up to date ($dir/node_modules/ws)"
         return 0
     fi
-    if ! command -v npm >/dev/null 2>&1; then
-        say "node: npm not found, skipping the optional npm ws peer"
-        return 0
-    fi
+    command -v npm >/dev/null 2>&1 && command -v node >/dev/null 2>&1 ||
+        die "node and npm are needed for the npm ws peer (tests/ws_interop_node.rs):" \
+            "install Node.js (Debian: apt-get install nodejs npm)"
     rm -rf "$dir"
     mkdir -p "$dir"
     cp "$CONF/node/package.json" "$dir/package.json"
-    if ! (cd "$dir" && npm install --silent --no-audit --no-fund --no-update-notifier); then
-        say "node: npm install failed, skipping the optional npm ws peer"
-        return 0
-    fi
+    (cd "$dir" && npm install --silent --no-audit --no-fund --no-update-notifier) ||
+        die "node: npm install of ws failed (tests/ws_interop_node.rs needs it)"
     echo "$want" >"$dir/.weir-stamp"
     say "node: installed ws $(node -p "require('./$dir/node_modules/ws/package.json').version")"
 }
 
 check() {
     is_current "$PEERS/py2" "$(hash_of "$CONF/requirements-py2.txt" "$CONF/requirements-py2-bootstrap.txt")" &&
-        is_current "$PEERS/py3" "$(hash_of "$CONF/requirements-py3.txt")"
+        is_current "$PEERS/py3" "$(hash_of "$CONF/requirements-py3.txt")" &&
+        is_current "$PEERS/node" "$(hash_of "$CONF/node/package.json")"
 }
 
 case ${1:-} in

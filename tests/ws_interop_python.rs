@@ -16,10 +16,7 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
 
 use futures::{SinkExt, StreamExt};
 use serde_json::{Value, json};
@@ -28,6 +25,7 @@ use weir::ws::{
     self, CloseFrame, DeflateOptions, Message, WebSocket, WebSocketClientOptions, WebSocketOptions,
 };
 
+use support::peer_process::PeerProcess;
 use support::ws_interop::{Mode, WeirServer, within};
 
 // ---- the Python peer ----
@@ -49,90 +47,31 @@ fn peer_script() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/peers/ws_peer.py")
 }
 
-/// A running `ws_peer.py`: its stdout lines arrive on a channel, its stderr is kept for
-/// failure messages. Dropping it kills the process.
-struct PythonPeer {
-    child: Child,
-    lines: async_channel::Receiver<String>,
-    stderr: Arc<Mutex<String>>,
+/// A running `ws_peer.py` (see [`PeerProcess`]).
+struct PythonPeer(PeerProcess);
+
+impl std::ops::Deref for PythonPeer {
+    type Target = PeerProcess;
+
+    fn deref(&self) -> &PeerProcess {
+        &self.0
+    }
 }
 
 impl PythonPeer {
     fn spawn(args: &[String]) -> PythonPeer {
-        let mut child = Command::new(python())
-            .arg("-u")
-            .arg(peer_script())
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|error| panic!("cannot start {}: {error}", python().display()));
-        let stdout = child.stdout.take().expect("piped stdout");
-        let mut stderr_pipe = child.stderr.take().expect("piped stderr");
-        let (send, lines) = async_channel::unbounded();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if send.send_blocking(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let stderr = Arc::new(Mutex::new(String::new()));
-        let kept = stderr.clone();
-        std::thread::spawn(move || {
-            let mut buffer = [0u8; 4096];
-            while let Ok(n) = stderr_pipe.read(&mut buffer) {
-                if n == 0 {
-                    break;
-                }
-                kept.lock()
-                    .unwrap()
-                    .push_str(&String::from_utf8_lossy(&buffer[..n]));
-            }
-        });
-        PythonPeer {
-            child,
-            lines,
-            stderr,
-        }
-    }
-
-    /// What the peer wrote on stderr so far, with a hint when websockets is missing.
-    fn stderr(&self) -> String {
-        let stderr = self.stderr.lock().unwrap().clone();
-        if stderr.contains("No module named 'websockets'") {
-            format!("{stderr}\n(run `scripts/ws-peers.sh install`)")
-        } else {
-            stderr
-        }
-    }
-
-    /// The next line on the peer's stdout.
-    async fn line(&self) -> String {
-        match weir::runtime::timeout(support::BOUND, self.lines.recv()).await {
-            Ok(Ok(line)) => line,
-            Ok(Err(_)) => panic!("the Python peer ended; its stderr:\n{}", self.stderr()),
-            Err(_) => panic!(
-                "timed out waiting for the Python peer; its stderr:\n{}",
-                self.stderr()
+        let mut all = vec!["-u".to_owned(), peer_script().display().to_string()];
+        all.extend_from_slice(args);
+        PythonPeer(PeerProcess::spawn(
+            "Python",
+            &python(),
+            &all,
+            &[],
+            (
+                "No module named 'websockets'",
+                "run `scripts/ws-peers.sh install`",
             ),
-        }
-    }
-
-    /// The next event, which must be `name`.
-    async fn event(&self, name: &str) -> Value {
-        let line = self.line().await;
-        let event: Value = serde_json::from_str(&line)
-            .unwrap_or_else(|error| panic!("not a JSON event ({error}): {line}"));
-        assert_eq!(
-            event["event"],
-            name,
-            "expected a {name} event, got {event}; the peer's stderr:\n{}",
-            self.stderr()
-        );
-        event
+        ))
     }
 
     /// A server: waits for `listening on 127.0.0.1:P` and returns P.
@@ -140,11 +79,7 @@ impl PythonPeer {
         let mut args = vec!["server".to_owned(), "--port".to_owned(), "0".to_owned()];
         args.extend(flags.iter().map(|flag| flag.to_string()));
         let peer = PythonPeer::spawn(&args);
-        let line = peer.line().await;
-        let port = line
-            .strip_prefix("listening on 127.0.0.1:")
-            .and_then(|port| port.parse().ok())
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}: {}", peer.stderr()));
+        let port = peer.listening_port().await;
         (peer, port)
     }
 
@@ -158,13 +93,6 @@ impl PythonPeer {
         ];
         args.extend(flags.iter().map(|flag| flag.to_string()));
         PythonPeer::spawn(&args)
-    }
-}
-
-impl Drop for PythonPeer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

@@ -1,7 +1,8 @@
 //! weir's WebSocket server and client against each other: handshakes (valid and not),
 //! messages, closing handshakes and their statuses, drops, pings, heartbeats, limits,
 //! backpressure, TLS, proxies, an axum route, and other executors. The independent peers
-//! (tokio-tungstenite, Python's websockets, Autobahn) have their own files and scripts.
+//! (tokio-tungstenite, Python's websockets, npm's ws, Autobahn) have their own files and
+//! scripts.
 
 mod support;
 

@@ -59,3 +59,7 @@ pub mod http_peer;
 
 #[cfg(feature = "ws")]
 pub mod ws_interop;
+
+/// Interop peers run as child processes that report JSON events.
+#[cfg(feature = "ws")]
+pub mod peer_process;
