@@ -49,6 +49,7 @@ mod catch_as;
 mod catch_if;
 mod cell;
 mod chain;
+pub(crate) mod drive;
 mod dropped_error;
 mod errors;
 mod finally;

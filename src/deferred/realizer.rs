@@ -2,11 +2,8 @@
 
 use std::fmt;
 use std::future::Future;
-use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-
-use futures_lite::FutureExt;
 
 use crate::sync::Arc;
 use crate::{Error, runtime};
@@ -38,7 +35,7 @@ impl<T, E> Realizer<T, E> {
         Realizer { cell: Some(cell) }
     }
 
-    fn cell(&self) -> &Arc<Cell<T, E>> {
+    pub(super) fn cell(&self) -> &Arc<Cell<T, E>> {
         match &self.cell {
             Some(cell) => cell,
             None => unreachable!("a realizer is used while it is dropped"),
@@ -147,23 +144,7 @@ where
         if self.is_realized() {
             return;
         }
-        runtime::spawn_detached(async move {
-            let finished = async { Some(AssertUnwindSafe(work).catch_unwind().await) };
-            let cancelled = async {
-                self.realized().await;
-                None
-            };
-            match finished.or(cancelled).await {
-                Some(Ok(outcome)) => {
-                    let _ = self.cell().realize(outcome);
-                }
-                Some(Err(panic)) => {
-                    self.error(E::from(Error::panicked(panic)));
-                }
-                // Someone else realized it: the work reacted by stopping.
-                None => self.cell().mark_observed(),
-            }
-        });
+        runtime::spawn_detached(super::drive::Drive::new(self, work));
     }
 }
 

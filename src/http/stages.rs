@@ -89,6 +89,32 @@ mod tests {
         assert_eq!(*log.lock().unwrap(), ["choose", "serve"]);
     }
 
+    /// A stage that keeps 2 KiB across an await.
+    async fn large_stage() {
+        let kept = [2u8; 2048];
+        futures_lite::future::yield_now().await;
+        assert_eq!(kept[2047], 2);
+    }
+
+    #[test]
+    fn the_task_holds_one_stage_at_a_time() {
+        let choose = async {
+            large_stage().await;
+            Chosen::Serve(large_stage())
+        };
+        let (choose_size, serve_size) = (
+            std::mem::size_of_val(&choose),
+            std::mem::size_of_val(&large_stage()),
+        );
+        let stages = Stages::new(choose);
+        let size = std::mem::size_of_val(&stages);
+        assert!(
+            size < choose_size.max(serve_size) + 64,
+            "{size} bytes for stages of {choose_size} and {serve_size}"
+        );
+        futures_lite::future::block_on(stages);
+    }
+
     #[test]
     fn nothing_chosen_ends_without_serving() {
         let stages = Stages::new(async { Chosen::<std::future::Ready<()>>::Nothing });

@@ -67,5 +67,6 @@ pub use interval::{Interval, interval, interval_at};
 pub use pool::pool_tasks_spawned;
 pub use pool::{Task, block_on, spawn, spawn_blocking};
 pub use sleep::{Sleep, sleep, sleep_until};
+pub(crate) use timeout::timeout_if;
 pub use timeout::{Timeout, timeout};
 pub(crate) use workers::current_run;

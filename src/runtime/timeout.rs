@@ -16,7 +16,8 @@ pin_project! {
     pub struct Timeout<F> {
         #[pin]
         future: F,
-        timer: Timer,
+        // `None` for no bound (`timeout_if`).
+        timer: Option<Timer>,
         after: Duration,
     }
 }
@@ -39,8 +40,19 @@ pin_project! {
 pub fn timeout<F: Future>(after: Duration, future: F) -> Timeout<F> {
     Timeout {
         future,
-        timer: Timer::after(after),
+        timer: Some(Timer::after(after)),
         after,
+    }
+}
+
+/// [`timeout`] when `after` is given, `future` as it is otherwise: one future either way, so
+/// that a caller with an optional bound holds `future` once, not once per branch of a `match`
+/// (which a task keeps for as long as it runs).
+pub(crate) fn timeout_if<F: Future>(after: Option<Duration>, future: F) -> Timeout<F> {
+    Timeout {
+        future,
+        timer: after.map(Timer::after),
+        after: after.unwrap_or_default(),
     }
 }
 
@@ -52,9 +64,12 @@ impl<F: Future> Future for Timeout<F> {
         if let Poll::Ready(output) = this.future.poll(cx) {
             return Poll::Ready(Ok(output));
         }
-        match Pin::new(this.timer).poll(cx) {
-            Poll::Ready(_) => Poll::Ready(Err(Error::timed_out(*this.after))),
-            Poll::Pending => Poll::Pending,
+        match this.timer {
+            Some(timer) => match Pin::new(timer).poll(cx) {
+                Poll::Ready(_) => Poll::Ready(Err(Error::timed_out(*this.after))),
+                Poll::Pending => Poll::Pending,
+            },
+            None => Poll::Pending,
         }
     }
 }

@@ -67,6 +67,7 @@ use std::sync::OnceLock;
 
 use http::{Method, Response};
 
+use crate::deferred::drive::Drive;
 use crate::http::Body;
 use crate::{Deferred, Error};
 
@@ -177,20 +178,12 @@ impl Client {
     pub fn request(&self, request: impl Into<ClientRequest>) -> Deferred<Response<Body>, Error> {
         let request = request.into();
         let response = Deferred::new();
-        let realizer = response.realizer();
-        let pool = self.pool.clone();
-        crate::runtime::spawn_detached_on(self.pool.options().executor.as_ref(), async move {
-            let outcome =
-                futures_lite::future::or(async { Some(execute(&pool, request).await) }, async {
-                    // Realized from outside: the caller cancelled.
-                    realizer.realized().await;
-                    None
-                })
-                .await;
-            if let Some(outcome) = outcome {
-                let _ = realizer.try_realize(outcome);
-            }
-        });
+        // One future for the task (the work is stored once): it realizes the response, or
+        // stops when the deferred is realized from outside (the caller cancelled).
+        crate::runtime::spawn_detached_on(
+            self.pool.options().executor.as_ref(),
+            Drive::new(response.realizer(), execute(self.pool.clone(), request)),
+        );
         response
     }
 
@@ -219,83 +212,96 @@ impl Client {
 }
 
 /// One request through the middleware: default headers, redirects, decompression.
-async fn execute(pool: &pool::Pool, mut request: ClientRequest) -> Result<Response<Body>, Error> {
-    let options = pool.options();
-    let follow = request.follow_redirects.unwrap_or(options.follow_redirects);
-    let throw = request.throw_on_status.unwrap_or(options.throw_on_status);
-    let max_redirects = request.max_redirects.unwrap_or(options.max_redirects);
-    #[cfg(feature = "compression")]
-    let decompress =
-        options.decompress && !request.headers.contains_key(http::header::ACCEPT_ENCODING);
-    #[cfg(feature = "compression")]
-    if decompress {
-        request
-            .headers
-            .insert(http::header::ACCEPT_ENCODING, decompress::ACCEPT_ENCODING);
-    }
-    let mut trace = RedirectTrace::default();
-    if let Some(progress) = request.upload_progress.take() {
-        let body = std::mem::take(&mut request.body);
-        request.body = progress::track(body, progress);
-    }
-    let download_progress = request.download_progress.take();
-    loop {
-        if let Some(error) = request.error.take() {
-            return Err(error);
-        }
-        let method = request.method.clone();
-        let uri = request.uri.clone()?;
-        let headers = request.headers.clone();
-        let replay = request.body.try_clone();
-        let url = options
-            .cookie_store
-            .as_ref()
-            .and_then(|_| url::Url::parse(&uri.to_string()).ok());
-        if let (Some(store), Some(url)) = (&options.cookie_store, &url) {
-            if !request.headers.contains_key(http::header::COOKIE) {
-                if let Some(cookies) = store.cookies(url) {
-                    request.headers.insert(http::header::COOKIE, cookies);
-                }
-            }
-        }
-        let carried = request.carried();
-        let response = send::send(pool, request).await?;
-        if let (Some(store), Some(url)) = (&options.cookie_store, &url) {
-            store.set_cookies(
-                &mut response.headers().get_all(http::header::SET_COOKIE).iter(),
-                url,
-            );
-        }
-        let redirected =
-            follow && response.status().is_redirection() && trace.urls().len() < max_redirects;
-        let mut response = if redirected {
-            match redirect::next(response, &method, &uri, &headers, replay)? {
-                redirect::Next::Follow(mut next) => {
-                    carried.apply(&mut next);
-                    redirect::record(&mut trace, uri);
-                    request = next;
-                    continue;
-                }
-                redirect::Next::Done(response) => response,
-            }
-        } else {
-            response
-        };
-        if !trace.urls().is_empty() {
-            response.extensions_mut().insert(trace);
-        }
+///
+/// Not an `async fn`: one would keep a second copy of `request` (its argument) for as long as
+/// the request runs; the block below uses the one it captured.
+#[allow(
+    clippy::manual_async_fn,
+    reason = "an `async fn` would store its argument twice"
+)]
+fn execute(
+    pool: pool::Pool,
+    mut request: ClientRequest,
+) -> impl std::future::Future<Output = Result<Response<Body>, Error>> + Send + 'static {
+    async move {
+        let pool = &pool;
+        let options = pool.options();
+        let follow = request.follow_redirects.unwrap_or(options.follow_redirects);
+        let throw = request.throw_on_status.unwrap_or(options.throw_on_status);
+        let max_redirects = request.max_redirects.unwrap_or(options.max_redirects);
+        #[cfg(feature = "compression")]
+        let decompress =
+            options.decompress && !request.headers.contains_key(http::header::ACCEPT_ENCODING);
         #[cfg(feature = "compression")]
         if decompress {
-            response = decompress::decode(response);
+            request
+                .headers
+                .insert(http::header::ACCEPT_ENCODING, decompress::ACCEPT_ENCODING);
         }
-        if let Some(progress) = &download_progress {
-            let (parts, body) = response.into_parts();
-            response = Response::from_parts(parts, progress::track(body, progress.clone()));
+        let mut trace = RedirectTrace::default();
+        if let Some(progress) = request.upload_progress.take() {
+            let body = std::mem::take(&mut request.body);
+            request.body = progress::track(body, progress);
         }
-        if throw {
-            return status_error::check(response, &uri);
+        let download_progress = request.download_progress.take();
+        loop {
+            if let Some(error) = request.error.take() {
+                return Err(error);
+            }
+            let method = request.method.clone();
+            let uri = request.uri.clone()?;
+            let headers = request.headers.clone();
+            let replay = request.body.try_clone();
+            let url = options
+                .cookie_store
+                .as_ref()
+                .and_then(|_| url::Url::parse(&uri.to_string()).ok());
+            if let (Some(store), Some(url)) = (&options.cookie_store, &url) {
+                if !request.headers.contains_key(http::header::COOKIE) {
+                    if let Some(cookies) = store.cookies(url) {
+                        request.headers.insert(http::header::COOKIE, cookies);
+                    }
+                }
+            }
+            let carried = request.carried();
+            let response = send::send(pool, request).await?;
+            if let (Some(store), Some(url)) = (&options.cookie_store, &url) {
+                store.set_cookies(
+                    &mut response.headers().get_all(http::header::SET_COOKIE).iter(),
+                    url,
+                );
+            }
+            let redirected =
+                follow && response.status().is_redirection() && trace.urls().len() < max_redirects;
+            let mut response = if redirected {
+                match redirect::next(response, &method, &uri, &headers, replay)? {
+                    redirect::Next::Follow(mut next) => {
+                        carried.apply(&mut next);
+                        redirect::record(&mut trace, uri);
+                        request = next;
+                        continue;
+                    }
+                    redirect::Next::Done(response) => response,
+                }
+            } else {
+                response
+            };
+            if !trace.urls().is_empty() {
+                response.extensions_mut().insert(trace);
+            }
+            #[cfg(feature = "compression")]
+            if decompress {
+                response = decompress::decode(response);
+            }
+            if let Some(progress) = &download_progress {
+                let (parts, body) = response.into_parts();
+                response = Response::from_parts(parts, progress::track(body, progress.clone()));
+            }
+            if throw {
+                return status_error::check(response, &uri);
+            }
+            return Ok(response);
         }
-        return Ok(response);
     }
 }
 

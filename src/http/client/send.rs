@@ -14,106 +14,119 @@ use super::timeout::{self, Phase};
 
 /// Sends `request`, retrying once on a fresh connection when a reused one turns out closed
 /// before any byte of the response came (idempotent methods only).
-pub(crate) async fn send(pool: &Pool, request: ClientRequest) -> Result<Response<Body>, Error> {
-    if let Some(error) = request.error {
-        return Err(error);
-    }
-    let uri = request.uri?;
-    let mut key = key_of(&uri)?;
-    key.unix_socket = request.unix_socket.clone();
-    let options = pool.options();
-    let total = request.total_timeout.or(options.total_timeout);
-    let started = Instant::now();
-    let head_limit = request.request_timeout.or(options.request_timeout);
-    let read_limit = request.read_timeout.or(options.read_timeout);
-    let mut headers = request.headers;
-    if let Some(agent) = &options.user_agent {
-        headers
-            .entry(header::USER_AGENT)
-            .or_insert_with(|| agent.clone());
-    }
-    let continue_wait = request.expect_continue;
-    let method = request.method;
-    let idempotent = matches!(
-        method.as_str(),
-        "GET" | "HEAD" | "OPTIONS" | "TRACE" | "PUT" | "DELETE"
-    );
-    let mut body = Some(request.body);
-    let attempt = async {
-        let mut tries = 0;
-        loop {
-            tries += 1;
-            let lease = pool.acquire(&key).await?;
-            let reused = lease.reused;
-            // A body that is not replayable cannot be retried; an empty one can.
-            let this_body = body.take().unwrap_or_default();
-            let replayable = this_body.is_end_stream();
-            let mut built = Request::new(this_body);
-            *built.method_mut() = method.clone();
-            *built.headers_mut() = headers.clone();
-            match send_on(
-                lease,
-                built,
-                &uri,
-                &key,
-                head_limit,
-                continue_wait,
-                options.proxy.as_ref(),
-            )
-            .await
-            {
-                Ok(response) => return Ok(response),
-                Err(Failure::BeforeResponse(error))
-                    if reused && idempotent && replayable && tries == 1 =>
+///
+/// Not an `async fn`, for the reason `execute`'s docs give.
+#[allow(
+    clippy::manual_async_fn,
+    reason = "an `async fn` would store its argument twice"
+)]
+pub(crate) fn send(
+    pool: &Pool,
+    request: ClientRequest,
+) -> impl std::future::Future<Output = Result<Response<Body>, Error>> + Send + '_ {
+    async move {
+        if let Some(error) = request.error {
+            return Err(error);
+        }
+        let uri = request.uri?;
+        let mut key = key_of(&uri)?;
+        key.unix_socket = request.unix_socket.clone();
+        let options = pool.options();
+        let total = request.total_timeout.or(options.total_timeout);
+        let started = Instant::now();
+        let head_limit = request.request_timeout.or(options.request_timeout);
+        let read_limit = request.read_timeout.or(options.read_timeout);
+        let mut headers = request.headers;
+        if let Some(agent) = &options.user_agent {
+            headers
+                .entry(header::USER_AGENT)
+                .or_insert_with(|| agent.clone());
+        }
+        let continue_wait = request.expect_continue;
+        let method = request.method;
+        let idempotent = matches!(
+            method.as_str(),
+            "GET" | "HEAD" | "OPTIONS" | "TRACE" | "PUT" | "DELETE"
+        );
+        let mut body = Some(request.body);
+        let attempt = async {
+            let mut tries = 0;
+            loop {
+                tries += 1;
+                let lease = pool.acquire(&key).await?;
+                let reused = lease.reused;
+                // A body that is not replayable cannot be retried; an empty one can.
+                let this_body = body.take().unwrap_or_default();
+                let replayable = this_body.is_end_stream();
+                let mut built = Request::new(this_body);
+                *built.method_mut() = method.clone();
+                *built.headers_mut() = headers.clone();
+                match send_on(
+                    lease,
+                    built,
+                    &uri,
+                    &key,
+                    head_limit,
+                    continue_wait,
+                    options.proxy.as_ref(),
+                )
+                .await
                 {
-                    log::debug!(
-                        "weir: http client: retrying on a fresh connection to {key}: {error}"
-                    );
-                    body = Some(Body::empty());
-                    continue;
+                    Ok(response) => return Ok(response),
+                    Err(Failure::BeforeResponse(error))
+                        if reused && idempotent && replayable && tries == 1 =>
+                    {
+                        log::debug!(
+                            "weir: http client: retrying on a fresh connection to {key}: {error}"
+                        );
+                        body = Some(Body::empty());
+                        continue;
+                    }
+                    Err(Failure::BeforeResponse(error) | Failure::Other(error)) => {
+                        return Err(error);
+                    }
                 }
-                Err(Failure::BeforeResponse(error) | Failure::Other(error)) => return Err(error),
             }
-        }
-    };
-    let response = match total {
-        Some(limit) => match crate::runtime::timeout(limit, attempt).await {
+        };
+        let response = match crate::runtime::timeout_if(total, attempt).await {
             Ok(outcome) => outcome?,
-            Err(_) => return Err(timeout::error(Phase::Total, &authority(&key), limit)),
-        },
-        None => attempt.await?,
-    };
-    let (parts, mut body) = response.into_parts();
-    if let Some(limit) = options.max_response_body_size {
-        body.set_limit(limit);
-    }
-    let read_deadline = match (read_limit, total) {
-        (Some(read), Some(total)) => {
-            let by_total = started + total;
-            let by_read = Instant::now() + read;
-            if by_read <= by_total {
-                Some((by_read, timeout::error(Phase::Read, &authority(&key), read)))
-            } else {
-                Some((
-                    by_total,
-                    timeout::error(Phase::Total, &authority(&key), total),
-                ))
+            Err(_) => {
+                let limit = total.unwrap_or_default();
+                return Err(timeout::error(Phase::Total, &authority(&key), limit));
             }
+        };
+        let (parts, mut body) = response.into_parts();
+        if let Some(limit) = options.max_response_body_size {
+            body.set_limit(limit);
         }
-        (Some(read), None) => Some((
-            Instant::now() + read,
-            timeout::error(Phase::Read, &authority(&key), read),
-        )),
-        (None, Some(total)) => Some((
-            started + total,
-            timeout::error(Phase::Total, &authority(&key), total),
-        )),
-        (None, None) => None,
-    };
-    if let Some((at, error)) = read_deadline {
-        body.set_deadline(at, error);
+        let read_deadline = match (read_limit, total) {
+            (Some(read), Some(total)) => {
+                let by_total = started + total;
+                let by_read = Instant::now() + read;
+                if by_read <= by_total {
+                    Some((by_read, timeout::error(Phase::Read, &authority(&key), read)))
+                } else {
+                    Some((
+                        by_total,
+                        timeout::error(Phase::Total, &authority(&key), total),
+                    ))
+                }
+            }
+            (Some(read), None) => Some((
+                Instant::now() + read,
+                timeout::error(Phase::Read, &authority(&key), read),
+            )),
+            (None, Some(total)) => Some((
+                started + total,
+                timeout::error(Phase::Total, &authority(&key), total),
+            )),
+            (None, None) => None,
+        };
+        if let Some((at, error)) = read_deadline {
+            body.set_deadline(at, error);
+        }
+        Ok(Response::from_parts(parts, body))
     }
-    Ok(Response::from_parts(parts, body))
 }
 
 enum Failure {
@@ -327,16 +340,13 @@ async fn with_head_limit<T>(
     key: &Key,
     work: impl std::future::Future<Output = Result<T, Failure>>,
 ) -> Result<T, Failure> {
-    match limit {
-        None => work.await,
-        Some(limit) => match crate::runtime::timeout(limit, work).await {
-            Ok(outcome) => outcome,
-            Err(_) => Err(Failure::Other(timeout::error(
-                Phase::Request,
-                &authority(key),
-                limit,
-            ))),
-        },
+    match crate::runtime::timeout_if(limit, work).await {
+        Ok(outcome) => outcome,
+        Err(_) => Err(Failure::Other(timeout::error(
+            Phase::Request,
+            &authority(key),
+            limit.unwrap_or_default(),
+        ))),
     }
 }
 
