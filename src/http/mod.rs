@@ -96,7 +96,7 @@ mod range;
 pub(crate) mod server;
 mod service;
 pub mod sse;
-mod stages;
+pub(crate) mod stages;
 mod timer;
 pub(crate) mod upgrade;
 mod uri_limit;

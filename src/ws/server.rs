@@ -2,6 +2,7 @@
 
 use http::{Request, Response, StatusCode};
 
+use crate::http::stages::{Chosen, Stages};
 use crate::http::{Body, IntoResponse};
 use crate::{Deferred, Error};
 
@@ -118,7 +119,9 @@ fn start<B>(request: &mut Request<B>, options: Common) -> Result<WebSocket, Erro
         }
         _ => (None, None),
     };
-    crate::runtime::spawn_detached(async move {
+    // In two stages: the task waits for the upgrade holding what the driver will be made of,
+    // then holds only the driver (1 504 bytes, where one `async` block for both was 2 648).
+    crate::runtime::spawn_detached(Stages::new(async move {
         let upgraded = upgraded.await.and_then(|io| {
             if state.responded.load(std::sync::atomic::Ordering::Acquire) {
                 Ok(io)
@@ -133,28 +136,30 @@ fn start<B>(request: &mut Request<B>, options: Common) -> Result<WebSocket, Erro
                 state.set_open();
                 let decoder = Decoder::new(Role::Server, limits, inflater);
                 let encoder = Encoder::new(Role::Server, deflater);
-                Driver::new(
-                    io,
-                    bytes::BytesMut::new(),
-                    Role::Server,
-                    decoder,
-                    encoder,
-                    inbound,
-                    outbound,
-                    state,
-                    options,
+                Chosen::Serve(
+                    Driver::new(
+                        io,
+                        bytes::BytesMut::new(),
+                        Role::Server,
+                        decoder,
+                        encoder,
+                        inbound,
+                        outbound,
+                        state,
+                        options,
+                    )
+                    .on_drain(draining),
                 )
-                .on_drain(draining)
-                .await;
             }
             Err(error) => {
                 let error = Error::closed_with_source("websocket upgrade", error);
                 inbound.close_with_error(error.clone());
                 outbound.close_with_error(error);
                 state.finished();
+                Chosen::Nothing
             }
         }
-    });
+    }));
     Ok(socket)
 }
 
