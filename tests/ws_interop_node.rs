@@ -16,14 +16,13 @@ mod support;
 
 use std::path::{Path, PathBuf};
 
-use futures::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use weir::ws::{
     self, CloseFrame, DeflateOptions, Message, WebSocketClientOptions, WebSocketOptions,
 };
 
-use support::peer_process::PeerProcess;
-use support::ws_interop::{Mode, WeirServer, within};
+use support::peer_process::{PeerProcess, adler32, hex};
+use support::ws_interop::{Mode, WeirServer, echoed, within};
 
 // ---- the Node.js peer ----
 
@@ -85,19 +84,6 @@ fn node_client(url: &str, deflate: Option<Value>, script: &[Value]) -> PeerProce
 
 // ---- what both sides send ----
 
-fn adler32(data: &[u8]) -> u64 {
-    let (mut a, mut b) = (1u32, 0u32);
-    for &byte in data {
-        a = (a + u32::from(byte)) % 65_521;
-        b = (b + a) % 65_521;
-    }
-    u64::from((b << 16) | a)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// The unit of the large message, and how many times it repeats (just under 1 MiB of
 /// multi-byte text, which deflate takes to a few KiB).
 const UNIT: &str = "weir <-> ws: ünïcødé 日本語 🦀 permessage-deflate ";
@@ -146,6 +132,20 @@ fn grew(before: &Value, after: &Value, field: &str) -> u64 {
     count(after) - count(before)
 }
 
+/// The large message (the fourth), on the wire as ws counted it: what it read (weir's frames)
+/// and what it wrote (its own). Compressed, a few KiB each way; otherwise the whole message.
+fn check_large_on_the_wire(events: &[Value], compressed: bool, case: &str) {
+    let (before, after) = (&events[2], &events[3]);
+    let (read, written) = (grew(before, after, "read"), grew(before, after, "written"));
+    if compressed {
+        assert!(read < 64 * 1024, "{case}: weir sent {read} bytes");
+        assert!(written < 64 * 1024, "{case}: ws sent {written} bytes");
+    } else {
+        assert!(read > 1_000_000, "{case}: weir sent {read} bytes");
+        assert!(written > 1_000_000, "{case}: ws sent {written} bytes");
+    }
+}
+
 // ---- a weir client against a ws server ----
 
 /// A weir client against a `ws` echo server: every message comes back intact, a ping, a
@@ -188,30 +188,12 @@ fn weir_client_against_node_server(
 
         let mut events = Vec::new();
         for message in messages() {
-            within("weir's send", weir.send(message.clone()))
-                .await
-                .unwrap();
-            let echo = within("the echo", weir.next())
-                .await
-                .unwrap_or_else(|| panic!("{case}: no echo of {message:?}: {}", node.stderr()));
-            assert!(
-                echo == message,
-                "{case}: the echo of {message:?} is {echo:?}"
-            );
+            echoed(&mut weir, &message, case, || node.stderr()).await;
             let event = node.event("echo").await;
             check_seen(&event, &message, case);
             events.push(event);
         }
-        // The large message, on the wire: what ws read (weir's frames) and wrote (its own).
-        let (before, after) = (&events[2], &events[3]);
-        let (read, written) = (grew(before, after, "read"), grew(before, after, "written"));
-        if compressed {
-            assert!(read < 64 * 1024, "{case}: weir sent {read} bytes");
-            assert!(written < 64 * 1024, "{case}: ws sent {written} bytes");
-        } else {
-            assert!(read > 1_000_000, "{case}: weir sent {read} bytes");
-            assert!(written > 1_000_000, "{case}: ws sent {written} bytes");
-        }
+        check_large_on_the_wire(&events, compressed, case);
 
         assert!(
             within("weir's ping", weir.ping("from weir")).await.unwrap(),
@@ -321,15 +303,7 @@ fn node_client_against_weir_server(deflate: Option<Value>, expected: &[&str], ca
             check_seen(&event, message, case);
             events.push(event);
         }
-        let (before, after) = (&events[2], &events[3]);
-        let (read, written) = (grew(before, after, "read"), grew(before, after, "written"));
-        if compressed {
-            assert!(read < 64 * 1024, "{case}: weir sent {read} bytes");
-            assert!(written < 64 * 1024, "{case}: ws sent {written} bytes");
-        } else {
-            assert!(read > 1_000_000, "{case}: weir sent {read} bytes");
-            assert!(written > 1_000_000, "{case}: ws sent {written} bytes");
-        }
+        check_large_on_the_wire(&events, compressed, case);
 
         assert_eq!(node.event("pong").await["data"], hex(b"from ws"), "{case}");
         let closed = node.event("close").await;

@@ -25,8 +25,8 @@ use weir::ws::{
     self, CloseFrame, DeflateOptions, Message, WebSocket, WebSocketClientOptions, WebSocketOptions,
 };
 
-use support::peer_process::PeerProcess;
-use support::ws_interop::{Mode, WeirServer, within};
+use support::peer_process::{PeerProcess, adler32, hex};
+use support::ws_interop::{Mode, WeirServer, echoed, within};
 
 // ---- the Python peer ----
 
@@ -110,19 +110,6 @@ fn pseudo_random(length: usize, seed: u64) -> String {
             ALPHABET[((state >> 33) % 64) as usize] as char
         })
         .collect()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn adler32(data: &[u8]) -> u64 {
-    let (mut a, mut b) = (1u32, 0u32);
-    for &byte in data {
-        a = (a + u32::from(byte)) % 65_521;
-        b = (b + a) % 65_521;
-    }
-    u64::from((b << 16) | a)
 }
 
 /// A message given the way ws_peer.py's script takes it, so that either side can send it.
@@ -482,17 +469,7 @@ fn weir_client_deflate(deflate: DeflateOptions, flags: &[&str], expected: Agreed
         );
 
         for spec in deflate_messages() {
-            let message = spec.message();
-            within("weir's send", weir.send(message.clone()))
-                .await
-                .unwrap();
-            let echo = within("the echo", weir.next())
-                .await
-                .unwrap_or_else(|| panic!("{case}: no echo of {message:?}: {}", python.stderr()));
-            assert!(
-                echo == message,
-                "{case}: the echo of {message:?} is {echo:?}"
-            );
+            echoed(&mut weir, &spec.message(), case, || python.stderr()).await;
         }
         assert!(
             within("weir's ping", weir.ping("over deflate"))

@@ -132,3 +132,18 @@ impl Drop for PeerProcess {
         let _ = self.child.wait();
     }
 }
+
+/// The Adler-32 of `data`, as the peers report each message's.
+pub fn adler32(data: &[u8]) -> u64 {
+    let (mut a, mut b) = (1u32, 0u32);
+    for &byte in data {
+        a = (a + u32::from(byte)) % 65_521;
+        b = (b + a) % 65_521;
+    }
+    u64::from((b << 16) | a)
+}
+
+/// `bytes` in lower-case hex, as the peers' scripts take binary data.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -4,7 +4,7 @@
 
 use std::future::Future;
 
-use futures::SinkExt;
+use futures::{SinkExt, StreamExt};
 
 use weir::http::{self, Body, IntoResponse, Request, Response, Server, ServerOptions, StatusCode};
 use weir::stream::{self, ConnectOptions};
@@ -29,6 +29,26 @@ pub async fn within<F: Future>(what: &str, future: F) -> F::Output {
         Ok(output) => output,
         Err(_) => panic!("timed out after {BOUND:?} waiting for {what}"),
     }
+}
+
+/// Sends `message` on `socket` and checks that the next message taken is the same: an echo
+/// peer's answer. `stderr` tells what the peer said, for the failure message.
+pub async fn echoed(
+    socket: &mut WebSocket,
+    message: &Message,
+    case: &str,
+    stderr: impl Fn() -> String,
+) {
+    within("weir's send", socket.send(message.clone()))
+        .await
+        .unwrap();
+    let echo = within("the echo", socket.next())
+        .await
+        .unwrap_or_else(|| panic!("{case}: no echo of {message:?}: {}", stderr()));
+    assert!(
+        echo == *message,
+        "{case}: the echo of {message:?} is {echo:?}"
+    );
 }
 
 /// What the server does with each socket it accepts.
