@@ -80,8 +80,14 @@ where
     blocking::unblock(f)
 }
 
-/// Blocks the current thread until `future` completes, driving async-io's reactor meanwhile.
-/// Meant for `main` functions, tests and synchronous code, never for use inside async tasks.
+/// Blocks the current thread until `future` completes. Meant for `main` functions, tests and
+/// synchronous code, never for use inside async tasks.
+///
+/// The thread only parks while it waits: weir's idle workers (or async-io's own thread) drive
+/// the reactor, as in tokio's multi-thread runtime. A blocked thread that took the reactor would
+/// receive the readiness of sockets whose tasks run on the workers, and hand each event over to
+/// them and back (measured: `tcp_echo_small` 553-571 -> 291-317 ms, the main thread's `epoll_ctl`
+/// calls in a `client_download_64mib` run 3 716 -> 0).
 ///
 /// # Examples
 ///
@@ -90,5 +96,5 @@ where
 /// assert_eq!(n, 42);
 /// ```
 pub fn block_on<F: Future>(future: F) -> F::Output {
-    async_io::block_on(future)
+    futures_lite::future::block_on(future)
 }
