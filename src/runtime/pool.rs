@@ -86,8 +86,8 @@ where
 /// The thread only parks while it waits: weir's idle workers (or async-io's own thread) drive
 /// the reactor, as in tokio's multi-thread runtime. A blocked thread that took the reactor would
 /// receive the readiness of sockets whose tasks run on the workers, and hand each event over to
-/// them and back (measured: `tcp_echo_small` 553-571 -> 291-317 ms, the main thread's `epoll_ctl`
-/// calls in a `client_download_64mib` run 3 716 -> 0).
+/// them and back (measured: weir's side of `tcp_echo_small` 553-571 -> 291-317 ms; the main
+/// thread's `epoll_ctl` calls over a `client_download_64mib` run 3 716 -> 4).
 ///
 /// # Examples
 ///
