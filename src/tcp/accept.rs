@@ -79,6 +79,20 @@ impl Transport {
         }
     }
 
+    /// Makes the socket's reads wait for readiness once one found it empty, until the wait
+    /// reports it ([`TcpSocket::set_waits_while_empty`](super::TcpSocket::set_waits_while_empty)):
+    /// on for the HTTP/1.1 client.
+    #[allow(dead_code, reason = "used by the HTTP client")]
+    pub(crate) fn set_waits_while_empty(&mut self, on: bool) {
+        match self {
+            Transport::Tcp(tcp) => tcp.set_waits_while_empty(on),
+            #[cfg(feature = "tls")]
+            Transport::Tls(tls) => tls.io_mut().set_waits_while_empty(on),
+            #[cfg(unix)]
+            Transport::Unix(_) => {}
+        }
+    }
+
     /// The local and remote addresses of a TCP transport (a Unix domain socket has none).
     #[allow(dead_code, reason = "used by the WebSocket client")]
     pub(crate) fn addresses(&self) -> (Option<SocketAddr>, Option<SocketAddr>) {

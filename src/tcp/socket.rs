@@ -16,8 +16,15 @@
 //! request taken, and the client cannot have sent more before it read the answer. A stream
 //! protocol with messages in flight (WebSocket) leaves it off: after its writes, the peer's next
 //! message is often there already, and a wait would send it through a reactor turn (measured:
-//! `ws_echo_64kib` 0.84-0.90 -> 0.99-1.24). The wait is async-io's one-shot, level-triggered
-//! registration, so bytes that arrived in between are reported at once and nothing is missed.
+//! `ws_echo_64kib` 0.84-0.90 -> 0.99-1.24). A client that sends a request and then reads its
+//! answer can ask for a third ([`TcpSocket::set_waits_while_empty`]; weir's HTTP/1.1 client
+//! does): once a read found the socket empty, every read waits for readiness before its `recv`,
+//! whichever task run it is in, until the wait reports bytes. The server's answer never comes
+//! while the client is busy, and hyper polls the client connection's read at every wake-up of
+//! its task (a request to send, the answer's body taken or dropped): measured 6 `recv` per
+//! request on `client_h1_c64`, 5 of them failing. The wait is async-io's one-shot,
+//! level-triggered registration, so bytes that arrived in between are reported at once and
+//! nothing is missed.
 
 use std::io::{self, Read};
 use std::ops::Deref;
@@ -45,6 +52,12 @@ pub(crate) struct TcpSocket {
     waits_within_run: bool,
     /// The worker task run in which `readable` started waiting.
     waiting_since: Option<u64>,
+    /// Whether a read that found the socket empty makes every later read wait for readiness
+    /// first, until the wait reports it.
+    waits_while_empty: bool,
+    /// The last read found the socket empty (`EAGAIN`, or fewer bytes than asked for), and no
+    /// wait has reported readiness since.
+    empty: bool,
     /// The `recv` calls made (for the tests).
     #[cfg(test)]
     recvs: usize,
@@ -60,6 +73,8 @@ impl TcpSocket {
             drained: false,
             waits_within_run: false,
             waiting_since: None,
+            waits_while_empty: false,
+            empty: false,
             #[cfg(test)]
             recvs: 0,
         }
@@ -71,6 +86,14 @@ impl TcpSocket {
     pub(crate) fn set_waits_within_run(&mut self, on: bool) {
         self.waits_within_run = on;
         self.waiting_since = None;
+    }
+
+    /// Makes every read after one that found the socket empty wait for readiness before its
+    /// `recv`, until the wait reports it (for a client that reads only answers to what it
+    /// sent; off by default).
+    pub(crate) fn set_waits_while_empty(&mut self, on: bool) {
+        self.waits_while_empty = on;
+        self.empty = false;
     }
 }
 
@@ -89,6 +112,8 @@ impl Clone for TcpSocket {
             drained: false,
             waits_within_run: self.waits_within_run,
             waiting_since: None,
+            waits_while_empty: self.waits_while_empty,
+            empty: false,
             #[cfg(test)]
             recvs: 0,
         }
@@ -123,6 +148,7 @@ impl TcpSocket {
             Poll::Ready(ready) => {
                 self.readable = None;
                 self.waiting_since = None;
+                self.empty = false;
                 Poll::Ready(ready)
             }
             Poll::Pending => {
@@ -155,6 +181,13 @@ impl AsyncRead for TcpSocket {
             // the wait.
             ready!(this.poll_readable(cx))?;
         }
+        if this.waits_while_empty && this.empty {
+            // Nothing can have come since the socket was found empty but what the wait
+            // reports: the peer answers only what was sent, and the wait is level-triggered.
+            ready!(this.poll_readable(cx))?;
+            // That wait was the one the short read asked for.
+            this.drained = false;
+        }
         if std::mem::take(&mut this.drained) {
             // The read right after a short one would fail: wait first, this once. Later polls
             // try the read again, so bytes that come while the task does other work (the
@@ -168,6 +201,7 @@ impl AsyncRead for TcpSocket {
             }
             match this.io.get_ref().read(buf) {
                 Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
+                    this.empty = true;
                     ready!(this.poll_readable(cx))?;
                 }
                 Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
@@ -175,6 +209,7 @@ impl AsyncRead for TcpSocket {
                     // Fewer bytes than asked for: the receive queue is empty now. End of
                     // stream (0) stays readable, so it is not worth a wait either way.
                     this.drained = n > 0 && n < buf.len();
+                    this.empty = this.drained;
                     if this.waits_within_run {
                         // The wait that led here has reported its readiness: the next wait
                         // must be a new one, or it would report the same readiness again and
@@ -353,6 +388,91 @@ mod tests {
     #[test]
     fn by_default_a_second_poll_in_one_run_tries_the_recv() {
         assert_eq!(recvs_of_a_second_poll_in_one_run(false), 1);
+    }
+
+    /// Polls a read in one task run, with nothing to read, then again in `later_runs` later
+    /// runs before the peer writes: returns how many `recv`s the later polls made, once the
+    /// bytes were read.
+    fn recvs_of_polls_in_later_runs(waits_while_empty: bool, later_runs: usize) -> usize {
+        let (done_tx, done_rx) = std::sync::mpsc::channel();
+        crate::runtime::spawn(async move {
+            let (client, mut server) = connected().await;
+            server.set_waits_while_empty(waits_while_empty);
+            let mut buf = [0u8; 64];
+            let mut writer = Some(client.clone());
+            let mut polls = 0;
+            let mut later = 0;
+            let got = std::future::poll_fn(|cx| {
+                let before = server.recvs;
+                if let Poll::Ready(n) = Pin::new(&mut server).poll_read(cx, &mut buf) {
+                    return Poll::Ready(n);
+                }
+                if polls > 0 {
+                    later += server.recvs - before;
+                }
+                polls += 1;
+                if polls <= later_runs {
+                    // Woken by something else (a request to send, say): a new run.
+                    cx.waker().wake_by_ref();
+                } else if let Some(mut writer) = writer.take() {
+                    std::thread::spawn(move || {
+                        futures_lite::future::block_on(writer.write_all(b"ping")).unwrap();
+                    });
+                }
+                Poll::Pending
+            })
+            .await
+            .unwrap();
+            assert_eq!(&buf[..got], b"ping");
+            drop(client);
+            done_tx.send(later).unwrap();
+        })
+        .detach();
+        done_rx
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("the bytes the peer wrote were read")
+    }
+
+    /// With the HTTP/1.1 client's switch on, reads polled in later runs after one found the
+    /// socket empty wait without a `recv`, and the peer's later bytes still wake the task.
+    #[test]
+    fn waiting_while_empty_later_polls_make_no_recv() {
+        assert_eq!(recvs_of_polls_in_later_runs(true, 3), 0);
+    }
+
+    /// Without it, each later poll tries its `recv` (and fails).
+    #[test]
+    fn by_default_later_polls_try_the_recv() {
+        assert_eq!(recvs_of_polls_in_later_runs(false, 3), 3);
+    }
+
+    /// With the client's switch on, request-response rounds of any size lose no byte and
+    /// never hang: the read after a short one, or after `EAGAIN`, is reported by its wait.
+    #[test]
+    fn waiting_while_empty_reads_every_answer() {
+        crate::runtime::block_on(async {
+            let (mut peer, mut client) = connected().await;
+            client.set_waits_while_empty(true);
+            let mut buf = vec![0u8; 256];
+            for round in 0..300usize {
+                let size = 1 + (round * 37) % 600;
+                let message: Vec<u8> = (0..size).map(|i| (i + round) as u8).collect();
+                peer.write_all(&message).await.unwrap();
+                let mut got = Vec::new();
+                while got.len() < size {
+                    let n = client.read(&mut buf).await.unwrap();
+                    assert!(n > 0, "early end of stream");
+                    got.extend_from_slice(&buf[..n]);
+                }
+                assert_eq!(got, message);
+            }
+            drop(peer);
+            assert_eq!(
+                client.read(&mut buf).await.unwrap(),
+                0,
+                "the end is reported"
+            );
+        });
     }
 
     /// A full read leaves the hint off, and the rest is read without waiting.

@@ -187,6 +187,10 @@ async fn handshake(
         return Err(Error::msg("HTTP/2 needs weir's `http2` feature"));
     }
     let vectored = transport.is_write_vectored();
+    // hyper polls the connection's read at every wake-up of its task; the server sends only
+    // answers, which the wait reports.
+    let mut transport = transport;
+    transport.set_waits_while_empty(true);
     let (sender, connection) = hyper::client::conn::http1::Builder::new()
         .writev(vectored)
         .handshake::<_, crate::http::Body>(HyperIo::new(transport, vectored))
