@@ -96,7 +96,6 @@ mod range;
 pub(crate) mod server;
 mod service;
 pub mod sse;
-pub(crate) mod stages;
 mod timer;
 pub(crate) mod upgrade;
 mod uri_limit;

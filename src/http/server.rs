@@ -27,7 +27,7 @@ use super::introspection::ServerVertex;
 use super::options::{
     Bind, ContinueHandler, ErrorHandler, Http2Settings, HttpVersion, RejectedHandler, ServerOptions,
 };
-use super::stages::{Chosen, Stages};
+use crate::runtime::stages::{Chosen, Stages};
 
 /// The HTTP/2 connection preface a prior-knowledge client opens with.
 pub(crate) const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";

@@ -27,9 +27,10 @@
 //! one of weir's tasks on tokio, and no message crosses between runtimes.
 //!
 //! What never moves: timers ([`sleep`], [`interval`], [`timeout`] and the deadlines behind
-//! deferred timeouts) and socket readiness are driven by async-io's reactor, which runs on
-//! whichever thread is idle in [`block_on`] or on weir's pool, else on async-io's own `async-io`
-//! thread; it only wakes the waiting tasks, which then run on their own executor. Blocking work
+//! deferred timeouts) and socket readiness are driven by async-io's reactor, which runs on an
+//! idle worker of weir's pool (or a thread in `async_io::block_on`), else on async-io's own
+//! `async-io` thread; it only wakes the waiting tasks, which then run on their own executor.
+//! weir's [`block_on`] only parks its thread. Blocking work
 //! ([`spawn_blocking`], [`Deferred::spawn_blocking`](crate::Deferred::spawn_blocking), file
 //! reads) runs on blocking's thread pool. [`spawn`] always uses weir's pool: it is for your own
 //! tasks in a program without a runtime.
@@ -55,6 +56,8 @@ mod executor;
 mod interval;
 mod pool;
 mod sleep;
+#[cfg(feature = "http1")]
+pub(crate) mod stages;
 mod timeout;
 mod workers;
 
@@ -67,6 +70,8 @@ pub use interval::{Interval, interval, interval_at};
 pub use pool::pool_tasks_spawned;
 pub use pool::{Task, block_on, spawn, spawn_blocking};
 pub use sleep::{Sleep, sleep, sleep_until};
+#[cfg(feature = "http1")]
 pub(crate) use timeout::timeout_if;
 pub use timeout::{Timeout, timeout};
+#[cfg(feature = "tcp")]
 pub(crate) use workers::current_run;

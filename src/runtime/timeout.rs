@@ -48,6 +48,7 @@ pub fn timeout<F: Future>(after: Duration, future: F) -> Timeout<F> {
 /// [`timeout`] when `after` is given, `future` as it is otherwise: one future either way, so
 /// that a caller with an optional bound holds `future` once, not once per branch of a `match`
 /// (which a task keeps for as long as it runs).
+#[cfg(feature = "http1")]
 pub(crate) fn timeout_if<F: Future>(after: Option<Duration>, future: F) -> Timeout<F> {
     Timeout {
         future,

@@ -150,6 +150,7 @@ thread_local! {
 /// Which task run this is on a weir worker thread (a new number each time a worker starts a
 /// task), or `None` off the workers: code polled twice in one run can tell that nothing
 /// outside the task moved in between.
+#[cfg(feature = "tcp")]
 pub(crate) fn current_run() -> Option<u64> {
     let run = RUN.with(Cell::get);
     (run != 0).then_some(run)

@@ -161,6 +161,7 @@ pub use reductions::Reductions;
 pub use sink::Sink;
 pub use sliding::{DropOldest, SlidingChannel, sliding};
 pub use source::Source;
+#[cfg(feature = "tcp")]
 pub(crate) use splice::splice_duplex;
 pub use splice::{Splice, splice};
 pub use subscriber_stream::SubscriberStream;

@@ -284,6 +284,7 @@ impl Vertex for SpliceVertex {
 /// whose `vertex` is the connection's graph node. `$item` is what it yields, `$bound` what it
 /// accepts, the two texts document its `Source` and `Sink` impls; whatever follows `extra` goes
 /// into its [`Sink`] impl.
+#[cfg(feature = "tcp")]
 macro_rules! splice_duplex {
     (
         $duplex:ident,
@@ -395,4 +396,5 @@ macro_rules! splice_duplex {
     };
 }
 
+#[cfg(feature = "tcp")]
 pub(crate) use splice_duplex;

@@ -2,8 +2,8 @@
 
 use http::{Request, Response, StatusCode};
 
-use crate::http::stages::{Chosen, Stages};
 use crate::http::{Body, IntoResponse};
+use crate::runtime::stages::{Chosen, Stages};
 use crate::{Deferred, Error};
 
 use super::codec::{Decoder, Encoder, Limits, Role};

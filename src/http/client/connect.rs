@@ -81,6 +81,10 @@ pub(crate) struct Route<'a> {
     pub(crate) proxy: Option<&'a super::Proxy>,
     #[cfg(feature = "tls")]
     pub(crate) tls: Option<&'a crate::tls::ClientConfig>,
+    #[cfg_attr(
+        not(feature = "tls"),
+        allow(dead_code, reason = "ALPN is offered over TLS")
+    )]
     pub(crate) alpn: Vec<Vec<u8>>,
     /// Ask an HTTP proxy to `CONNECT` for plain targets too (a WebSocket, which a
     /// forwarding proxy would not upgrade).
