@@ -70,12 +70,8 @@ impl Transport {
     /// ([`TcpSocket::set_waits_within_run`](super::TcpSocket::set_waits_within_run)): on for
     /// HTTP, off again for an upgraded connection.
     pub(crate) fn set_waits_within_run(&mut self, on: bool) {
-        match self {
-            Transport::Tcp(tcp) => tcp.set_waits_within_run(on),
-            #[cfg(feature = "tls")]
-            Transport::Tls(tls) => tls.io_mut().set_waits_within_run(on),
-            #[cfg(unix)]
-            Transport::Unix(_) => {}
+        if let Some(tcp) = self.tcp_mut() {
+            tcp.set_waits_within_run(on);
         }
     }
 
@@ -84,12 +80,19 @@ impl Transport {
     /// on for the HTTP/1.1 client.
     #[allow(dead_code, reason = "used by the HTTP client")]
     pub(crate) fn set_waits_while_empty(&mut self, on: bool) {
+        if let Some(tcp) = self.tcp_mut() {
+            tcp.set_waits_while_empty(on);
+        }
+    }
+
+    /// The TCP socket under the transport, if it has one (a Unix domain socket has not).
+    fn tcp_mut(&mut self) -> Option<&mut super::TcpSocket> {
         match self {
-            Transport::Tcp(tcp) => tcp.set_waits_while_empty(on),
+            Transport::Tcp(tcp) => Some(tcp),
             #[cfg(feature = "tls")]
-            Transport::Tls(tls) => tls.io_mut().set_waits_while_empty(on),
+            Transport::Tls(tls) => Some(tls.io_mut()),
             #[cfg(unix)]
-            Transport::Unix(_) => {}
+            Transport::Unix(_) => None,
         }
     }
 

@@ -298,29 +298,62 @@ mod tests {
         });
     }
 
-    /// Polls a read twice in one worker task run with nothing to read, then has the peer
-    /// write: returns how many `recv`s the second poll made, once the bytes were read.
-    fn recvs_of_a_second_poll_in_one_run(waits_within_run: bool) -> usize {
+    /// Runs `work` as a task on weir's workers, and returns its output (a bounded wait).
+    fn on_a_worker<T: Send + 'static>(
+        work: impl std::future::Future<Output = T> + Send + 'static,
+    ) -> T {
         let (done_tx, done_rx) = std::sync::mpsc::channel();
         crate::runtime::spawn(async move {
+            let _ = done_tx.send(work.await);
+        })
+        .detach();
+        done_rx
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("the task finished in time: the bytes the peer wrote were read")
+    }
+
+    /// The peer writes `ping`, from another thread.
+    fn ping_from(mut writer: async_net::TcpStream) {
+        std::thread::spawn(move || {
+            futures_lite::future::block_on(writer.write_all(b"ping")).unwrap();
+        });
+    }
+
+    /// Polls a read with nothing to read: again in the same worker task run if `again_in_run`,
+    /// then in `later_runs` later runs, then has the peer write. Returns how many `recv`s the
+    /// polls after the first made, once the bytes were read.
+    fn recvs_of_later_polls(
+        configure: fn(&mut TcpSocket),
+        again_in_run: bool,
+        later_runs: usize,
+    ) -> usize {
+        on_a_worker(async move {
             let (client, mut server) = connected().await;
-            server.set_waits_within_run(waits_within_run);
+            configure(&mut server);
             let mut buf = [0u8; 64];
             let mut writer = Some(client.clone());
-            let mut second = None;
+            let mut polls = 0;
+            let mut later = 0;
             let got = std::future::poll_fn(|cx| {
+                let before = server.recvs;
                 if let Poll::Ready(n) = Pin::new(&mut server).poll_read(cx, &mut buf) {
                     return Poll::Ready(n);
                 }
-                if let Some(mut writer) = writer.take() {
+                if polls > 0 {
+                    later += server.recvs - before;
+                } else if again_in_run {
                     let before = server.recvs;
                     let again = Pin::new(&mut server).poll_read(cx, &mut buf);
                     assert!(again.is_pending(), "nothing was written yet");
-                    second = Some(server.recvs - before);
+                    later += server.recvs - before;
+                }
+                polls += 1;
+                if polls <= later_runs {
+                    // Woken by something else (a request to send, say): a new run.
+                    cx.waker().wake_by_ref();
+                } else if let Some(writer) = writer.take() {
                     // The peer writes now: the wait wakes the task, which reads the bytes.
-                    std::thread::spawn(move || {
-                        futures_lite::future::block_on(writer.write_all(b"ping")).unwrap();
-                    });
+                    ping_from(writer);
                 }
                 Poll::Pending
             })
@@ -328,27 +361,25 @@ mod tests {
             .unwrap();
             assert_eq!(&buf[..got], b"ping");
             drop(client);
-            done_tx.send(second.expect("polled twice")).unwrap();
+            later
         })
-        .detach();
-        done_rx
-            .recv_timeout(std::time::Duration::from_secs(10))
-            .expect("the bytes the peer wrote were read")
     }
 
     /// With the switch on (HTTP), a read polled again in the run that found the socket empty
     /// waits on without a `recv`, and the peer's later bytes still wake the task.
     #[test]
     fn with_the_switch_a_second_poll_in_one_run_waits_without_a_recv() {
-        assert_eq!(recvs_of_a_second_poll_in_one_run(true), 0);
+        assert_eq!(
+            recvs_of_later_polls(|socket| socket.set_waits_within_run(true), true, 0),
+            0
+        );
     }
 
     /// With the switch on, the read after a short one waits for new readiness: the wait that
     /// reported the bytes just read does not report them again, so no `recv` fails.
     #[test]
     fn with_the_switch_the_read_after_a_short_one_waits_for_new_bytes() {
-        let (done_tx, done_rx) = std::sync::mpsc::channel();
-        crate::runtime::spawn(async move {
+        let recvs = on_a_worker(async move {
             let (client, mut server) = connected().await;
             server.set_waits_within_run(true);
             let mut buf = [0u8; 64];
@@ -357,10 +388,8 @@ mod tests {
             let got = std::future::poll_fn(|cx| {
                 let read = Pin::new(&mut server).poll_read(cx, &mut buf);
                 if read.is_pending() {
-                    if let Some(mut writer) = writer.take() {
-                        std::thread::spawn(move || {
-                            futures_lite::future::block_on(writer.write_all(b"ping")).unwrap();
-                        });
+                    if let Some(writer) = writer.take() {
+                        ping_from(writer);
                     }
                 }
                 read
@@ -374,76 +403,32 @@ mod tests {
             })
             .await;
             assert!(next, "nothing more was written");
-            done_tx.send(server.recvs - before).unwrap();
             drop(client);
-        })
-        .detach();
-        let recvs = done_rx
-            .recv_timeout(std::time::Duration::from_secs(10))
-            .expect("the bytes were read");
+            server.recvs - before
+        });
         assert_eq!(recvs, 0, "no recv after the short read");
     }
 
     /// By default (a stream protocol such as WebSocket), the second poll tries the `recv`.
     #[test]
     fn by_default_a_second_poll_in_one_run_tries_the_recv() {
-        assert_eq!(recvs_of_a_second_poll_in_one_run(false), 1);
-    }
-
-    /// Polls a read in one task run, with nothing to read, then again in `later_runs` later
-    /// runs before the peer writes: returns how many `recv`s the later polls made, once the
-    /// bytes were read.
-    fn recvs_of_polls_in_later_runs(waits_while_empty: bool, later_runs: usize) -> usize {
-        let (done_tx, done_rx) = std::sync::mpsc::channel();
-        crate::runtime::spawn(async move {
-            let (client, mut server) = connected().await;
-            server.set_waits_while_empty(waits_while_empty);
-            let mut buf = [0u8; 64];
-            let mut writer = Some(client.clone());
-            let mut polls = 0;
-            let mut later = 0;
-            let got = std::future::poll_fn(|cx| {
-                let before = server.recvs;
-                if let Poll::Ready(n) = Pin::new(&mut server).poll_read(cx, &mut buf) {
-                    return Poll::Ready(n);
-                }
-                if polls > 0 {
-                    later += server.recvs - before;
-                }
-                polls += 1;
-                if polls <= later_runs {
-                    // Woken by something else (a request to send, say): a new run.
-                    cx.waker().wake_by_ref();
-                } else if let Some(mut writer) = writer.take() {
-                    std::thread::spawn(move || {
-                        futures_lite::future::block_on(writer.write_all(b"ping")).unwrap();
-                    });
-                }
-                Poll::Pending
-            })
-            .await
-            .unwrap();
-            assert_eq!(&buf[..got], b"ping");
-            drop(client);
-            done_tx.send(later).unwrap();
-        })
-        .detach();
-        done_rx
-            .recv_timeout(std::time::Duration::from_secs(10))
-            .expect("the bytes the peer wrote were read")
+        assert_eq!(recvs_of_later_polls(|_| {}, true, 0), 1);
     }
 
     /// With the HTTP/1.1 client's switch on, reads polled in later runs after one found the
     /// socket empty wait without a `recv`, and the peer's later bytes still wake the task.
     #[test]
     fn waiting_while_empty_later_polls_make_no_recv() {
-        assert_eq!(recvs_of_polls_in_later_runs(true, 3), 0);
+        assert_eq!(
+            recvs_of_later_polls(|socket| socket.set_waits_while_empty(true), false, 3),
+            0
+        );
     }
 
     /// Without it, each later poll tries its `recv` (and fails).
     #[test]
     fn by_default_later_polls_try_the_recv() {
-        assert_eq!(recvs_of_polls_in_later_runs(false, 3), 3);
+        assert_eq!(recvs_of_later_polls(|_| {}, false, 3), 3);
     }
 
     /// With the client's switch on, request-response rounds of any size lose no byte and
