@@ -78,7 +78,7 @@ impl Transport {
     /// Makes the socket's reads wait for readiness once one found it empty, until the wait
     /// reports it ([`TcpSocket::set_waits_while_empty`](super::TcpSocket::set_waits_while_empty)):
     /// on for the HTTP/1.1 client.
-    #[allow(dead_code, reason = "used by the HTTP client")]
+    #[cfg(feature = "http1")]
     pub(crate) fn set_waits_while_empty(&mut self, on: bool) {
         if let Some(tcp) = self.tcp_mut() {
             tcp.set_waits_while_empty(on);

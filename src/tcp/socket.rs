@@ -91,6 +91,7 @@ impl TcpSocket {
     /// Makes every read after one that found the socket empty wait for readiness before its
     /// `recv`, until the wait reports it (for a client that reads only answers to what it
     /// sent; off by default).
+    #[cfg(any(feature = "http1", test))]
     pub(crate) fn set_waits_while_empty(&mut self, on: bool) {
         self.waits_while_empty = on;
         self.empty = false;

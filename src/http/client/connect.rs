@@ -127,7 +127,7 @@ pub(crate) async fn open(key: &Key, route: &Route<'_>) -> Result<Transport, Erro
 
 /// The HTTP handshake on a connected transport.
 async fn handshake(
-    transport: Transport,
+    mut transport: Transport,
     http2: bool,
     #[cfg_attr(not(feature = "http2"), allow(unused_variables))] options: &ClientOptions,
 ) -> Result<(Sender, Kill, Task), Error> {
@@ -193,7 +193,6 @@ async fn handshake(
     let vectored = transport.is_write_vectored();
     // hyper polls the connection's read at every wake-up of its task; the server sends only
     // answers, which the wait reports.
-    let mut transport = transport;
     transport.set_waits_while_empty(true);
     let (sender, connection) = hyper::client::conn::http1::Builder::new()
         .writev(vectored)
