@@ -289,14 +289,32 @@ fn connection_refused_is_a_clear_io_error() {
     });
 }
 
+/// A listener that never accepts, with a backlog of 0 filled by one connection: the kernel
+/// drops the SYN of any further connect, which stays pending until its timeout.
+fn full_listener() -> (socket2::Socket, std::net::TcpStream) {
+    let listener =
+        socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    let loopback: std::net::SocketAddr = ([127, 0, 0, 1], 0).into();
+    listener.bind(&loopback.into()).unwrap();
+    listener.listen(0).unwrap();
+    let address = listener.local_addr().unwrap().as_socket().unwrap();
+    let queued = std::net::TcpStream::connect_timeout(&address, BOUND).unwrap();
+    (listener, queued)
+}
+
 #[test]
 fn cancelling_the_client_deferred_aborts_the_connect() {
     run(async {
-        let server = echo_server(localhost()).await;
-        let pending = tcp::client(ClientOptions::new().remote_address(server.local_addr()));
-        pending.error(weir::Error::cancelled());
+        // The connect cannot finish first (on an open loopback listener it could, before the
+        // cancel below).
+        let (listener, _queued) = full_listener();
+        let address = listener.local_addr().unwrap().as_socket().unwrap();
+        let pending = tcp::client(ClientOptions::new().remote_address(address));
+        assert!(
+            pending.error(weir::Error::cancelled()),
+            "the connect was still pending"
+        );
         assert!(pending.await.unwrap_err().is_cancelled());
-        server.close().await.unwrap();
     });
 }
 
